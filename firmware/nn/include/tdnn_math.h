@@ -1,0 +1,58 @@
+/* Fixed-point helpers shared by the tinyml-disco int8 kernels.
+ * Semantics follow TFLite Micro's reference kernels exactly (gemmlowp rounding,
+ * two-step requantization) so results are bit-exact with the TFLM interpreter. */
+#ifndef TDNN_MATH_H
+#define TDNN_MATH_H
+
+#include <stdint.h>
+
+#define TDNN_INT32_MAX ((int32_t)0x7FFFFFFF)
+#define TDNN_INT32_MIN ((int32_t)(-0x7FFFFFFF - 1))
+
+static inline int32_t tdnn_max_i32(int32_t a, int32_t b) { return a > b ? a : b; }
+static inline int32_t tdnn_min_i32(int32_t a, int32_t b) { return a < b ? a : b; }
+
+/* SaturatingRoundingDoublingHighMul: (a*b*2 + 2^31 rounding) >> 32, saturating INT_MIN*INT_MIN. */
+static inline int32_t tdnn_srdhm(int32_t a, int32_t b)
+{
+    if (a == TDNN_INT32_MIN && b == TDNN_INT32_MIN) {
+        return TDNN_INT32_MAX;
+    }
+    const int64_t ab = (int64_t)a * (int64_t)b;
+    const int64_t nudge = ab >= 0 ? (1LL << 30) : (1LL - (1LL << 30));
+    /* C division truncates toward zero, as gemmlowp requires. */
+    return (int32_t)((ab + nudge) / (1LL << 31));
+}
+
+/* RoundingDivideByPOT: arithmetic shift right, rounding half away from zero. */
+static inline int32_t tdnn_rdbpot(int32_t x, int32_t exponent)
+{
+    const int32_t mask = (int32_t)((1LL << exponent) - 1);
+    const int32_t remainder = x & mask;
+    const int32_t threshold = (mask >> 1) + (x < 0 ? 1 : 0);
+    return (x >> exponent) + (remainder > threshold ? 1 : 0);
+}
+
+/* TFLM MultiplyByQuantizedMultiplier (double rounding). shift > 0 shifts left. */
+static inline int32_t tdnn_requantize(int32_t x, int32_t multiplier, int32_t shift)
+{
+    const int32_t left = shift > 0 ? shift : 0;
+    const int32_t right = shift > 0 ? 0 : -shift;
+    const int32_t scaled = (int32_t)((uint32_t)x << left);
+    return tdnn_rdbpot(tdnn_srdhm(scaled, multiplier), right);
+}
+
+/* Saturating multiply by 2^exponent (exponent > 0), gemmlowp SaturatingRoundingMultiplyByPOT. */
+static inline int32_t tdnn_sat_shl(int32_t x, int32_t exponent)
+{
+    const int32_t threshold = (int32_t)((1LL << (31 - exponent)) - 1);
+    if (x > threshold) {
+        return TDNN_INT32_MAX;
+    }
+    if (x < -threshold) {
+        return TDNN_INT32_MIN;
+    }
+    return (int32_t)((uint32_t)x << exponent);
+}
+
+#endif /* TDNN_MATH_H */

@@ -1,0 +1,117 @@
+/*
+ * lis3dsh.c - LIS3DSH accelerometer over SPI1 (datasheet DocID022405).
+ *
+ * Register address byte: bit 7 = read. With CTRL_REG6.ADD_INC the address
+ * auto-increments, so one CS-low burst reads all six output bytes.
+ */
+#include "lis3dsh.h"
+#include "spi.h"
+
+#define REG_WHO_AM_I  0x0Fu
+#define REG_CTRL4     0x20u
+#define REG_CTRL5     0x24u
+#define REG_CTRL6     0x25u
+#define REG_STATUS    0x27u
+#define REG_OUT_X_L   0x28u
+#define SPI_READ      0x80u
+
+#define CTRL4_100HZ_XYZ_BDU 0x6Fu  /* ODR=0110 (100 Hz), BDU=1, Z/Y/X enabled */
+#define CTRL6_ADD_INC       0x10u
+#define STATUS_ZYXDA        0x08u
+#define PROBE_TRIES         3u
+
+static int read_reg(uint8_t reg, uint8_t *val)
+{
+    spi1_select();
+    int a = spi1_transfer((uint8_t)(reg | SPI_READ));
+    int v = spi1_transfer(0x00u);
+    spi1_deselect();
+    if (a < 0 || v < 0) {
+        return -1;
+    }
+    *val = (uint8_t)v;
+    return 0;
+}
+
+static int write_reg(uint8_t reg, uint8_t val)
+{
+    spi1_select();
+    int a = spi1_transfer(reg);
+    int b = spi1_transfer(val);
+    spi1_deselect();
+    return (a < 0 || b < 0) ? -1 : 0;
+}
+
+/* FSCALE (CTRL_REG5 bits 5:3): 2 g=000, 4 g=001, 6 g=010, 8 g=011, 16 g=100. */
+static int fscale_bits(uint32_t g)
+{
+    switch (g) {
+    case 2u:  return 0;
+    case 4u:  return 1;
+    case 6u:  return 2;
+    case 8u:  return 3;
+    case 16u: return 4;
+    default:  return -1;
+    }
+}
+
+int lis3dsh_init(uint32_t full_scale_g)
+{
+    int fs = fscale_bits(full_scale_g);
+    if (fs < 0) {
+        return -1;
+    }
+    /* Bounded probe: an absent device must not be polled forever (Renode
+     * logs a warning per byte on an empty SPI bus). */
+    uint32_t tries;
+    for (tries = 0; tries < PROBE_TRIES; tries++) {
+        uint8_t id = 0u;
+        if (read_reg(REG_WHO_AM_I, &id) == 0 && id == LIS3DSH_WHO_AM_I_VALUE) {
+            break;
+        }
+    }
+    if (tries == PROBE_TRIES) {
+        return -1;
+    }
+    if (write_reg(REG_CTRL6, CTRL6_ADD_INC) != 0 ||
+        write_reg(REG_CTRL5, (uint8_t)((uint32_t)fs << 3)) != 0 ||
+        write_reg(REG_CTRL4, CTRL4_100HZ_XYZ_BDU) != 0) {
+        return -1;
+    }
+    return 0;
+}
+
+int lis3dsh_data_ready(void)
+{
+    uint8_t st = 0u;
+    if (read_reg(REG_STATUS, &st) != 0) {
+        return -1;
+    }
+    return (st & STATUS_ZYXDA) ? 1 : 0;
+}
+
+int lis3dsh_read_xyz(int16_t *x, int16_t *y, int16_t *z)
+{
+    uint8_t b[6];
+    int err = 0;
+    spi1_select();
+    if (spi1_transfer(REG_OUT_X_L | SPI_READ) < 0) {
+        err = 1;
+    }
+    for (uint32_t i = 0; i < 6u && !err; i++) {
+        int v = spi1_transfer(0x00u);
+        if (v < 0) {
+            err = 1;
+        } else {
+            b[i] = (uint8_t)v;
+        }
+    }
+    spi1_deselect();
+    if (err) {
+        return -1;
+    }
+    *x = (int16_t)(uint16_t)((uint32_t)b[0] | ((uint32_t)b[1] << 8));
+    *y = (int16_t)(uint16_t)((uint32_t)b[2] | ((uint32_t)b[3] << 8));
+    *z = (int16_t)(uint16_t)((uint32_t)b[4] | ((uint32_t)b[5] << 8));
+    return 0;
+}

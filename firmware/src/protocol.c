@@ -1,0 +1,163 @@
+/*
+ * protocol.c - the UART command channel and report lines.
+ *
+ * Every line ends with "\n" only. Commands (one per line, \r ignored):
+ *   INFO          -> the BOOT line again
+ *   INFER <hex>   -> OUT <hex output> cycles=<n>   (2*MODEL_INPUT_SIZE digits)
+ * Errors: ERR code=bad_length expected=<n> | bad_hex | bad_command | line_too_long
+ */
+#include <stddef.h>
+#include "protocol.h"
+#include "uart.h"
+#include "cycles.h"
+#include "version.h"
+#include "system_stm32f4.h"
+#include "model.h"
+
+/* 512 chars per the protocol, grown if a model's INFER line needs more. */
+#define INFER_LINE_LEN (6u + 2u * (uint32_t)MODEL_INPUT_SIZE)
+#define LINE_MAX (INFER_LINE_LEN > 512u ? INFER_LINE_LEN : 512u)
+
+/* Aligned: INFER decodes its hex in place and hands this buffer to the model. */
+static char line[LINE_MAX] __attribute__((aligned(4)));
+static uint32_t line_len;
+static uint8_t discarding;      /* overflowed: drop bytes until '\n' */
+static uint8_t have_sensor;
+static int8_t infer_out[MODEL_OUTPUT_SIZE];
+
+void protocol_init(int sensor_present)
+{
+    have_sensor = sensor_present ? 1u : 0u;
+}
+
+void protocol_print_boot(void)
+{
+    uart_puts("BOOT fw=" FW_VERSION " model=" MODEL_NAME " sensor=");
+    uart_puts(have_sensor ? "LIS3DSH bus=spi1" : "none bus=-");
+    uart_puts(" clock_hz=");
+    uart_put_u32(system_core_clock_hz());
+    uart_putc('\n');
+}
+
+void protocol_print_pred(uint32_t seq, int cls, int8_t score, uint32_t cycles)
+{
+    uart_puts("PRED seq=");
+    uart_put_u32(seq);
+    uart_puts(" class=");
+    uart_put_u32((uint32_t)cls);
+    uart_puts(" label=");
+    uart_puts(model_labels[cls]);
+    uart_puts(" score=");
+    uart_put_u32((uint32_t)((int32_t)score + 128));
+    uart_puts(" cycles=");
+    uart_put_u32(cycles);
+    uart_putc('\n');
+}
+
+static int hex_value(char c)
+{
+    if (c >= '0' && c <= '9') return c - '0';
+    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+    return -1;
+}
+
+static int starts_with(const char *s, uint32_t len, const char *prefix)
+{
+    uint32_t i = 0;
+    for (; prefix[i] != '\0'; i++) {
+        if (i >= len || s[i] != prefix[i]) {
+            return 0;
+        }
+    }
+    return 1;
+}
+
+static void cmd_infer(uint32_t hex_off)
+{
+    const uint32_t want = 2u * (uint32_t)MODEL_INPUT_SIZE;
+    while (hex_off < line_len && line[hex_off] == ' ') {
+        hex_off++;
+    }
+    if (line_len - hex_off != want) {
+        uart_puts("ERR code=bad_length expected=");
+        uart_put_u32(want);
+        uart_putc('\n');
+        return;
+    }
+    /* Decode in place: byte i is written at line[i], below the digits still
+     * to be read at line[hex_off + 2i], so nothing unread is overwritten. */
+    for (uint32_t i = 0; i < (uint32_t)MODEL_INPUT_SIZE; i++) {
+        int hi = hex_value(line[hex_off + 2u * i]);
+        int lo = hex_value(line[hex_off + 2u * i + 1u]);
+        if (hi < 0 || lo < 0) {
+            uart_puts("ERR code=bad_hex\n");
+            return;
+        }
+        line[i] = (char)((hi << 4) | lo);
+    }
+    uint32_t c0 = cycles_now();
+    model_invoke((const int8_t *)(const void *)line, infer_out);
+    uint32_t c1 = cycles_now();
+
+    uart_puts("OUT ");
+    for (uint32_t i = 0; i < (uint32_t)MODEL_OUTPUT_SIZE; i++) {
+        uart_put_hex8((uint8_t)infer_out[i]);
+    }
+    uart_puts(" cycles=");
+    uart_put_u32(c1 - c0);
+    uart_putc('\n');
+}
+
+static void handle_line(void)
+{
+    while (line_len > 0u && (line[line_len - 1u] == ' ' || line[line_len - 1u] == '\t')) {
+        line_len--;   /* tolerate trailing blanks from terminals */
+    }
+    if (line_len == 0u) {
+        return;       /* empty line: nothing to do, not an error */
+    }
+    if (line_len == 4u && starts_with(line, line_len, "INFO")) {
+        protocol_print_boot();
+    } else if (starts_with(line, line_len, "INFER") &&
+               (line_len == 5u || line[5] == ' ')) {
+        cmd_infer(5u);
+    } else {
+        uart_puts("ERR code=bad_command\n");
+    }
+}
+
+static void rx_char(char c)
+{
+    if (c == '\r') {
+        return;
+    }
+    if (c == '\n') {
+        if (!discarding) {
+            handle_line();
+        }
+        discarding = 0u;
+        line_len = 0u;
+        return;
+    }
+    if (discarding) {
+        return;
+    }
+    if (line_len >= LINE_MAX) {
+        uart_puts("ERR code=line_too_long\n");
+        discarding = 1u;
+        line_len = 0u;
+        return;
+    }
+    line[line_len++] = c;
+}
+
+void protocol_poll(void)
+{
+    int c;
+    /* Bounded drain: at most one line's worth per call, so a flood of input
+     * cannot starve the sensor pipeline. */
+    for (uint32_t n = 0; n <= LINE_MAX && (c = uart_getc_nb()) >= 0; n++) {
+        rx_char((char)c);
+    }
+}

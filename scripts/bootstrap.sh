@@ -1,0 +1,33 @@
+#!/usr/bin/env bash
+# Idempotent bootstrap: Debian cross toolchain + project venv with pinned PyPI deps.
+# Usage: scripts/bootstrap.sh   (safe to run any number of times)
+set -euo pipefail
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+VENV="${TINYML_VENV:-$ROOT/.venv}"
+STAMP="$VENV/.bootstrap-stamp"
+
+need_apt=()
+command -v arm-none-eabi-gcc >/dev/null 2>&1 || need_apt+=(gcc-arm-none-eabi)
+[ -e /usr/lib/arm-none-eabi/newlib/libc.a ] || need_apt+=(libnewlib-arm-none-eabi)
+command -v gcc >/dev/null 2>&1 || need_apt+=(gcc)
+python3 -c 'import venv, ensurepip' >/dev/null 2>&1 || need_apt+=(python3-venv)
+if [ ${#need_apt[@]} -gt 0 ]; then
+  echo "[bootstrap] installing Debian packages: ${need_apt[*]}"
+  SUDO=""; [ "$(id -u)" -eq 0 ] || SUDO="sudo"
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${need_apt[@]}" >/dev/null
+fi
+
+if [ ! -x "$VENV/bin/python" ]; then
+  echo "[bootstrap] creating venv at $VENV"
+  python3 -m venv "$VENV"
+fi
+# Reinstall only when the dependency list changed.
+want="$(sha256sum "$ROOT/pyproject.toml" | cut -d' ' -f1)"
+if [ ! -f "$STAMP" ] || [ "$(cat "$STAMP")" != "$want" ]; then
+  echo "[bootstrap] installing Python packages (first run downloads ~1.5 GB: TensorFlow)"
+  "$VENV/bin/python" -m pip install -q --upgrade pip
+  "$VENV/bin/python" -m pip install -q -e "$ROOT[test]"
+  echo "$want" > "$STAMP"
+fi
+echo "[bootstrap] ok: $("$VENV/bin/python" --version), $(arm-none-eabi-gcc --version | head -1)"

@@ -1,0 +1,16 @@
+#!/usr/bin/env bash
+# All tests: lint, pytest (host kernels vs TFLite Micro, feature parity, emulator, footprint, data formats),
+# then the Robot Framework suites on the embedded board. Bootstraps first. Idempotent.
+set -euo pipefail
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+"$ROOT/scripts/bootstrap.sh"
+cd "$ROOT"
+PY="$ROOT/.venv/bin/python"
+export TF_CPP_MIN_LOG_LEVEL=2
+echo "== ruff"
+"$PY" -m ruff check training sim tests
+echo "== pytest"
+"$PY" -m pytest -q tests
+echo "== robot (BACKEND=${BACKEND:-embedded})"
+mkdir -p build/robot
+"$ROOT/.venv/bin/robot" --outputdir build/robot --variable "BACKEND:${BACKEND:-embedded}" robot_tests/

@@ -1,0 +1,97 @@
+"""Exact retired-instruction counting with a Unicorn block hook, plus deferred stop requests.
+
+The block hook fires when a translated block is entered, before its first instruction runs. It adds the
+block's instruction count (decoded once per (address, size) and cached) unless that would pass the
+current limit or a stop was requested, in which case it stops emulation *before* the block runs.
+Emulation can also end in the middle of a block (a fault, or a stop from an MMIO callback); `settle`
+then removes the instructions of the block that did not retire, so resuming at the reported PC
+(which starts a new block there) does not count them twice.
+
+Inside MMIO callbacks the PC reported by Unicorn is the PC of the accessing instruction only when a
+memory hook is registered (without one it is the start of the block); the board registers one.
+"""
+
+from __future__ import annotations
+
+from unicorn import UC_HOOK_BLOCK, Uc
+from unicorn.arm_const import UC_ARM_REG_PC
+
+from sim.thumb import count_instructions, first_fpu_offset, uses_fpu
+
+NO_LIMIT = 1 << 62
+
+
+class InstructionCounter:
+    def __init__(self, uc: Uc) -> None:
+        self._uc = uc
+        self.retired = 0
+        self.stop_reason: str | None = None
+        self._limit = NO_LIMIT
+        self._counts: dict[int, int] = {}
+        self._fpu_blocks: set[int] = set()
+        self._block_addr = 0
+        self._block_end = 0
+        self.fpu_enabled = True
+        self.fpu_violation_pc: int | None = None
+        uc.hook_add(UC_HOOK_BLOCK, self._on_block)
+
+    # -- hook ---------------------------------------------------------------------------------------------
+    def _on_block(self, uc: Uc, address: int, size: int, _user: object) -> None:
+        key = address | (size << 32)
+        n = self._counts.get(key)
+        if n is None:
+            n = self._decode(address, size, key)
+        total = self.retired + n
+        if total > self._limit:
+            if self.stop_reason is None:
+                self.stop_reason = "limit"
+            self._block_addr = self._block_end = 0  # this block will not run; the previous one completed
+            uc.emu_stop()
+            return
+        if not self.fpu_enabled and key in self._fpu_blocks:
+            off = first_fpu_offset(bytes(uc.mem_read(address, size)))
+            self.fpu_violation_pc = address + (off or 0)
+            self.stop_reason = "fpu"
+            self._block_addr = self._block_end = 0
+            uc.emu_stop()
+            return
+        self.retired = total
+        self._block_addr = address
+        self._block_end = address + size
+
+    def _decode(self, address: int, size: int, key: int) -> int:
+        code = bytes(self._uc.mem_read(address, size)) if size else b""
+        n = count_instructions(code)
+        self._counts[key] = n
+        if uses_fpu(code):
+            self._fpu_blocks.add(key)
+        return n
+
+    # -- control ------------------------------------------------------------------------------------------
+    def arm(self, limit: int) -> None:
+        """Prepare a run: stop before any block that would take `retired` past `limit`."""
+        self._limit = limit
+        self.stop_reason = None
+        self._block_addr = self._block_end = 0
+
+    def request_stop(self, reason: str) -> None:
+        """Stop at the next block entry (the current block finishes; no access is replayed)."""
+        if self.stop_reason is None or self.stop_reason == "limit":
+            self.stop_reason = reason
+        self._limit = -1
+
+    def _unretired(self, pc: int) -> int:
+        """Instructions of the current block at or after `pc` (not yet retired)."""
+        if not (self._block_addr <= pc < self._block_end):
+            return 0
+        return count_instructions(bytes(self._uc.mem_read(pc, self._block_end - pc)))
+
+    def settle(self) -> None:
+        """After emu_start returns: make `retired` exact if emulation ended in the middle of a block."""
+        pc = self._uc.reg_read(UC_ARM_REG_PC)
+        self.retired -= self._unretired(pc)
+        self._block_addr = self._block_end = 0
+
+    def retired_before_current(self, uc: Uc) -> int:
+        """Inside an MMIO callback: instructions retired before the accessing instruction."""
+        return self.retired - self._unretired(uc.reg_read(UC_ARM_REG_PC))

@@ -1,0 +1,99 @@
+"""Routes MMIO accesses of one Unicorn mapping to the peripherals attached inside it."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from unicorn import Uc
+
+from sim.periph.base import Peripheral, RegisterFile
+
+Gate = Callable[[], bool]
+
+
+@dataclass
+class _Slot:
+    base: int
+    size: int
+    periph: Peripheral
+    gate: Gate | None
+
+
+class MmioBus:
+    """Address decoder for [base, base+size): attached peripherals, else a register-file fallback.
+
+    Peripherals are looked up by page (`1 << page_shift` bytes). A clock gate, when given, makes the
+    peripheral read as 0 and ignore writes while its RCC enable bit is clear, as on the real chip.
+    An optional bit-band alias region (Cortex-M4 peripheral bit-band) maps each word to one bit.
+    """
+
+    def __init__(
+        self,
+        base: int,
+        size: int,
+        page_shift: int,
+        bitband: tuple[int, int, int] | None = None,
+    ) -> None:
+        self.base = base
+        self.size = size
+        self._shift = page_shift
+        self._pages: dict[int, _Slot] = {}
+        self._fallback = RegisterFile()
+        self._bitband = bitband  # (alias_base, alias_size, target_base)
+
+    def attach(self, base: int, size: int, periph: Peripheral, gate: Gate | None = None) -> None:
+        slot = _Slot(base, size, periph, gate)
+        for page in range(base >> self._shift, ((base + size - 1) >> self._shift) + 1):
+            if page in self._pages:
+                raise ValueError(f"MMIO page 0x{page << self._shift:08x} already attached")
+            self._pages[page] = slot
+
+    def map_into(self, uc: Uc) -> None:
+        uc.mmio_map(self.base, self.size, self._on_read, None, self._on_write, None)
+
+    # -- access paths -------------------------------------------------------------------------------------
+    def read(self, address: int, size: int) -> int:
+        bb = self._bitband
+        if bb is not None and bb[0] <= address < bb[0] + bb[1]:
+            target, bit = self._alias(address)
+            return (self.read(target, 1) >> bit) & 1
+        slot = self._pages.get(address >> self._shift)
+        if slot is None:
+            periph, offset = self._fallback, address
+        else:
+            if slot.gate is not None and not slot.gate():
+                return 0
+            periph, offset = slot.periph, address - slot.base
+        shift = (offset & 3) * 8
+        return (periph.read_reg(offset & ~3) >> shift) & ((1 << (size * 8)) - 1)
+
+    def write(self, address: int, size: int, value: int) -> None:
+        bb = self._bitband
+        if bb is not None and bb[0] <= address < bb[0] + bb[1]:
+            target, bit = self._alias(address)
+            old = self.read(target, 1)
+            self.write(target, 1, (old | (1 << bit)) if value & 1 else (old & ~(1 << bit)))
+            return
+        slot = self._pages.get(address >> self._shift)
+        if slot is None:
+            periph, offset = self._fallback, address
+        else:
+            if slot.gate is not None and not slot.gate():
+                return
+            periph, offset = slot.periph, address - slot.base
+        shift = (offset & 3) * 8
+        mask = (((1 << (size * 8)) - 1) << shift) & 0xFFFFFFFF
+        periph.write_reg(offset & ~3, (value << shift) & mask, mask)
+
+    def _alias(self, address: int) -> tuple[int, int]:
+        assert self._bitband is not None
+        alias_base, _size, target_base = self._bitband
+        off = address - alias_base
+        return target_base + (off >> 5), (off >> 2) & 7
+
+    def _on_read(self, _uc: Uc, offset: int, size: int, _user: object) -> int:
+        return self.read(self.base + offset, size)
+
+    def _on_write(self, _uc: Uc, offset: int, size: int, value: int, _user: object) -> None:
+        self.write(self.base + offset, size, value)

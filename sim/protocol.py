@@ -1,0 +1,75 @@
+"""The firmware's UART line protocol (README "UART protocol"): one record per line, key=value fields."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+BOOT_RE = re.compile(r"^BOOT fw=(?P<fw>\S+) model=(?P<model>\S+) sensor=(?P<sensor>LIS3DSH|LIS2DW12|none) "
+                     r"bus=(?P<bus>spi1|i2c1|-) clock_hz=(?P<clock_hz>\d+)$")
+PRED_RE = re.compile(r"^PRED seq=(?P<seq>\d+) class=(?P<cls>\d+) label=(?P<label>\S+) "
+                     r"score=(?P<score>\d+) cycles=(?P<cycles>\d+)$")
+OUT_RE = re.compile(r"^OUT (?P<hex>[0-9a-f]+) cycles=(?P<cycles>\d+)$")
+ERR_RE = re.compile(r"^ERR code=(?P<code>[a-z_]+)(?P<rest>( \S+=\S+)*)$")
+
+
+class ProtocolError(ValueError):
+    """A UART line did not match the documented format."""
+
+
+@dataclass(frozen=True)
+class Boot:
+    fw: str
+    model: str
+    sensor: str
+    bus: str
+    clock_hz: int
+
+
+@dataclass(frozen=True)
+class Prediction:
+    seq: int
+    cls: int
+    label: str
+    score: int
+    cycles: int
+
+
+@dataclass(frozen=True)
+class InferResult:
+    output: bytes
+    cycles: int
+
+
+def _match(regex: re.Pattern[str], line: str, what: str) -> re.Match[str]:
+    m = regex.match(line.strip())
+    if m is None:
+        raise ProtocolError(f"expected a {what} line matching {regex.pattern!r}, got {line!r}")
+    return m
+
+
+def parse_boot(line: str) -> Boot:
+    m = _match(BOOT_RE, line, "BOOT")
+    return Boot(m["fw"], m["model"], m["sensor"], m["bus"], int(m["clock_hz"]))
+
+
+def parse_pred(line: str) -> Prediction:
+    m = _match(PRED_RE, line, "PRED")
+    return Prediction(int(m["seq"]), int(m["cls"]), m["label"], int(m["score"]), int(m["cycles"]))
+
+
+def parse_out(line: str) -> InferResult:
+    m = _match(OUT_RE, line, "OUT")
+    return InferResult(bytes.fromhex(m["hex"]), int(m["cycles"]))
+
+
+def parse_err(line: str) -> dict[str, str]:
+    m = _match(ERR_RE, line, "ERR")
+    fields = dict(kv.split("=", 1) for kv in m["rest"].split())
+    fields["code"] = m["code"]
+    return fields
+
+
+def infer_command(tensor: bytes) -> str:
+    """The RX command that runs one raw int8 input tensor on the device."""
+    return f"INFER {tensor.hex()}\n"

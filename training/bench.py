@@ -1,0 +1,109 @@
+"""`tinyml-disco bench`: the figures that matter, measured, written to build/<model>/bench.json."""
+
+from __future__ import annotations
+
+import json
+import platform
+import time
+from pathlib import Path
+
+import numpy as np
+
+from training import features, pipeline
+from training.artifacts import ModelPaths, load_meta_json
+from training.pipeline import Log
+
+
+def bench(paths: ModelPaths, per_class: int = 25, infer_samples: int = 200, host_samples: int = 10_000,
+          log: Log = print) -> dict:
+    from sim import footprint
+    from sim.session import embedded_session, timed_classify
+    from training.tflm_oracle import TflmOracle
+
+    meta = load_meta_json(paths)
+    elf = paths.elf if paths.elf.exists() else pipeline.build_firmware(paths, log)
+    fp = footprint.analyze(elf)
+    oracle = TflmOracle(paths.tflite.read_bytes())
+    host = pipeline.host_model(paths)
+    fq = pipeline.feature_quant(paths)
+
+    w = pipeline.device_windows(paths, per_class)
+    q = features.quantized_features(w.raw, fq)
+    ref = oracle.invoke(q)
+    acc_host = float((ref.argmax(1) == w.labels).mean())
+
+    log(f"[bench] host: {host_samples} random inputs + {len(q)} window features, C kernels vs TFLM")
+    rng = np.random.default_rng(5)
+    rand = rng.integers(-128, 128, size=(host_samples, q.shape[1])).astype(np.int8)
+    host_in = np.concatenate([rand, q])
+    host_exact = float((host.invoke(host_in) == oracle.invoke(host_in)).all(axis=1).mean())
+
+    log(f"[bench] emulated board: {len(w)} windows of {w.raw.shape[1]} samples through the LIS3DSH model")
+    session = embedded_session(elf)
+    boot = session.start()
+    preds, wall = timed_classify(session, w.g)
+    instr_windows = session.backend.instructions
+    dev_cls = np.array([p.cls for p in preds])
+    dev_score = np.array([p.score for p in preds])
+    ref_cls = ref.argmax(1)
+    ref_score = ref[np.arange(len(ref)), ref_cls].astype(np.int64) + 128
+    pred_match = float(((dev_cls == ref_cls) & (dev_score == ref_score)).mean())
+    cycles = np.array([p.cycles for p in preds])
+
+    log(f"[bench] emulated board: {infer_samples} INFER commands vs TFLM")
+    infer_in = np.concatenate([q[: infer_samples // 2], rand[: infer_samples - min(infer_samples // 2, len(q))]])
+    t0 = time.perf_counter()
+    dev_out = np.stack([np.frombuffer(session.infer(x).output, np.int8) for x in infer_in])
+    infer_wall = time.perf_counter() - t0
+    dev_exact = float((dev_out == oracle.invoke(infer_in)).all(axis=1).mean())
+
+    result = {
+        "model": paths.name,
+        "flash_bytes": fp.flash_bytes,
+        "ram_bytes": fp.ram_bytes,
+        "ram_static_bytes": fp.ram_bytes - fp.stack_bytes,
+        "stack_reserve_bytes": fp.stack_bytes,
+        "cycles_per_inference": int(np.median(cycles)),
+        "cycles_per_inference_max": int(cycles.max()),
+        "cycles_source": "DWT CYCCNT around model_invoke = retired instructions in the embedded emulator",
+        "accuracy_float": meta["accuracy"]["float"],
+        "accuracy_float_windows": meta["accuracy"]["test_windows"],
+        "accuracy_int8_host": acc_host,
+        "accuracy_int8_host_testset": meta["accuracy"]["int8_host"],
+        "accuracy_device": float((dev_cls == w.labels).mean()),
+        "device_pred_matches_tflm": pred_match,
+        "bitexact_rate": host_exact,
+        "bitexact_inputs": int(len(host_in)),
+        "bitexact_rate_device": dev_exact,
+        "bitexact_inputs_device": int(len(infer_in)),
+        "windows": int(len(w)),
+        "windows_seed": pipeline.DEVICE_SEED,
+        "emulator_s_per_window": wall / len(w),
+        "emulator_s_per_infer_command": infer_wall / len(infer_in),
+        "emulator_instructions_per_s": instr_windows / wall if wall > 0 else None,
+        "clock_hz": boot.clock_hz,
+        "sensor": boot.sensor,
+        "host": platform.platform(),
+    }
+    paths.bench_json.write_text(json.dumps(result, indent=2) + "\n")
+    log(f"[bench] wrote {paths.bench_json}")
+    return result
+
+
+def format_summary(r: dict) -> str:
+    return "\n".join([
+        f"model {r['model']}: on-device accuracy {r['accuracy_device']:.3f} on {r['windows']} windows "
+        f"(host int8 {r['accuracy_int8_host']:.3f}, float {r['accuracy_float']:.3f})",
+        f"  cycles per inference {r['cycles_per_inference']} (max {r['cycles_per_inference_max']}) "
+        f"= {r['cycles_per_inference'] / 168:.1f} us at 168 MHz",
+        f"  flash {r['flash_bytes']} B, RAM {r['ram_bytes']} B ({r['ram_static_bytes']} static + "
+        f"{r['stack_reserve_bytes']} stack reserve)",
+        f"  bit-exact vs TFLM: host {r['bitexact_rate'] * 100:.2f}% of {r['bitexact_inputs']}, device "
+        f"{r['bitexact_rate_device'] * 100:.2f}% of {r['bitexact_inputs_device']}; PRED = TFLM "
+        f"{r['device_pred_matches_tflm'] * 100:.2f}%",
+        f"  emulator {r['emulator_s_per_window'] * 1000:.1f} ms per window",
+    ])
+
+
+def write_json(path: Path, data: dict) -> None:
+    path.write_text(json.dumps(data, indent=2) + "\n")

@@ -1,0 +1,155 @@
+"""`tinyml-disco`: a thin command line over the library functions."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+from training.artifacts import BUILTIN_MODELS, ModelPaths
+
+
+def _paths(args: argparse.Namespace) -> ModelPaths:
+    return ModelPaths.for_model(args.model, Path(args.build_dir) if args.build_dir else None)
+
+
+def cmd_train(args: argparse.Namespace) -> int:
+    from training import pipeline
+
+    pipeline.train(_paths(args), seed=args.seed, per_class=args.per_class, epochs=args.epochs)
+    pipeline.export_device_data(_paths(args))
+    return 0
+
+
+def cmd_build(args: argparse.Namespace) -> int:
+    from training import pipeline
+
+    paths = _paths(args)
+    pipeline.compile_c(paths)
+    pipeline.build_firmware(paths)
+    return 0
+
+
+def cmd_footprint(args: argparse.Namespace) -> int:
+    from sim import footprint
+
+    elf = Path(args.elf) if args.elf else _paths(args).elf
+    fp = footprint.analyze(elf)
+    print(json.dumps(json.loads(fp.to_json()), indent=2) if args.json else fp.format_table())
+    return 0
+
+
+def cmd_simulate(args: argparse.Namespace) -> int:
+    import numpy as np
+
+    from sim.session import embedded_session
+    from training import pipeline
+    from training.artifacts import load_meta_json
+
+    paths = _paths(args)
+    meta = load_meta_json(paths)
+    window = int(meta["window"])
+    if args.data:
+        data = Path(args.data)
+        if data.suffix.lower() == ".resd":
+            from sim import resd
+
+            samples, _rate = resd.read_acceleration(data)
+            truth = None
+        else:
+            from sim import sensor_csv
+
+            rec = sensor_csv.read_csv(data)
+            samples = rec.samples_g
+            truth = rec.labels[window - 1::window] if rec.labels else None
+        usable = samples.shape[0] // window * window
+        windows = samples[:usable].reshape(-1, window, 3)
+    else:
+        w = pipeline.device_windows(paths, args.per_class)
+        windows = w.g
+        truth = [w.label_names[i] for i in w.labels]
+    session = embedded_session(paths.elf if paths.elf.exists() else pipeline.build_firmware(paths))
+    print(f"[simulate] {session.start()}")
+    preds = session.classify(windows)
+    for i, p in enumerate(preds):
+        tail = f" truth={truth[i]}" if truth else ""
+        print(f"PRED seq={p.seq} class={p.cls} label={p.label} score={p.score} cycles={p.cycles}{tail}")
+    if truth:
+        acc = float(np.mean([p.label == t for p, t in zip(preds, truth, strict=False)]))
+        print(f"[simulate] accuracy {acc:.3f} on {len(preds)} windows")
+    return 0
+
+
+def cmd_bench(args: argparse.Namespace) -> int:
+    from training.bench import bench, format_summary
+
+    r = bench(_paths(args), per_class=args.per_class)
+    print(format_summary(r))
+    return 0
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    from training import pipeline
+    from training.bench import bench, format_summary
+
+    paths = _paths(args)
+    if args.retrain or not paths.meta_json.exists():
+        pipeline.train(paths, seed=args.seed, per_class=args.per_class_train, epochs=args.epochs)
+        pipeline.export_device_data(paths)
+    else:
+        print(f"[demo] reusing trained model {paths.tflite} (pass --retrain to train again)")
+    pipeline.compile_c(paths)
+    pipeline.build_firmware(paths)
+    r = bench(paths, per_class=args.per_class)
+    from sim import footprint
+
+    print(footprint.analyze(paths.elf).format_table())
+    print(format_summary(r))
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="tinyml-disco", description=__doc__)
+    sub = p.add_subparsers(dest="command", required=True)
+
+    def add(name: str, fn, help_: str) -> argparse.ArgumentParser:
+        sp = sub.add_parser(name, help=help_)
+        sp.add_argument("--model", default="mlp", choices=BUILTIN_MODELS, help="built-in model (default mlp)")
+        sp.add_argument("--build-dir", default=None, help="artifact folder (default ./build)")
+        sp.set_defaults(func=fn)
+        return sp
+
+    t = add("train", cmd_train, "generate data, train, quantize to int8, compile to C")
+    t.add_argument("--seed", type=int, default=1234)
+    t.add_argument("--per-class", type=int, default=600, help="training windows per gesture")
+    t.add_argument("--epochs", type=int, default=60)
+    add("build", cmd_build, "compile model.tflite to C and cross-compile firmware.elf")
+    s = add("simulate", cmd_simulate, "run firmware.elf on the emulated board and print PRED lines")
+    s.add_argument("--data", help="CSV (timestamp_s,ax_g,ay_g,az_g[,label]) or RESD file to replay")
+    s.add_argument("--per-class", type=int, default=5, help="synthetic windows per gesture when no --data")
+    f = add("footprint", cmd_footprint, "flash and RAM use of firmware.elf")
+    f.add_argument("--elf", help="any ARM ELF instead of the model's firmware")
+    f.add_argument("--json", action="store_true")
+    b = add("bench", cmd_bench, "measure and write build/<model>/bench.json")
+    b.add_argument("--per-class", type=int, default=25, help="held-out windows per gesture on the device")
+    d = add("demo", cmd_demo, "the whole path: train -> firmware -> emulated board -> figures")
+    d.add_argument("--retrain", action="store_true")
+    d.add_argument("--seed", type=int, default=1234)
+    d.add_argument("--per-class-train", type=int, default=600)
+    d.add_argument("--epochs", type=int, default=60)
+    d.add_argument("--per-class", type=int, default=25, help="held-out windows per gesture on the device")
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return int(args.func(args))
+    except (FileNotFoundError, RuntimeError, ValueError) as exc:
+        print(f"tinyml-disco {args.command}: error: {exc}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,96 @@
+"""Train the post's gesture model and convert it to a full-integer int8 .tflite.
+
+The model is the post's, exactly: features (6) -> Dense(16, relu) -> Dense(4, softmax), adam,
+categorical cross-entropy. The post's conversion snippet (`supported_types=[tf.int8]` with no
+representative dataset) fails on current TensorFlow and would not give int8 input/output anyway;
+here the converter gets a representative dataset and int8 I/O types.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+os.environ.setdefault("TF_ENABLE_ONEDNN_OPTS", "0")  # oneDNN reorders float sums: less repeatable
+
+
+@dataclass(frozen=True)
+class TrainConfig:
+    epochs: int = 60
+    batch_size: int = 32
+    learning_rate: float = 0.005
+    seed: int = 1234
+    hidden: int = 16
+
+
+def _tf():  # imported lazily: TensorFlow costs ~3 s, the compiler and emulator do not need it
+    import tensorflow as tf
+
+    return tf
+
+
+def build_mlp(num_inputs: int, num_classes: int, hidden: int):
+    tf = _tf()
+    return tf.keras.Sequential(
+        [
+            tf.keras.Input(shape=(num_inputs,), name="features"),
+            tf.keras.layers.Dense(hidden, activation="relu"),
+            tf.keras.layers.Dense(num_classes, activation="softmax"),
+        ],
+        name="mlp",
+    )
+
+
+def train_model(x: np.ndarray, y: np.ndarray, num_classes: int, cfg: TrainConfig,
+                x_val: np.ndarray | None = None, y_val: np.ndarray | None = None,
+                log: Callable[[str], None] = print):
+    """Train deterministically (seeded, op determinism on). Returns the Keras model."""
+    tf = _tf()
+    tf.keras.utils.set_random_seed(cfg.seed)
+    tf.config.experimental.enable_op_determinism()
+    model = build_mlp(x.shape[1], num_classes, cfg.hidden)
+    model.compile(optimizer=tf.keras.optimizers.Adam(cfg.learning_rate),
+                  loss="categorical_crossentropy", metrics=["accuracy"])
+    y1 = tf.keras.utils.to_categorical(y, num_classes)
+    val = None
+    if x_val is not None and y_val is not None:
+        val = (x_val, tf.keras.utils.to_categorical(y_val, num_classes))
+
+    class Progress(tf.keras.callbacks.Callback):
+        def on_epoch_end(self, epoch: int, logs: dict | None = None) -> None:
+            logs = logs or {}
+            if (epoch + 1) % 10 == 0 or epoch == 0 or epoch + 1 == cfg.epochs:
+                msg = f"  epoch {epoch + 1:3d}/{cfg.epochs} loss={logs.get('loss', 0):.4f} " \
+                      f"acc={logs.get('accuracy', 0):.3f}"
+                if "val_accuracy" in logs:
+                    msg += f" val_acc={logs['val_accuracy']:.3f}"
+                log(msg)
+
+    model.fit(x, y1, epochs=cfg.epochs, batch_size=cfg.batch_size, shuffle=True, verbose=0,
+              validation_data=val, callbacks=[Progress()])
+    return model
+
+
+def convert_int8(model, representative: np.ndarray) -> bytes:
+    """Full-integer quantization: int8 weights, activations, input and output."""
+    tf = _tf()
+    converter = tf.lite.TFLiteConverter.from_keras_model(model)
+    converter.optimizations = [tf.lite.Optimize.DEFAULT]
+
+    def rep_data():
+        for row in representative:
+            yield [row.reshape(1, -1).astype(np.float32)]
+
+    converter.representative_dataset = rep_data
+    converter.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS_INT8]
+    converter.inference_input_type = tf.int8
+    converter.inference_output_type = tf.int8
+    return bytes(converter.convert())
+
+
+def predict_float(model, x: np.ndarray) -> np.ndarray:
+    return np.asarray(model.predict(x, verbose=0, batch_size=256))
