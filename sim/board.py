@@ -38,13 +38,13 @@ from unicorn.arm_const import (
 )
 
 from sim.counter import NO_LIMIT, InstructionCounter
-from sim.elfimage import Symbolizer, load_segments, open_arm_elf, read_symbols
+from sim.elfimage import Symbolizer, load_segments, open_arm_elf, read_symbols, section_ranges
 from sim.errors import FirmwareFault, InstructionBudgetExceeded, LineNotSeen
 from sim.faults import PendingFault, access_fault, error_fault, exception_fault, format_fault
 from sim.memory import FLASH_BASE, FLASH_SIZE, Memories
-from sim.periph import gpio, rcc, scs
+from sim.periph import rcc, scs
 from sim.periph.base import RegisterFile
-from sim.periph.bus import MmioBus
+from sim.periph.bus import Gate, MmioBus
 from sim.periph.dwt import Dwt
 from sim.periph.flash import FlashInterface
 from sim.periph.gpio import GpioPort
@@ -85,7 +85,7 @@ class Board:
             raise ValueError(f"sensor must be 'lis3dsh' or 'none', not {sensor!r}")
         elf = open_arm_elf(elf_path)
         self.elf_path = Path(elf_path)
-        self.symbols = Symbolizer(read_symbols(elf))
+        self.symbols = Symbolizer(read_symbols(elf), section_ranges(elf))
         self.instruction_budget = instruction_budget
 
         self._uc = Uc(UC_ARCH_ARM, UC_MODE_THUMB | UC_MODE_MCLASS)
@@ -120,17 +120,17 @@ class Board:
         self.usart2.on_line = self._on_line
         self.usart2.on_poll = self._on_uart_poll
 
-        def gate(reg: int, bit: int) -> object:
+        def gate(reg: int, bit: int) -> Gate | None:
             return (lambda: self.rcc.enabled(reg, bit)) if clock_gating else None
 
         bus = MmioBus(PERIPH_BASE, PERIPH_SIZE, page_shift=10, bitband=PERIPH_BITBAND)
         for i, (name, base) in enumerate(GPIO_BASE.items()):
-            bus.attach(base, 0x400, self.gpio[name], gate(rcc.AHB1ENR, i))  # type: ignore[arg-type]
+            bus.attach(base, 0x400, self.gpio[name], gate(rcc.AHB1ENR, i))
         bus.attach(RCC_BASE, 0x400, self.rcc)
         bus.attach(FLASH_IF_BASE, 0x400, FlashInterface())
-        bus.attach(PWR_BASE, 0x400, Pwr(), gate(rcc.APB1ENR, 28))  # type: ignore[arg-type]
-        bus.attach(USART2_BASE, 0x400, self.usart2, gate(rcc.APB1ENR, 17))  # type: ignore[arg-type]
-        bus.attach(SPI1_BASE, 0x400, self.spi1, gate(rcc.APB2ENR, 12))  # type: ignore[arg-type]
+        bus.attach(PWR_BASE, 0x400, Pwr(), gate(rcc.APB1ENR, 28))
+        bus.attach(USART2_BASE, 0x400, self.usart2, gate(rcc.APB1ENR, 17))
+        bus.attach(SPI1_BASE, 0x400, self.spi1, gate(rcc.APB2ENR, 12))
         bus.map_into(self._uc)
 
         dbgmcu = RegisterFile()
@@ -154,7 +154,8 @@ class Board:
         sp, reset = self._memories.vector(0), self._memories.vector(1)
         if not (FLASH_BASE <= (reset & ~1) < FLASH_BASE + FLASH_SIZE):
             raise FirmwareFault(
-                f"reset vector 0x{reset:08x} does not point into flash: no vector table at 0x{FLASH_BASE:08x}?"
+                f"reset vector 0x{reset:08x} does not point into flash: "
+                f"no vector table at 0x{FLASH_BASE:08x}?"
             )
         self._uc.reg_write(UC_ARM_REG_MSP, sp)
         self._uc.reg_write(UC_ARM_REG_SP, sp)
@@ -231,6 +232,8 @@ class Board:
                     error = exc
                 finally:
                     self._counter.settle()
+                if self._counter.hook_error is not None:
+                    raise self._counter.hook_error
                 self._raise_fault(error)
                 reason = self._counter.stop_reason
                 if reason == "limit":
@@ -277,7 +280,8 @@ class Board:
         start = self._counter.retired
         if self._execute("idle", max_instructions) == "limit":
             raise InstructionBudgetExceeded(
-                f"firmware did not become idle within {max_instructions} instructions; stopped at {self._where()}",
+                f"firmware did not become idle within {max_instructions} instructions; "
+                f"stopped at {self._where()}",
                 self.pc,
             )
         return self._counter.retired - start
@@ -301,7 +305,9 @@ class Board:
                 self._pattern = None
             if reason == "limit":
                 raise LineNotSeen(
-                    self._not_seen(pattern, f"{max_instructions} instructions ran, stopped at {self._where()}"),
+                    self._not_seen(
+                        pattern, f"{max_instructions} instructions ran; stopped at {self._where()}"
+                    ),
                     self.pc,
                     list(self._history),
                 )
@@ -370,6 +376,10 @@ class Board:
 
     def symbol_at(self, address: int) -> str:
         return self.symbols.describe(address)
+
+    def symbol_address(self, name: str) -> int:
+        """Address of the ELF symbol `name` (KeyError if absent)."""
+        return self.symbols.address_of(name)
 
     def read_memory(self, address: int, size: int) -> bytes:
         return bytes(self._uc.mem_read(address, size))

@@ -13,12 +13,33 @@ memory hook is registered (without one it is the start of the block); the board 
 
 from __future__ import annotations
 
-from unicorn import UC_HOOK_BLOCK, Uc
+import ctypes
+
+from unicorn import UC_HOOK_BLOCK, Uc, UcError
 from unicorn.arm_const import UC_ARM_REG_PC
 
 from sim.thumb import count_instructions, first_fpu_offset, uses_fpu
 
 NO_LIMIT = 1 << 62
+
+# uc_cb_hookcode_t: void (*)(uc_engine *uc, uint64_t address, uint32_t size, void *user_data)
+_RAW_BLOCK_HOOK = ctypes.CFUNCTYPE(None, ctypes.c_void_p, ctypes.c_uint64, ctypes.c_uint32, ctypes.c_void_p)
+
+
+def _add_raw_block_hook(uc: Uc, callback: ctypes._CFuncPtr) -> bool:
+    """Register `callback` straight with libunicorn, skipping the binding's two Python wrapper layers
+    (about 40% of the per-block cost). Returns False if this binding's internals are not as expected."""
+    try:
+        from unicorn.unicorn_py3.unicorn import uc_hook_h, uclib
+    except ImportError:
+        return False
+    handle = uc_hook_h()
+    status = uclib.uc_hook_add(
+        uc._uch, ctypes.byref(handle), UC_HOOK_BLOCK, callback, None, ctypes.c_uint64(1), ctypes.c_uint64(0)
+    )
+    if status != 0:
+        raise UcError(status)
+    return True
 
 
 class InstructionCounter:
@@ -33,7 +54,18 @@ class InstructionCounter:
         self._block_end = 0
         self.fpu_enabled = True
         self.fpu_violation_pc: int | None = None
-        uc.hook_add(UC_HOOK_BLOCK, self._on_block)
+        self.hook_error: BaseException | None = None
+        self._raw_hook = _RAW_BLOCK_HOOK(self._on_raw_block)  # keep a reference: libunicorn calls it
+        if not _add_raw_block_hook(uc, self._raw_hook):
+            uc.hook_add(UC_HOOK_BLOCK, self._on_block)
+
+    def _on_raw_block(self, _handle: int, address: int, size: int, _user: int) -> None:
+        try:
+            self._on_block(self._uc, address, size, None)
+        except BaseException as exc:  # ctypes would print and swallow it: report it after emu_start
+            if self.hook_error is None:
+                self.hook_error = exc
+            self._uc.emu_stop()
 
     # -- hook ---------------------------------------------------------------------------------------------
     def _on_block(self, uc: Uc, address: int, size: int, _user: object) -> None:
@@ -72,6 +104,7 @@ class InstructionCounter:
         """Prepare a run: stop before any block that would take `retired` past `limit`."""
         self._limit = limit
         self.stop_reason = None
+        self.hook_error = None
         self._block_addr = self._block_end = 0
 
     def request_stop(self, reason: str) -> None:

@@ -61,7 +61,7 @@ def load_segments(elf: ELFFile) -> list[LoadSegment]:
 
 
 def read_symbols(elf: ELFFile) -> list[Symbol]:
-    """Named FUNC/OBJECT/NOTYPE symbols bound to a section (Thumb bit cleared, ARM mapping symbols skipped)."""
+    """Named FUNC/OBJECT/NOTYPE symbols in a section (Thumb bit cleared, ARM mapping symbols skipped)."""
     symtab = elf.get_section_by_name(".symtab")
     if not isinstance(symtab, SymbolTableSection):
         return []
@@ -89,13 +89,28 @@ def find_symbol_value(elf: ELFFile, name: str) -> int | None:
     return int(found[0]["st_value"]) if found else None
 
 
+def section_ranges(elf: ELFFile) -> dict[str, tuple[int, int]]:
+    """Allocated sections: name -> (start, end) virtual address range."""
+    return {
+        s.name: (s["sh_addr"], s["sh_addr"] + s["sh_size"])
+        for s in elf.iter_sections()
+        if s["sh_flags"] & 0x2 and s["sh_size"]  # SHF_ALLOC
+    }
+
+
 class Symbolizer:
     """Maps code/data addresses to `name+0xoffset` using the ELF symbol table."""
 
-    def __init__(self, symbols: list[Symbol]) -> None:
+    def __init__(self, symbols: list[Symbol], sections: dict[str, tuple[int, int]] | None = None) -> None:
+        self._sections = sections or {}
         ranked = sorted(symbols, key=lambda s: (s.address, s.kind != "FUNC", -s.size, s.name))
         self._symbols = ranked
         self._starts = [s.address for s in ranked]
+        self._by_name = {s.name: s for s in reversed(ranked)}
+
+    def address_of(self, name: str) -> int:
+        """Address of symbol `name` (KeyError if absent)."""
+        return self._by_name[name].address
 
     def lookup(self, address: int) -> Symbol | None:
         """The sized symbol containing `address`, else the nearest preceding label in the same section."""
@@ -104,9 +119,13 @@ class Symbolizer:
         for sym in reversed(self._symbols[max(0, i - 64) : i]):
             if sym.size and sym.address <= address < sym.address + sym.size:
                 return sym
-            if fallback is None and sym.size == 0:
+            if fallback is None and sym.size == 0 and self._in_section(sym, address):
                 fallback = sym
         return fallback
+
+    def _in_section(self, sym: Symbol, address: int) -> bool:
+        start, end = self._sections.get(sym.section, (0, 0))
+        return start <= sym.address and address < end
 
     def describe(self, address: int) -> str:
         """`name+0xoff` for `address`, or `??` when no symbol covers it."""

@@ -29,10 +29,22 @@ from sim.elfimage import Symbolizer
 
 # QEMU's ARM exception numbers, as passed to UC_HOOK_INTR.
 EXCEPTION_NAMES = {
-    1: "UNDEF (undefined instruction)", 2: "SVC", 3: "prefetch abort", 4: "data abort", 5: "IRQ",
-    6: "FIQ", 7: "BKPT", 8: "exception return", 9: "kernel trap", 16: "semihosting call",
-    17: "NOCP (coprocessor disabled)", 18: "INVSTATE (invalid state)", 19: "stack overflow",
-    20: "lazy FP state preservation", 21: "LSERR", 22: "unaligned access",
+    1: "UNDEF (undefined instruction)",
+    2: "SVC",
+    3: "prefetch abort",
+    4: "data abort",
+    5: "IRQ",
+    6: "FIQ",
+    7: "BKPT",
+    8: "exception return",
+    9: "kernel trap",
+    16: "semihosting call",
+    17: "NOCP (coprocessor disabled)",
+    18: "INVSTATE (invalid state)",
+    19: "stack overflow",
+    20: "lazy FP state preservation",
+    21: "LSERR",
+    22: "unaligned access",
 }
 
 _ACCESS_NAMES = {

@@ -42,12 +42,15 @@ class Memories:
             start, end = seg.paddr, seg.paddr + len(seg.data)
             if FLASH_BASE <= start and end <= FLASH_BASE + FLASH_SIZE:
                 ctypes.memmove(ctypes.addressof(self._flash) + start - FLASH_BASE, seg.data, len(seg.data))
-            elif any(base <= start and end <= base + size
-                     for base, size in ((SRAM_BASE, SRAM_SIZE), (CCM_BASE, CCM_SIZE))):
+            elif any(
+                base <= start and end <= base + size
+                for base, size in ((SRAM_BASE, SRAM_SIZE), (CCM_BASE, CCM_SIZE))
+            ):
                 self._uc.mem_write(start, seg.data)
             else:
                 raise ElfFormatError(
-                    f"segment at 0x{start:08x}..0x{end:08x} does not fit in flash, SRAM or CCM of the STM32F407VG"
+                    f"segment at 0x{start:08x}..0x{end:08x} does not fit in flash, SRAM or CCM "
+                    "of the STM32F407VG"
                 )
 
     def vector(self, index: int) -> int:

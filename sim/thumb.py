@@ -36,7 +36,7 @@ def first_fpu_offset(code: bytes) -> int | None:
         if off + 4 > len(code):
             break
         first = code[off] | (code[off + 1] << 8)
-        # Coprocessor space: first halfword 111x 11xx xxxx xxxx; coprocessor number in bits 11:8 of the second.
+        # Coprocessor space: first halfword 111x 11xx xxxx xxxx; coprocessor number in bits 11:8 of the 2nd.
         if (first & 0xEC00) == 0xEC00:
             second = code[off + 2] | (code[off + 3] << 8)
             if (second >> 8) & 0xE == 0xA:

@@ -22,7 +22,7 @@ def bench(paths: ModelPaths, per_class: int = 25, infer_samples: int = 200, host
 
     meta = load_meta_json(paths)
     elf = paths.elf if paths.elf.exists() else pipeline.build_firmware(paths, log)
-    fp = footprint.analyze(elf)
+    fp = footprint.measure_footprint(elf)
     oracle = TflmOracle(paths.tflite.read_bytes())
     host = pipeline.host_model(paths)
     fq = pipeline.feature_quant(paths)

@@ -35,7 +35,7 @@ def cmd_footprint(args: argparse.Namespace) -> int:
     from sim import footprint
 
     elf = Path(args.elf) if args.elf else _paths(args).elf
-    fp = footprint.analyze(elf)
+    fp = footprint.measure_footprint(elf)
     print(json.dumps(json.loads(fp.to_json()), indent=2) if args.json else fp.format_table())
     return 0
 
@@ -104,7 +104,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
     r = bench(paths, per_class=args.per_class)
     from sim import footprint
 
-    print(footprint.analyze(paths.elf).format_table())
+    print(footprint.measure_footprint(paths.elf).format_table())
     print(format_summary(r))
     return 0
 

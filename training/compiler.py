@@ -14,7 +14,7 @@ from pathlib import Path
 import numpy as np
 
 from training.features import FeatureQuant
-from training.quant import quantize_multiplier
+from training.quant import quantize_multiplier, softmax_exp_table
 from training.tflite_model import Graph, Operator, Tensor
 
 SUPPORTED_OPS = ("FULLY_CONNECTED", "SOFTMAX")
@@ -160,10 +160,16 @@ def _emit_softmax(g: Graph, op: Operator, buf: dict[int, str]) -> _Emitted:
     if float(out.scale[0]) != 1.0 / 256 or int(out.zero_point[0]) != -128:
         raise _fail_op(op, "int8 softmax output must have scale 1/256 and zero point -128")
     mult, shift, diff_min = softmax_params(float(op.options.get("beta", 1.0)), float(inp.scale[0]))
+    # TFLM evaluates the fixed-point exp per element; the input difference takes at most 256 values,
+    # so evaluate it here once per value (bit-identical) and ship the table.
+    table = softmax_exp_table(mult, shift, max(diff_min, -255))
     depth = inp.shape[-1]
     rows = inp.size // depth
-    call = f"tdnn_softmax_s8({buf[inp.index]}, {rows}, {depth}, {mult}, {shift}, {diff_min}, {buf[out.index]});"
-    return _Emitted([], call, 0, 0)
+    p = f"op{op.index}"
+    decls = [_c_array("int32_t", f"{p}_exp_table", np.array(table), per_line=8)]
+    call = (f"tdnn_softmax_s8({buf[inp.index]}, {rows}, {depth}, {p}_exp_table, {-(len(table) - 1)}, "
+            f"{buf[out.index]});")
+    return _Emitted(decls, call, 4 * len(table), 0)
 
 
 _EMITTERS = {"FULLY_CONNECTED": _emit_fully_connected, "SOFTMAX": _emit_softmax}

@@ -16,7 +16,8 @@
 
 /* 512 chars per the protocol, grown if a model's INFER line needs more. */
 #define INFER_LINE_LEN (6u + 2u * (uint32_t)MODEL_INPUT_SIZE)
-#define LINE_MAX (INFER_LINE_LEN > 512u ? INFER_LINE_LEN : 512u)
+/* Room for the longest valid command; anything longer is answered with ERR code=line_too_long. */
+#define LINE_MAX (INFER_LINE_LEN > 62u ? INFER_LINE_LEN + 2u : 64u)
 
 /* Aligned: INFER decodes its hex in place and hands this buffer to the model. */
 static char line[LINE_MAX] __attribute__((aligned(4)));

@@ -12,7 +12,10 @@
 
 /* Symbols from linker/stm32f407vg.ld. */
 extern uint32_t _estack;
-extern uint32_t _sidata, _sdata, _edata, _sbss, _ebss, _sccmbss, _eccmbss;
+extern uint32_t _sidata, _sdata, _edata, _sbss, _ebss, _sccmbss, _eccmbss, _sstack;
+
+/* Stack paint: the emulator (and a debugger) find the high-water mark as the lowest overwritten word. */
+#define STACK_PAINT 0xA5A5A5A5u
 
 int main(void);
 void Reset_Handler(void);
@@ -183,6 +186,13 @@ void Reset_Handler(void)
     /* .ccmbss: zero too, so C's "statics start at 0" holds there as well. */
     for (uint32_t *dst = &_sccmbss; dst < &_eccmbss;) {
         *dst++ = 0u;
+    }
+
+    /* Paint the unused stack reserve below this frame. */
+    uint32_t *sp_now;
+    __asm volatile("mov %0, sp" : "=r"(sp_now));
+    for (uint32_t *p = &_sstack; p < sp_now - 16; p++) {
+        *p = STACK_PAINT;
     }
 
     system_init();

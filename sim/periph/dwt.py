@@ -40,7 +40,7 @@ class Dwt(Peripheral):
     def _update_running(self) -> None:
         want = bool(self.stored(CTRL) & CYCCNTENA) and self._trace_enabled()
         if want and self._since is None:
-            self._since = self._clock()
+            self._since = self._clock() + 1  # counting starts after the enabling store
         elif not want and self._since is not None:
             self._base = self.cyccnt()
             self._since = None
@@ -56,7 +56,7 @@ class Dwt(Peripheral):
         if offset == CYCCNT:
             self._base = (self.cyccnt() & ~mask | value & mask) & 0xFFFF_FFFF
             if self._since is not None:
-                self._since = self._clock()
+                self._since = self._clock() + 1  # the written value holds until the store completes
             return
         self.store(offset, value, mask)
         if offset == CTRL:

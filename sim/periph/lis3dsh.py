@@ -15,7 +15,13 @@ from collections import deque
 import numpy as np
 
 WHO_AM_I, CTRL_REG4, CTRL_REG1, CTRL_REG2, CTRL_REG3, CTRL_REG5, CTRL_REG6 = (
-    0x0F, 0x20, 0x21, 0x22, 0x23, 0x24, 0x25,
+    0x0F,
+    0x20,
+    0x21,
+    0x22,
+    0x23,
+    0x24,
+    0x25,
 )
 INFO1, INFO2, STATUS, OUT_X_L, OUT_Z_H, FIFO_SRC = 0x0D, 0x0E, 0x27, 0x28, 0x2D, 0x2F
 WHO_AM_I_VALUE = 0x3F
@@ -24,8 +30,15 @@ ADD_INC = 1 << 4
 
 # CTRL_REG5 FSCALE[2:0] -> sensitivity in g per LSB.
 SENSITIVITY_G = {0: 0.06e-3, 1: 0.12e-3, 2: 0.18e-3, 3: 0.24e-3, 4: 0.73e-3}
-_RESET = {INFO1: 0x21, WHO_AM_I: WHO_AM_I_VALUE, CTRL_REG4: 0x07, CTRL_REG6: ADD_INC, 0x16: 0x01,
-          0x17: 0x00, FIFO_SRC: 0x20}
+_RESET = {
+    INFO1: 0x21,
+    WHO_AM_I: WHO_AM_I_VALUE,
+    CTRL_REG4: 0x07,
+    CTRL_REG6: ADD_INC,
+    0x16: 0x01,
+    0x17: 0x00,
+    FIFO_SRC: 0x20,
+}
 _READ_ONLY = {0x0C, INFO1, INFO2, WHO_AM_I, 0x18, STATUS, *range(OUT_X_L, OUT_Z_H + 1), FIFO_SRC}
 
 

@@ -16,8 +16,13 @@ _READY = {CR: ((0, 1), (16, 17), (24, 25), (26, 27)), BDCR: ((0, 1),), CSR: ((0,
 
 
 class Rcc(Peripheral):
-    RESET = {CR: 0x0000_0083, PLLCFGR: 0x2400_3010, AHB1ENR: 0x0010_0000, CSR: 0x0E00_0000,
-             PLLI2SCFGR: 0x2000_3000}
+    RESET = {
+        CR: 0x0000_0083,
+        PLLCFGR: 0x2400_3010,
+        AHB1ENR: 0x0010_0000,
+        CSR: 0x0E00_0000,
+        PLLI2SCFGR: 0x2000_3000,
+    }
 
     def write_reg(self, offset: int, value: int, mask: int) -> None:
         new = self.store(offset, value, mask)

@@ -17,8 +17,9 @@ void tdnn_fully_connected_s8(const int8_t *input, const int8_t *weights, const i
                              int8_t *output);
 
 /* Softmax over the last axis, int8 in, int8 out (scale 1/256, zero point -128).
- * mult/left_shift/diff_min are TFLite's PreprocessSoftmaxScaling results, precomputed at compile time. */
-void tdnn_softmax_s8(const int8_t *input, int32_t rows, int32_t row_size, int32_t mult, int32_t left_shift,
+ * exp_table[d] = TFLM's fixed-point exp (Q0.31) of the input difference -d, for d = 0..-diff_min;
+ * differences below diff_min give 0, as in TFLM. The model compiler generates the table. */
+void tdnn_softmax_s8(const int8_t *input, int32_t rows, int32_t row_size, const int32_t *exp_table,
                      int32_t diff_min, int8_t *output);
 
 #endif /* TDNN_H */

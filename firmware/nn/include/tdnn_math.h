@@ -33,13 +33,18 @@ static inline int32_t tdnn_rdbpot(int32_t x, int32_t exponent)
     return (x >> exponent) + (remainder > threshold ? 1 : 0);
 }
 
-/* TFLM MultiplyByQuantizedMultiplier (double rounding). shift > 0 shifts left. */
+/* TFLM MultiplyByQuantizedMultiplier (double rounding). shift > 0 shifts left.
+ * The multiplier is a positive Q31 value (never INT32_MIN), so the saturation case of srdhm cannot
+ * occur, and gemmlowp's sign-dependent nudge with truncating division equals one +2^30 nudge with a
+ * flooring shift: ceil((|p| - 2^30) / 2^31) == floor((|p| + 2^30 - 1) / 2^31) for negative products p.
+ * That turns the high multiply into SMULL + add + shift on the M4. */
 static inline int32_t tdnn_requantize(int32_t x, int32_t multiplier, int32_t shift)
 {
     const int32_t left = shift > 0 ? shift : 0;
     const int32_t right = shift > 0 ? 0 : -shift;
     const int32_t scaled = (int32_t)((uint32_t)x << left);
-    return tdnn_rdbpot(tdnn_srdhm(scaled, multiplier), right);
+    const int64_t product = (int64_t)scaled * (int64_t)multiplier + (1LL << 30);
+    return tdnn_rdbpot((int32_t)(product >> 31), right);
 }
 
 /* Saturating multiply by 2^exponent (exponent > 0), gemmlowp SaturatingRoundingMultiplyByPOT. */

@@ -1,0 +1,97 @@
+"""The real firmware.elf on the embedded board: protocol, bit-exactness on the M4 DSP path, determinism."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from sim import protocol
+from sim.session import embedded_session
+from training import compiler, features, pipeline, tflite_model
+from training.artifacts import ModelPaths
+from training.tflm_oracle import TflmOracle
+
+
+def test_boot_line(mlp_elf: Path) -> None:
+    boot = embedded_session(mlp_elf).start()
+    assert (boot.model, boot.sensor, boot.bus, boot.clock_hz) == ("mlp", "LIS3DSH", "spi1", 168_000_000)
+
+
+def test_infer_bit_exact_with_tflm(trained_mlp: ModelPaths, mlp_elf: Path) -> None:
+    s = embedded_session(mlp_elf)
+    s.start()
+    x = np.random.default_rng(21).integers(-128, 128, size=(300, 6)).astype(np.int8)
+    ref = TflmOracle(trained_mlp.tflite.read_bytes()).invoke(x)
+    got = np.stack([np.frombuffer(s.infer(row).output, np.int8) for row in x])
+    assert np.array_equal(got, ref)
+
+
+def test_pred_lines_match_tflm_and_leds(trained_mlp: ModelPaths, mlp_elf: Path) -> None:
+    w = pipeline.device_windows(trained_mlp, 3, seed=31337)
+    ref = TflmOracle(trained_mlp.tflite.read_bytes()).invoke(
+        features.quantized_features(w.raw, pipeline.feature_quant(trained_mlp)))
+    s = embedded_session(mlp_elf)
+    s.start()
+    for i, win in enumerate(w.g):
+        (p,) = s.classify(win[None])
+        assert p.seq == i
+        assert (p.cls, p.score) == (int(ref[i].argmax()), int(ref[i].max()) + 128)
+        assert 0 < p.cycles < 5000
+        assert s.backend.board.predicted_led_class == p.cls
+
+
+def test_same_inputs_same_output_and_instruction_count(trained_mlp: ModelPaths, mlp_elf: Path) -> None:
+    w = pipeline.device_windows(trained_mlp, 2, seed=5)
+
+    def run() -> tuple[list[str], int]:
+        s = embedded_session(mlp_elf)
+        s.start()
+        s.classify(w.g)
+        s.infer(np.arange(6, dtype=np.int8))
+        return s.lines, s.backend.instructions
+
+    assert run() == run()
+
+
+def test_no_sensor_reports_and_keeps_serving(trained_mlp: ModelPaths, mlp_elf: Path) -> None:
+    s = embedded_session(mlp_elf, sensor="none")
+    boot = s.start()
+    assert (boot.sensor, boot.bus) == ("none", "-")
+    assert any(e["code"] == "no_sensor" for e in s.errors)
+    x = np.array([1, 2, 3, -4, -5, 127], np.int8)
+    ref = TflmOracle(trained_mlp.tflite.read_bytes()).invoke(x[None])[0]
+    assert np.array_equal(np.frombuffer(s.infer(x).output, np.int8), ref)
+
+
+def test_bad_commands_answer_with_err(mlp_elf: Path) -> None:
+    s = embedded_session(mlp_elf)
+    s.start()
+    for cmd, code in (("HELLO", "bad_command"), ("INFER 01", "bad_length"), ("INFER zz0102030405", "bad_hex"),
+                      ("X" * 300, "line_too_long")):
+        s.backend.write((cmd + "\n").encode())
+        new = s._pump()
+        assert new and protocol.parse_err(new[0])["code"] == code, (cmd, new)
+    assert s.infer(np.zeros(6, np.int8)).cycles > 0  # still serving
+
+
+@pytest.mark.skipif(shutil.which("arm-none-eabi-gcc") is None, reason="arm-none-eabi-gcc missing")
+def test_odd_sized_random_model_bit_exact_on_dsp_path(tmp_path: Path) -> None:
+    """Odd row counts and in_features not a multiple of 4 exercise every branch of the SMLAD kernel."""
+    from tests.test_kernels_tflm import _random_mlp_tflite
+
+    tfl = _random_mlp_tflite(seed=77, n_in=9, hidden=7, n_out=3, act="relu")
+    paths = ModelPaths(tmp_path / "odd")
+    paths.root.mkdir(parents=True)
+    paths.tflite.write_bytes(tfl)
+    meta = compiler.ModelMeta("odd", ("a", "b", "c"), 128, 128, 100, 8, 240)
+    compiler.write(compiler.compile_model(tflite_model.parse(tfl), meta), paths.root)
+    (paths.root / "model.json").write_text("{}")
+    elf = pipeline.build_firmware(paths, log=lambda _m: None)
+    s = embedded_session(elf, sensor="none")
+    s.start()
+    x = np.random.default_rng(8).integers(-128, 128, size=(200, 9)).astype(np.int8)
+    got = np.stack([np.frombuffer(s.infer(row).output, np.int8) for row in x])
+    assert np.array_equal(got, TflmOracle(tfl).invoke(x))
