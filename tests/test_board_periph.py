@@ -1,0 +1,112 @@
+"""Register-level unit tests of the board's peripheral models (no firmware needed)."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from sim.periph import rcc
+from sim.periph.bus import MmioBus
+from sim.periph.gpio import BSRR, IDR, MODER, ODR, GpioPort
+from sim.periph.lis3dsh import Lis3dsh
+from sim.periph.scs import ENABLE, STK_CTRL, STK_LOAD, STK_VAL, SystemControlSpace
+from sim.thumb import count_instructions, first_fpu_offset
+
+FULL = 0xFFFF_FFFF
+
+
+class FakeClock:
+    def __init__(self) -> None:
+        self.now = 0
+
+    def __call__(self) -> int:
+        return self.now
+
+
+def test_thumb_lengths() -> None:
+    # nop (16-bit), add.w (32-bit: 0xF104...), b.w (0xF000 0xB800), udf #0 (16-bit)
+    code = bytes.fromhex("00bf04f1010400f000b800de")
+    assert count_instructions(code) == 4
+    assert first_fpu_offset(code) is None
+    assert first_fpu_offset(bytes.fromhex("00bf30ee000a")) == 2  # vadd.f32 s0, s0, s0
+
+
+def test_rcc_ready_flags_follow_enables() -> None:
+    r = rcc.Rcc()
+    r.write_reg(rcc.CR, (1 << 16) | (1 << 24) | 1, FULL)  # HSEON, PLLON, HSION
+    assert r.read_reg(rcc.CR) & (1 << 17) and r.read_reg(rcc.CR) & (1 << 25)
+    r.write_reg(rcc.CR, 1, FULL)
+    assert not r.read_reg(rcc.CR) & (1 << 25)
+    # 8 MHz HSE / 8 * 336 / 2 = 168 MHz; SW = PLL -> SWS = PLL
+    r.write_reg(rcc.PLLCFGR, (1 << 22) | 8 | (336 << 6), FULL)
+    r.write_reg(rcc.CFGR, 2, FULL)
+    assert (r.read_reg(rcc.CFGR) >> 2) & 3 == 2
+    assert r.sysclk_hz() == 168_000_000
+
+
+def test_gpio_bsrr_and_idr() -> None:
+    port = GpioPort("D")
+    port.write_reg(MODER, 1 << 24, FULL)
+    port.write_reg(BSRR, (1 << 12) | (1 << 13), FULL)
+    assert port.read_reg(ODR) == 0x3000 and port.read_reg(BSRR) == 0
+    port.write_reg(BSRR, 1 << (16 + 13), FULL)
+    assert port.read_reg(ODR) == 0x1000
+    assert port.read_reg(IDR) == 0x1000  # only PD12 is an output
+    port.set_input(0, True)
+    assert port.read_reg(IDR) == 0x1001
+
+
+def test_bus_gating_bitband_and_fallback() -> None:
+    enabled = [False]
+    bus = MmioBus(0x4000_0000, 0x2000_0000, page_shift=10, bitband=(0x4200_0000, 0x0200_0000, 0x4000_0000))
+    port = GpioPort("D")
+    bus.attach(0x4002_0C00, 0x400, port, lambda: enabled[0])
+    bus.write(0x4002_0C14, 4, 0xFFFF)
+    assert bus.read(0x4002_0C14, 4) == 0  # clock off: writes ignored, reads 0
+    enabled[0] = True
+    bus.write(0x4002_0C14, 2, 0x8001)
+    assert bus.read(0x4002_0C15, 1) == 0x80
+    alias = 0x4200_0000 + (0x0002_0C14 * 32) + 4 * 4  # ODR bit 4
+    bus.write(alias, 4, 1)
+    assert port.read_reg(ODR) == 0x8011 and bus.read(alias, 4) == 1
+    bus.write(0x4000_5400, 4, 0x1234)  # I2C1: not modelled -> register file
+    assert bus.read(0x4000_5400, 4) == 0x1234 and bus.read(0x4000_5404, 4) == 0
+
+
+def test_systick_counts_instructions() -> None:
+    clock = FakeClock()
+    s = SystemControlSpace(clock, lambda _off: None)
+    s.write_reg(STK_LOAD, 99, FULL)
+    s.write_reg(STK_VAL, 0, FULL)
+    s.write_reg(STK_CTRL, ENABLE | 4, FULL)  # processor clock
+    clock.now += 1
+    assert s.read_reg(STK_VAL) == 99
+    clock.now += 50
+    assert s.read_reg(STK_VAL) == 49 and not s.read_reg(STK_CTRL) & (1 << 16)
+    clock.now += 60
+    assert s.read_reg(STK_CTRL) & (1 << 16)  # wrapped: COUNTFLAG, cleared by the read
+    assert not s.read_reg(STK_CTRL) & (1 << 16)
+
+
+def _xfer(dev: Lis3dsh, data: list[int]) -> list[int]:
+    dev.select()
+    out = [dev.transfer(b) for b in data]
+    dev.deselect()
+    return out
+
+
+def test_lis3dsh_transactions() -> None:
+    dev = Lis3dsh()
+    assert _xfer(dev, [0x8F, 0])[1] == 0x3F
+    assert _xfer(dev, [0xA0, 0, 0, 0, 0, 0, 0])[1:] == [0x07, 0, 0, 0, 0, 0x10]  # CTRL_REG4..6, ADD_INC
+    _xfer(dev, [0x20, 0x67])  # 100 Hz, XYZ
+    dev.feed(np.array([[1.0, -1.0, 0.25], [0.0, 0.0, 0.0]]))
+    assert _xfer(dev, [0xA7, 0])[1] & 0x08
+    raw = _xfer(dev, [0xA8] + [0] * 6)[1:]
+    assert int.from_bytes(bytes(raw[0:2]), "little", signed=True) == 16667
+    assert int.from_bytes(bytes(raw[2:4]), "little", signed=True) == -16667
+    assert dev.queued == 1
+    _xfer(dev, [0x25, 0x00])  # ADD_INC off: the address stays put
+    assert _xfer(dev, [0xA8, 0, 0, 0]) == [0xFF, 0, 0, 0]
+    assert dev.queued == 1
+    _xfer(dev, [0x20, 0x07])  # power down: no data reported
+    assert not dev.has_data() and _xfer(dev, [0xA7, 0])[1] == 0
