@@ -213,3 +213,20 @@ def main(argv: list[str] | None = None) -> int:
 
 if __name__ == "__main__":
     raise SystemExit(main())
+
+
+STACK_PAINT = 0xA5A5A5A5  # written over the stack reserve by Reset_Handler (firmware/src/startup_stm32f407.c)
+
+
+def stack_high_water(elf_path: str | Path, read_memory) -> int | None:
+    """Bytes of stack ever used, from the paint left in [_sstack, _estack) of a running board.
+
+    `read_memory(address, size) -> bytes` reads the board's RAM. None if the ELF has no paint symbols.
+    """
+    elf = open_arm_elf(elf_path)
+    lo, hi = find_symbol_value(elf, "_sstack"), find_symbol_value(elf, "_estack")
+    if lo is None or hi is None:
+        return None
+    words = memoryview(read_memory(lo, hi - lo)).cast("I")
+    untouched = next((i for i, w in enumerate(words) if w != STACK_PAINT), len(words))
+    return (hi - lo) - 4 * untouched

@@ -95,3 +95,14 @@ def test_odd_sized_random_model_bit_exact_on_dsp_path(tmp_path: Path) -> None:
     x = np.random.default_rng(8).integers(-128, 128, size=(200, 9)).astype(np.int8)
     got = np.stack([np.frombuffer(s.infer(row).output, np.int8) for row in x])
     assert np.array_equal(got, TflmOracle(tfl).invoke(x))
+
+
+def test_stack_high_water_fits_the_reserve(trained_mlp: ModelPaths, mlp_elf: Path) -> None:
+    from sim import footprint
+
+    s = embedded_session(mlp_elf)
+    s.start()
+    s.classify(pipeline.device_windows(trained_mlp, 1).g)
+    used = footprint.stack_high_water(mlp_elf, s.backend.board.read_memory)
+    reserve = footprint.measure_footprint(mlp_elf).stack_bytes
+    assert used is not None and 32 < used < reserve

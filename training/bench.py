@@ -57,12 +57,16 @@ def bench(paths: ModelPaths, per_class: int = 25, infer_samples: int = 200, host
     infer_wall = time.perf_counter() - t0
     dev_exact = float((dev_out == oracle.invoke(infer_in)).all(axis=1).mean())
 
+    board = session.backend.board
+    stack_used = footprint.stack_high_water(elf, board.read_memory)
+
     result = {
         "model": paths.name,
         "flash_bytes": fp.flash_bytes,
         "ram_bytes": fp.ram_bytes,
         "ram_static_bytes": fp.ram_bytes - fp.stack_bytes,
         "stack_reserve_bytes": fp.stack_bytes,
+        "stack_used_bytes": stack_used,
         "cycles_per_inference": int(np.median(cycles)),
         "cycles_per_inference_max": int(cycles.max()),
         "cycles_source": "DWT CYCCNT around model_invoke = retired instructions in the embedded emulator",
@@ -97,7 +101,7 @@ def format_summary(r: dict) -> str:
         f"  cycles per inference {r['cycles_per_inference']} (max {r['cycles_per_inference_max']}) "
         f"= {r['cycles_per_inference'] / 168:.1f} us at 168 MHz",
         f"  flash {r['flash_bytes']} B, RAM {r['ram_bytes']} B ({r['ram_static_bytes']} static + "
-        f"{r['stack_reserve_bytes']} stack reserve)",
+        f"{r['stack_reserve_bytes']} stack reserve, {r['stack_used_bytes']} B of it used)",
         f"  bit-exact vs TFLM: host {r['bitexact_rate'] * 100:.2f}% of {r['bitexact_inputs']}, device "
         f"{r['bitexact_rate_device'] * 100:.2f}% of {r['bitexact_inputs_device']}; PRED = TFLM "
         f"{r['device_pred_matches_tflm'] * 100:.2f}%",

@@ -146,6 +146,10 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         return int(args.func(args))
+    except ImportError as exc:
+        print(f"tinyml-disco {args.command}: error: missing Python package {exc.name!r}; "
+              "run scripts/bootstrap.sh (it installs the pinned packages from pyproject.toml)", file=sys.stderr)
+        return 2
     except (FileNotFoundError, RuntimeError, ValueError) as exc:
         print(f"tinyml-disco {args.command}: error: {exc}", file=sys.stderr)
         return 2
