@@ -125,11 +125,11 @@ class TinymlBoard:
 
     def predictions_should_match_tflm(self) -> None:
         """Class and score of every PRED equal TFLite Micro's output for the same window."""
-        from training import features, pipeline
+        from training import pipeline
         from training.tflm_oracle import TflmOracle
 
         assert self.windows is not None
-        q = features.quantized_features(self.windows.raw, pipeline.feature_quant(self.paths))
+        q = pipeline.model_inputs(self.paths, self.windows.raw)
         ref = TflmOracle(self.paths.tflite.read_bytes()).invoke(q)
         for i, p in enumerate(self.predictions):
             cls = int(ref[i].argmax())

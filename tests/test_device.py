@@ -10,7 +10,7 @@ import pytest
 
 from sim import protocol
 from sim.session import embedded_session
-from training import compiler, features, pipeline, tflite_model
+from training import compiler, pipeline, tflite_model
 from training.artifacts import ModelPaths
 from training.tflm_oracle import TflmOracle
 
@@ -31,8 +31,7 @@ def test_infer_bit_exact_with_tflm(trained_mlp: ModelPaths, mlp_elf: Path) -> No
 
 def test_pred_lines_match_tflm_and_leds(trained_mlp: ModelPaths, mlp_elf: Path) -> None:
     w = pipeline.device_windows(trained_mlp, 3, seed=31337)
-    ref = TflmOracle(trained_mlp.tflite.read_bytes()).invoke(
-        features.quantized_features(w.raw, pipeline.feature_quant(trained_mlp)))
+    ref = TflmOracle(trained_mlp.tflite.read_bytes()).invoke(pipeline.model_inputs(trained_mlp, w.raw))
     s = embedded_session(mlp_elf)
     s.start()
     for i, win in enumerate(w.g):
@@ -79,20 +78,21 @@ def test_bad_commands_answer_with_err(mlp_elf: Path) -> None:
 
 @pytest.mark.skipif(shutil.which("arm-none-eabi-gcc") is None, reason="arm-none-eabi-gcc missing")
 def test_odd_sized_random_model_bit_exact_on_dsp_path(tmp_path: Path) -> None:
-    """Odd row counts and in_features not a multiple of 4 exercise every branch of the SMLAD kernel."""
+    """Odd row counts and in_features not a multiple of 4 exercise every branch of the SMLAD kernel:
+    raw window (384) -> Dense(7) -> Dense(3)."""
     from tests.test_kernels_tflm import _random_mlp_tflite
 
-    tfl = _random_mlp_tflite(seed=77, n_in=9, hidden=7, n_out=3, act="relu")
+    tfl = _random_mlp_tflite(seed=77, n_in=(128, 3), hidden=7, n_out=3, act="relu")
     paths = ModelPaths(tmp_path / "odd")
     paths.root.mkdir(parents=True)
     paths.tflite.write_bytes(tfl)
-    meta = compiler.ModelMeta("odd", ("a", "b", "c"), 128, 128, 100, 8, 240)
+    meta = compiler.ModelMeta("odd", ("a", "b", "c"), 128, 128, 100, 8, 240, feature_pipeline="raw")
     compiler.write(compiler.compile_model(tflite_model.parse(tfl), meta), paths.root)
     (paths.root / "model.json").write_text("{}")
     elf = pipeline.build_firmware(paths, log=lambda _m: None)
     s = embedded_session(elf, sensor="none")
     s.start()
-    x = np.random.default_rng(8).integers(-128, 128, size=(200, 9)).astype(np.int8)
+    x = np.random.default_rng(8).integers(-128, 128, size=(100, 384)).astype(np.int8)
     got = np.stack([np.frombuffer(s.infer(row).output, np.int8) for row in x])
     assert np.array_equal(got, TflmOracle(tfl).invoke(x))
 

@@ -2,26 +2,63 @@
 
 from __future__ import annotations
 
-import numpy as np
+from pathlib import Path
 
-from training import features, pipeline, synth
+import numpy as np
+import pytest
+
+from training import compiler, features, hostlib, synth, tflite_model
 from training.artifacts import ModelPaths
 
 
-def test_feature_parity_on_synthetic_and_extreme_windows(trained_mlp: ModelPaths) -> None:
-    host = pipeline.host_model(trained_mlp)
-    fq = pipeline.feature_quant(trained_mlp)
-    w = synth.generate(100, seed=4242).raw
+def _extreme_windows(n: int = 128) -> np.ndarray:
     rng = np.random.default_rng(3)
-    extremes = np.stack([
-        np.full((128, 3), 32767, np.int16),
-        np.full((128, 3), -32768, np.int16),
-        rng.integers(-32768, 32768, size=(128, 3)).astype(np.int16),
-        np.tile(np.array([[32767, -32768, 0]], np.int16), (128, 1)) * np.where(np.arange(128) % 2, 1, -1)[:, None]
-        .astype(np.int16),
-    ])
-    raw = np.concatenate([w, extremes])
-    assert np.array_equal(host.features(raw), features.quantized_features(raw, fq))
+    alternating = np.where(np.arange(n) % 2, 32767, -32768)[:, None].repeat(3, axis=1)
+    return np.stack([
+        np.full((n, 3), 32767), np.full((n, 3), -32768), rng.integers(-32768, 32768, size=(n, 3)), alternating,
+    ]).astype(np.int16)
+
+
+def _host_for_pipeline(pipe_id: str, tfl: bytes, out_dir: Path, input_scale: float, zp: int) -> hostlib.HostModel:
+    """Compile any model with the given pipeline; only the features part is exercised."""
+    g = tflite_model.parse(tfl)
+    meta = compiler.ModelMeta("p", tuple(f"c{i}" for i in range(g.tensors[g.outputs[0]].size)), 128, 128, 100, 8,
+                              240, feature_pipeline=pipe_id)
+    compiled = compiler.compile_model(g, meta)
+    compiler.write(compiled, out_dir)
+    return hostlib.build_host_model(out_dir, out_dir, g.tensors[g.inputs[0]].size, g.tensors[g.outputs[0]].size)
+
+
+def test_mean_std_parity_on_synthetic_and_extreme_windows(trained_mlp: ModelPaths) -> None:
+    from training import pipeline
+
+    host = pipeline.host_model(trained_mlp)
+    raw = np.concatenate([synth.generate(100, seed=4242).raw, _extreme_windows()])
+    assert np.array_equal(host.features(raw), pipeline.model_inputs(trained_mlp, raw))
+
+
+@pytest.mark.parametrize("pipe_id", sorted(features.PIPELINES))
+def test_every_pipeline_has_a_firmware_twin(pipe_id: str, tmp_path: Path) -> None:
+    """Build a throwaway model whose input matches the pipeline; compare features_compute with numpy."""
+    import tensorflow as tf
+
+    from training.train import convert_int8
+
+    pipe = features.get(pipe_id)
+    shape = pipe.input_shape(128)
+    raw = np.concatenate([synth.generate(10, seed=99).raw, _extreme_windows()])
+    x = pipe.float_features(raw, 240e-6).astype(np.float32)
+    tf.keras.utils.set_random_seed(1)
+    model = tf.keras.Sequential([tf.keras.Input(shape=shape), tf.keras.layers.Flatten(),
+                                 tf.keras.layers.Dense(4, activation="softmax")])
+    tfl = convert_int8(model, x.reshape(-1, *shape))
+    g = tflite_model.parse(tfl)
+    if any(op.op not in compiler.SUPPORTED_OPS for op in g.operators):
+        pytest.skip(f"compiler cannot build a {shape} test model yet ({[op.op for op in g.operators]})")
+    t = g.tensors[g.inputs[0]]
+    host = _host_for_pipeline(pipe_id, tfl, tmp_path, float(t.scale[0]), int(t.zero_point[0]))
+    fq = pipe.feature_quant(240e-6, 128, float(t.scale[0]), int(t.zero_point[0]))
+    assert np.array_equal(host.features(raw), pipe.quantized(raw, fq).reshape(len(raw), -1))
 
 
 def test_integer_std_matches_float_std() -> None:

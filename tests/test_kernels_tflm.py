@@ -11,10 +11,8 @@ from training import compiler, hostlib, tflite_model
 from training.artifacts import ModelPaths
 from training.tflm_oracle import TflmOracle
 
-META = compiler.ModelMeta("rand", ("a", "b", "c", "d"), 128, 128, 100, 8, 240)
 
-
-def _random_mlp_tflite(seed: int, n_in: int, hidden: int, n_out: int, act: str) -> bytes:
+def _random_mlp_tflite(seed: int, n_in: int | tuple[int, ...], hidden: int, n_out: int, act: str) -> bytes:
     """A Dense->Dense->softmax model with random weights and a random input range, converted to int8."""
     import tensorflow as tf
 
@@ -22,16 +20,20 @@ def _random_mlp_tflite(seed: int, n_in: int, hidden: int, n_out: int, act: str) 
 
     tf.keras.utils.set_random_seed(seed)
     rng = np.random.default_rng(seed)
+    shape = n_in if isinstance(n_in, tuple) else (n_in,)
     model = tf.keras.Sequential([
-        tf.keras.Input(shape=(n_in,)),
+        tf.keras.Input(shape=shape),
+        tf.keras.layers.Flatten(),
         tf.keras.layers.Dense(hidden, activation=act),
         tf.keras.layers.Dense(n_out, activation="softmax"),
     ])
     for layer in model.layers:
+        if not layer.get_weights():
+            continue
         w, b = layer.get_weights()
         layer.set_weights([rng.normal(0, rng.uniform(0.05, 2.0), w.shape), rng.normal(0, 0.5, b.shape)])
     span = rng.uniform(0.1, 20.0)
-    rep = rng.uniform(-span, span * rng.uniform(0.2, 1.0), size=(200, n_in)).astype(np.float32)
+    rep = rng.uniform(-span, span * rng.uniform(0.2, 1.0), size=(200, *shape)).astype(np.float32)
     return convert_int8(model, rep)
 
 
@@ -39,7 +41,8 @@ def _compare(tfl: bytes, out_dir: Path, n: int, seed: int) -> float:
     g = tflite_model.parse(tfl)
     n_in = g.tensors[g.inputs[0]].size
     n_out = g.tensors[g.outputs[0]].size
-    meta = compiler.ModelMeta("rand", tuple(f"c{i}" for i in range(n_out)), 128, 128, 100, 8, 240)
+    meta = compiler.ModelMeta("rand", tuple(f"c{i}" for i in range(n_out)), 128, 128, 100, 8, 240,
+                              feature_pipeline=None)
     compiler.write(compiler.compile_model(g, meta), out_dir)
     host = hostlib.build_host_model(out_dir, out_dir, n_in, n_out)
     x = np.random.default_rng(seed).integers(-128, 128, size=(n, n_in), dtype=np.int64).astype(np.int8)

@@ -10,7 +10,6 @@ from training.compiler import ModelMeta
 
 REPO = Path(__file__).resolve().parent.parent
 DEFAULT_BUILD = REPO / "build"
-BUILTIN_MODELS = ("mlp",)
 
 
 @dataclass(frozen=True)

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import numpy as np
 
-from training import features, pipeline
+from training import pipeline
 from training.artifacts import ModelPaths, load_meta_json
 from training.pipeline import Log
 
@@ -25,16 +25,15 @@ def bench(paths: ModelPaths, per_class: int = 25, infer_samples: int = 200, host
     fp = footprint.measure_footprint(elf)
     oracle = TflmOracle(paths.tflite.read_bytes())
     host = pipeline.host_model(paths)
-    fq = pipeline.feature_quant(paths)
 
     w = pipeline.device_windows(paths, per_class)
-    q = features.quantized_features(w.raw, fq)
+    q = pipeline.model_inputs(paths, w.raw)
     ref = oracle.invoke(q)
     acc_host = float((ref.argmax(1) == w.labels).mean())
 
     log(f"[bench] host: {host_samples} random inputs + {len(q)} window features, C kernels vs TFLM")
     rng = np.random.default_rng(5)
-    rand = rng.integers(-128, 128, size=(host_samples, q.shape[1])).astype(np.int8)
+    rand = rng.integers(-128, 128, size=(host_samples, *q.shape[1:])).astype(np.int8)
     host_in = np.concatenate([rand, q])
     host_exact = float((host.invoke(host_in) == oracle.invoke(host_in)).all(axis=1).mean())
 

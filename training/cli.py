@@ -7,7 +7,8 @@ import json
 import sys
 from pathlib import Path
 
-from training.artifacts import BUILTIN_MODELS, ModelPaths
+from training.artifacts import ModelPaths
+from training.models import MODELS
 
 
 def _paths(args: argparse.Namespace) -> ModelPaths:
@@ -115,7 +116,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     def add(name: str, fn, help_: str) -> argparse.ArgumentParser:
         sp = sub.add_parser(name, help=help_)
-        sp.add_argument("--model", default="mlp", choices=BUILTIN_MODELS, help="built-in model (default mlp)")
+        sp.add_argument("--model", default="mlp", choices=sorted(MODELS), help="built-in model (default mlp)")
         sp.add_argument("--build-dir", default=None, help="artifact folder (default ./build)")
         sp.set_defaults(func=fn)
         return sp
@@ -123,7 +124,7 @@ def build_parser() -> argparse.ArgumentParser:
     t = add("train", cmd_train, "generate data, train, quantize to int8, compile to C")
     t.add_argument("--seed", type=int, default=1234)
     t.add_argument("--per-class", type=int, default=600, help="training windows per gesture")
-    t.add_argument("--epochs", type=int, default=60)
+    t.add_argument("--epochs", type=int, default=None, help="default: the model's own")
     add("build", cmd_build, "compile model.tflite to C and cross-compile firmware.elf")
     s = add("simulate", cmd_simulate, "run firmware.elf on the emulated board and print PRED lines")
     s.add_argument("--data", help="CSV (timestamp_s,ax_g,ay_g,az_g[,label]) or RESD file to replay")
@@ -137,7 +138,7 @@ def build_parser() -> argparse.ArgumentParser:
     d.add_argument("--retrain", action="store_true")
     d.add_argument("--seed", type=int, default=1234)
     d.add_argument("--per-class-train", type=int, default=600)
-    d.add_argument("--epochs", type=int, default=60)
+    d.add_argument("--epochs", type=int, default=None, help="default: the model's own")
     d.add_argument("--per-class", type=int, default=25, help="held-out windows per gesture on the device")
     return p
 

@@ -24,8 +24,6 @@ class HostModel:
         self._lib = ctypes.CDLL(str(lib_path))
         self._lib.model_invoke.argtypes = [ctypes.c_void_p, ctypes.c_void_p]
         self._lib.model_invoke.restype = None
-        self._lib.features_compute.argtypes = [ctypes.c_void_p, ctypes.c_void_p]
-        self._lib.features_compute.restype = None
         self.n_in = n_in
         self.n_out = n_out
 
@@ -38,11 +36,14 @@ class HostModel:
         return out
 
     def features(self, raw_windows: np.ndarray) -> np.ndarray:
-        """firmware/src/features.c on each raw int16 window (B, window, 3); returns (B, n_in) int8."""
+        """firmware/src/features_*.c on each raw int16 window (B, window, 3); returns (B, n_in) int8."""
+        fn = self._lib.features_compute  # absent when the model was compiled without a feature pipeline
+        fn.argtypes = [ctypes.c_void_p, ctypes.c_void_p]
+        fn.restype = None
         w = np.ascontiguousarray(raw_windows, dtype=np.int16)
         out = np.empty((w.shape[0], self.n_in), dtype=np.int8)
         for i in range(w.shape[0]):
-            self._lib.features_compute(w[i].ctypes.data, out[i].ctypes.data)
+            fn(w[i].ctypes.data, out[i].ctypes.data)
         return out
 
 
@@ -53,7 +54,8 @@ def build_host_model(model_dir: Path, out_dir: Path, n_in: int, n_out: int) -> H
         raise RuntimeError("no host C compiler (gcc) found; scripts/bootstrap.sh installs it (Debian package gcc)")
     out_dir.mkdir(parents=True, exist_ok=True)
     lib = out_dir / "libmodel_host.so"
-    sources = [model_dir / "model.c", FIRMWARE / "src" / "features.c", *sorted((FIRMWARE / "nn").glob("*.c"))]
+    sources = [model_dir / "model.c", *sorted((FIRMWARE / "src").glob("features_*.c")),
+               *sorted((FIRMWARE / "nn").glob("*.c"))]
     cmd = [cc, "-O2", "-shared", "-fPIC", "-std=c11", "-Wall", "-Wextra", "-Werror",
            f"-I{model_dir}", f"-I{FIRMWARE / 'nn' / 'include'}", f"-I{FIRMWARE / 'include'}",
            "-o", str(lib), *map(str, sources)]

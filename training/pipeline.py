@@ -10,7 +10,9 @@ from collections.abc import Callable
 from dataclasses import asdict
 from pathlib import Path
 
-from training import compiler, features, synth, tflite_model
+import numpy as np
+
+from training import compiler, features, models, synth, tflite_model
 from training.artifacts import REPO, ModelPaths, load_meta_json, model_meta
 from training.hostlib import build_host_model
 
@@ -26,19 +28,23 @@ def _input_quant(g: tflite_model.Graph) -> tuple[float, int]:
     return float(t.scale[0]), int(t.zero_point[0])
 
 
-def train(paths: ModelPaths, seed: int = 1234, per_class: int = 600, epochs: int = 60, log: Log = print) -> dict:
-    """Generate data, train the post's MLP, convert to int8, write model.tflite + model.json + C."""
+def train(paths: ModelPaths, seed: int = 1234, per_class: int = 600, epochs: int | None = None,
+          log: Log = print) -> dict:
+    """Generate data, train the model named by paths, convert to int8, write model.tflite + model.json + C."""
     from training import train as tr  # TensorFlow is imported only here
 
+    spec = models.get(paths.name)
+    pipe = features.get(spec.pipeline)
+    epochs = epochs or spec.epochs
     cfg = synth.SynthConfig()
     t0 = time.time()
     log(f"[train] generating synthetic gestures (seed {seed}, {per_class} windows/class for training)")
     sets = {name: synth.generate(per_class if name == "train" else max(per_class // 4, 50), seed + off, cfg)
             for name, off in TRAIN_SEED_OFFSETS.items()}
-    feats = {k: features.float_features(w.raw, cfg.sensor.lsb_g) for k, w in sets.items()}
-    log(f"[train] training Dense(16, relu) -> Dense({len(cfg.labels)}, softmax) for {epochs} epochs")
-    tcfg = tr.TrainConfig(epochs=epochs, seed=seed)
-    model = tr.train_model(feats["train"], sets["train"].labels, len(cfg.labels), tcfg,
+    feats = {k: pipe.float_features(w.raw, cfg.sensor.lsb_g) for k, w in sets.items()}
+    log(f"[train] training {spec.name} ({spec.description}) for {epochs} epochs")
+    tcfg = tr.TrainConfig(epochs=epochs, batch_size=spec.batch_size, learning_rate=spec.learning_rate, seed=seed)
+    model = tr.train_model(spec.build, feats["train"], sets["train"].labels, len(cfg.labels), tcfg,
                            feats["val"], sets["val"].labels, log=log)
     acc_float = float((tr.predict_float(model, feats["test"]).argmax(1) == sets["test"].labels).mean())
     log("[train] converting to full-integer int8 (representative dataset: 300 training windows)")
@@ -48,10 +54,10 @@ def train(paths: ModelPaths, seed: int = 1234, per_class: int = 600, epochs: int
     g = tflite_model.parse(tfl, str(paths.tflite))
     in_scale, in_zp = _input_quant(g)
     out_t = g.tensors[g.outputs[0]]
-    fq = features.FeatureQuant.for_model(cfg.sensor.lsb_g, cfg.window, in_scale, in_zp)
+    fq = pipe.feature_quant(cfg.sensor.lsb_g, cfg.window, in_scale, in_zp)
     from training.tflm_oracle import TflmOracle
 
-    q_test = features.quantized_features(sets["test"].raw, fq)
+    q_test = pipe.quantized(sets["test"].raw, fq)
     acc_int8 = float((TflmOracle(tfl).invoke(q_test).argmax(1) == sets["test"].labels).mean())
     meta = {
         "name": paths.name,
@@ -59,8 +65,7 @@ def train(paths: ModelPaths, seed: int = 1234, per_class: int = 600, epochs: int
         "sample_rate_hz": cfg.sample_rate_hz,
         "window": cfg.window,
         "hop": cfg.window,
-        "features": {"id": features.PIPELINE_ID, "count": features.NUM_FEATURES,
-                     "order": ["mean_x", "mean_y", "mean_z", "std_x", "std_y", "std_z"], "unit": "g"},
+        "features": {"id": pipe.id, "shape": list(pipe.input_shape(cfg.window)), "unit": "g"},
         "sensor": {"name": cfg.sensor.name, "full_scale_g": cfg.sensor.full_scale_g,
                    "lsb_ug": cfg.sensor.lsb_ug},
         "input": {"scale": in_scale, "zero_point": in_zp, "dtype": "int8"},
@@ -110,13 +115,21 @@ def device_windows(paths: ModelPaths, per_class: int, seed: int = DEVICE_SEED) -
 
 def host_model(paths: ModelPaths):
     meta = load_meta_json(paths)
-    return build_host_model(paths.root, paths.host_dir, int(meta["features"]["count"]), len(meta["labels"]))
+    n_in = int(np.prod(meta["features"]["shape"]))
+    return build_host_model(paths.root, paths.host_dir, n_in, len(meta["labels"]))
 
 
 def feature_quant(paths: ModelPaths) -> features.FeatureQuant:
     meta = load_meta_json(paths)
-    return features.FeatureQuant.for_model(meta["sensor"]["lsb_ug"] * 1e-6, int(meta["window"]),
-                                           float(meta["input"]["scale"]), int(meta["input"]["zero_point"]))
+    return features.get(meta["features"]["id"]).feature_quant(
+        meta["sensor"]["lsb_ug"] * 1e-6, int(meta["window"]), float(meta["input"]["scale"]),
+        int(meta["input"]["zero_point"]))
+
+
+def model_inputs(paths: ModelPaths, raw: np.ndarray) -> np.ndarray:
+    """The int8 input tensors the firmware computes from these raw windows (bit-exact host twin)."""
+    meta = load_meta_json(paths)
+    return features.get(meta["features"]["id"]).quantized(raw, feature_quant(paths))
 
 
 def export_device_data(paths: ModelPaths, per_class: int = 5, seed: int = DEVICE_SEED) -> dict[str, Path]:

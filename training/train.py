@@ -1,9 +1,8 @@
-"""Train the post's gesture model and convert it to a full-integer int8 .tflite.
+"""Train a Keras model (training/models.py) and convert it to a full-integer int8 .tflite.
 
-The model is the post's, exactly: features (6) -> Dense(16, relu) -> Dense(4, softmax), adam,
-categorical cross-entropy. The post's conversion snippet (`supported_types=[tf.int8]` with no
-representative dataset) fails on current TensorFlow and would not give int8 input/output anyway;
-here the converter gets a representative dataset and int8 I/O types.
+Adam, categorical cross-entropy, as in the source post. The post's conversion snippet
+(`supported_types=[tf.int8]` with no representative dataset) fails on current TensorFlow and would
+not give int8 input/output anyway; here the converter gets a representative dataset and int8 I/O types.
 """
 
 from __future__ import annotations
@@ -24,7 +23,6 @@ class TrainConfig:
     batch_size: int = 32
     learning_rate: float = 0.005
     seed: int = 1234
-    hidden: int = 16
 
 
 def _tf():  # imported lazily: TensorFlow costs ~3 s, the compiler and emulator do not need it
@@ -33,26 +31,14 @@ def _tf():  # imported lazily: TensorFlow costs ~3 s, the compiler and emulator 
     return tf
 
 
-def build_mlp(num_inputs: int, num_classes: int, hidden: int):
-    tf = _tf()
-    return tf.keras.Sequential(
-        [
-            tf.keras.Input(shape=(num_inputs,), name="features"),
-            tf.keras.layers.Dense(hidden, activation="relu"),
-            tf.keras.layers.Dense(num_classes, activation="softmax"),
-        ],
-        name="mlp",
-    )
-
-
-def train_model(x: np.ndarray, y: np.ndarray, num_classes: int, cfg: TrainConfig,
+def train_model(build: Callable[..., object], x: np.ndarray, y: np.ndarray, num_classes: int, cfg: TrainConfig,
                 x_val: np.ndarray | None = None, y_val: np.ndarray | None = None,
                 log: Callable[[str], None] = print):
     """Train deterministically (seeded, op determinism on). Returns the Keras model."""
     tf = _tf()
     tf.keras.utils.set_random_seed(cfg.seed)
     tf.config.experimental.enable_op_determinism()
-    model = build_mlp(x.shape[1], num_classes, cfg.hidden)
+    model = build(tuple(x.shape[1:]), num_classes)
     model.compile(optimizer=tf.keras.optimizers.Adam(cfg.learning_rate),
                   loss="categorical_crossentropy", metrics=["accuracy"])
     y1 = tf.keras.utils.to_categorical(y, num_classes)
@@ -78,12 +64,15 @@ def train_model(x: np.ndarray, y: np.ndarray, num_classes: int, cfg: TrainConfig
 def convert_int8(model, representative: np.ndarray) -> bytes:
     """Full-integer quantization: int8 weights, activations, input and output."""
     tf = _tf()
-    converter = tf.lite.TFLiteConverter.from_keras_model(model)
+    # Batch 1, as the firmware runs it: a fixed batch keeps shape arithmetic (SHAPE, PACK...) out of the graph.
+    single = tf.keras.models.clone_model(model, input_tensors=tf.keras.Input(shape=model.input_shape[1:], batch_size=1))
+    single.set_weights(model.get_weights())
+    converter = tf.lite.TFLiteConverter.from_keras_model(single)
     converter.optimizations = [tf.lite.Optimize.DEFAULT]
 
     def rep_data():
         for row in representative:
-            yield [row.reshape(1, -1).astype(np.float32)]
+            yield [row[None].astype(np.float32)]
 
     converter.representative_dataset = rep_data
     converter.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS_INT8]

@@ -1,16 +1,14 @@
-/* Feature pipeline "mean_std" (see training/features.py, which is the bit-exact host twin):
+/* Feature pipeline "mean_std" (training/features.py MeanStd is the bit-exact host twin):
  * per axis S = sum(x), D = N*sum(x^2) - S^2; features are S and isqrt(D) (both N times the
  * mean / standard deviation in counts), taken straight to int8 with one fixed-point multiplier
  * that the model compiler folds from the sensor LSB, N and the model's input scale. Integer only,
  * so host and firmware agree exactly. */
-#include "window_features.h"
-
 #include "model.h"
-#include "tdnn_math.h"
 
-#if !defined(MODEL_FEATURES_MEAN_STD)
-#error "this firmware implements the mean_std feature pipeline only"
-#endif
+#if defined(MODEL_FEATURES_MEAN_STD)
+
+#include "tdnn_math.h"
+#include "window_features.h"
 
 /* floor(sqrt(v)), bit by bit: no FPU, no libm, exact. */
 static uint32_t isqrt_u64(uint64_t v)
@@ -55,3 +53,5 @@ void features_compute(const int16_t *window_xyz, int8_t *features_out)
         features_out[3 + axis] = quantize_stat((int32_t)isqrt_u64((uint64_t)(spread > 0 ? spread : 0)));
     }
 }
+
+#endif /* MODEL_FEATURES_MEAN_STD */

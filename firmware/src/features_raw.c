@@ -1,0 +1,21 @@
+/* Feature pipeline "raw" (training/features.py RawWindow is the bit-exact host twin): the window
+ * itself as the model input, each raw count taken to int8 with one fixed-point multiplier that the
+ * model compiler folds from the sensor LSB and the model's input scale. For convolutional models. */
+#include "model.h"
+
+#if defined(MODEL_FEATURES_RAW)
+
+#include "tdnn_math.h"
+#include "window_features.h"
+
+void features_compute(const int16_t *window_xyz, int8_t *features_out)
+{
+    for (int32_t i = 0; i < MODEL_WINDOW * 3; i++) {
+        int32_t q = tdnn_requantize(window_xyz[i], MODEL_FEATURE_MULT, MODEL_FEATURE_SHIFT) + MODEL_INPUT_ZERO_POINT;
+        q = tdnn_max_i32(q, -128);
+        q = tdnn_min_i32(q, 127);
+        features_out[i] = (int8_t)q;
+    }
+}
+
+#endif /* MODEL_FEATURES_RAW */
