@@ -39,8 +39,16 @@ class ModelPaths:
         return path
 
 
+META_FORMAT = 2  # bump when model.json changes incompatibly
+
+
 def load_meta_json(paths: ModelPaths) -> dict:
-    return json.loads(paths.require(paths.meta_json, f"tinyml-disco train --model {paths.name}").read_text())
+    how = f"tinyml-disco train --model {paths.name}"
+    meta = json.loads(paths.require(paths.meta_json, how).read_text())
+    if meta.get("format") != META_FORMAT:
+        raise ValueError(f"{paths.meta_json} has format {meta.get('format', 1)}, this version reads format "
+                         f"{META_FORMAT}; run `{how}` again")
+    return meta
 
 
 def model_meta(meta: dict) -> ModelMeta:

@@ -95,7 +95,13 @@ def cmd_demo(args: argparse.Namespace) -> int:
     from training.bench import bench, format_summary
 
     paths = _paths(args)
-    if args.retrain or not paths.meta_json.exists():
+    from training.artifacts import load_meta_json
+
+    try:
+        stale = args.retrain or load_meta_json(paths)["name"] != paths.name
+    except (FileNotFoundError, ValueError, KeyError):
+        stale = True  # no model yet, or one from an older format
+    if stale:
         pipeline.train(paths, seed=args.seed, per_class=args.per_class_train, epochs=args.epochs)
         pipeline.export_device_data(paths)
     else:

@@ -13,7 +13,7 @@ from pathlib import Path
 import numpy as np
 
 from training import compiler, features, models, synth, tflite_model
-from training.artifacts import REPO, ModelPaths, load_meta_json, model_meta
+from training.artifacts import META_FORMAT, REPO, ModelPaths, load_meta_json, model_meta
 from training.hostlib import build_host_model
 
 Log = Callable[[str], None]
@@ -60,6 +60,7 @@ def train(paths: ModelPaths, seed: int = 1234, per_class: int = 600, epochs: int
     q_test = pipe.quantized(sets["test"].raw, fq)
     acc_int8 = float((TflmOracle(tfl).invoke(q_test).argmax(1) == sets["test"].labels).mean())
     meta = {
+        "format": META_FORMAT,
         "name": paths.name,
         "labels": list(cfg.labels),
         "sample_rate_hz": cfg.sample_rate_hz,
