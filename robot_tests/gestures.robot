@@ -3,11 +3,15 @@ Documentation     Boots the unchanged firmware.elf on a board backend, feeds hel
 ...               emulated LIS3DSH and checks every PRED line against the labels and against TFLite Micro.
 ...               Run:  robot robot_tests/            (BACKEND defaults to embedded)
 ...               or:   robot --variable BACKEND:renode robot_tests/   (skips with the reason when unavailable)
+...               or:   robot --variable BACKEND:serial --variable SERIAL_PORT:/dev/ttyUSB0 robot_tests/
+...               On serial only the INFER-based tests run; sensor-fed tests skip with the reason.
 Library           sim.robot_library.TinymlBoard    backend=${BACKEND}    model=${MODEL}
+...               serial_port=${SERIAL_PORT}
 Suite Setup       Prepare Suite
 
 *** Variables ***
 ${BACKEND}        embedded
+${SERIAL_PORT}    ${EMPTY}
 ${MODEL}          mlp
 ${PER_CLASS}      5
 ${MIN_ACCURACY}   0.5
@@ -19,6 +23,7 @@ Prepare Suite
 
 *** Test Cases ***
 Boot Line Reports Model, Sensor And Clock
+    Skip Unless Backend Can    sensor    # a real board reports whatever sensor it carries
     ${boot}=    Boot Board
     Should Be Equal    ${boot}[sensor]    LIS3DSH
     Should Be Equal    ${boot}[bus]    spi1
@@ -26,6 +31,7 @@ Boot Line Reports Model, Sensor And Clock
     Should Be Equal As Integers    ${boot}[clock_hz]    168000000
 
 Held Out Gestures Are Classified Like TFLite Micro
+    Skip Unless Backend Can    sensor
     Boot Board
     ${n}=    Generate Held Out Windows    per_class=${PER_CLASS}
     ${got}=    Feed Windows And Collect Predictions
@@ -36,6 +42,7 @@ Held Out Gestures Are Classified Like TFLite Micro
     Log    on-device accuracy ${acc}
 
 Exported Data File Replays With Labels
+    Skip Unless Backend Can    sensor
     Boot Board
     ${n}=    Load Windows From File    ${CURDIR}/../build/${MODEL}/data/device_windows.csv
     Should Be True    ${n} >= 4
@@ -47,6 +54,7 @@ Infer Command Is Bit Exact With TFLite Micro
     Infer Should Match TFLM    count=40    seed=3
 
 Board Without Sensor Reports It And Keeps Serving
+    Skip Unless Backend Can    sensor    # the sensor of a real board cannot be removed from here
     ${boot}=    Boot Board    sensor=none
     Should Be Equal    ${boot}[sensor]    none
     Uart Should Contain Line    ^ERR code=no_sensor

@@ -30,4 +30,7 @@ if [ ! -f "$STAMP" ] || [ "$(cat "$STAMP")" != "$want" ]; then
   "$VENV/bin/python" -m pip install -q -e "$ROOT[test]"
   echo "$want" > "$STAMP"
 fi
+# The emulator's native block hook (exact instruction counts in C): compiled with the host gcc into a
+# cache keyed by a hash of its source; a no-op when that build exists.
+(cd "$ROOT" && "$VENV/bin/python" -m sim.native.build >/dev/null)
 echo "[bootstrap] ok: $("$VENV/bin/python" --version), $(arm-none-eabi-gcc --version | head -1)"

@@ -1,17 +1,25 @@
 """The emulated STM32F4 Discovery board (STM32F407VG) running an unchanged firmware ELF on Unicorn.
 
 Wiring as on the MB997 board: LEDs PD12 green, PD13 orange, PD14 red, PD15 blue; user button PA0;
-USART2 (PA2/PA3); LIS3DSH accelerometer on SPI1 with chip select PE3 (active low, only while PE3 is an
-output). Virtual time is the retired-instruction count: DWT CYCCNT and SysTick count instructions.
+USART2 (PA2/PA3); accelerometer INT1 on PE0. `sensor="lis3dsh"`: LIS3DSH on SPI1 with chip select PE3
+(active low, only while PE3 is an output). `sensor="lis2dw12"`: LIS2DW12 on I2C1 (PB6/PB9) at 0x19, as
+in the Renode overlay (on a real MB997E it sits on SPI1). `sensor="none"`: nothing attached.
 
-Idle: the firmware is idle when it reads USART2 SR with no RX byte ready and no sensor sample pending,
-and the previous SR read saw the same (no UART byte sent or received and no sample read in between),
-or when it executes WFI/WFE with nothing pending. The second SR read is required so a print loop that
-polls TXE between characters does not count as idle.
+Virtual time: 1 retired instruction = 1 cycle of HCLK (168 MHz once the firmware has set up the PLL), plus
+the cycles skipped while the core sleeps in WFI/WFE: the board jumps to the next event (SysTick expiry,
+the sensor's next sample at its ODR, a `run_for` deadline). DWT CYCCNT and SysTick count virtual time, as
+in Renode. Interrupts (NVIC, EXTI, SysTick, USART2) are delivered between translated blocks; exception
+entry and return are modelled in `sim.periph.exceptions`.
+
+Idle: the firmware is idle when it executes WFI/WFE with no interrupt pending, no sensor sample queued or
+unread and no UART input waiting; or (polling firmware) when it reads USART2 SR with nothing to receive
+and the previous SR read saw the same (no byte sent or received and no sample read in between). The
+second SR read is required so a print loop that polls TXE between characters does not count as idle.
 """
 
 from __future__ import annotations
 
+import functools
 import re
 from collections import deque
 from pathlib import Path
@@ -19,6 +27,7 @@ from pathlib import Path
 import numpy as np
 from unicorn import (
     UC_ARCH_ARM,
+    UC_HOOK_CODE,
     UC_HOOK_INTR,
     UC_HOOK_MEM_PROT,
     UC_HOOK_MEM_READ,
@@ -30,25 +39,34 @@ from unicorn import (
     UcError,
 )
 from unicorn.arm_const import (
+    UC_ARM_REG_BASEPRI,
+    UC_ARM_REG_FAULTMASK,
     UC_ARM_REG_LR,
     UC_ARM_REG_MSP,
     UC_ARM_REG_PC,
+    UC_ARM_REG_PRIMASK,
     UC_ARM_REG_SP,
     UC_CPU_ARM_CORTEX_M4,
 )
 
 from sim.counter import NO_LIMIT, InstructionCounter
-from sim.elfimage import Symbolizer, load_segments, open_arm_elf, read_symbols, section_ranges
+from sim.elfimage import LoadSegment, Symbolizer, load_segments, open_arm_elf, read_symbols, section_ranges
 from sim.errors import FirmwareFault, InstructionBudgetExceeded, LineNotSeen
 from sim.faults import PendingFault, access_fault, error_fault, exception_fault, format_fault
 from sim.memory import FLASH_BASE, FLASH_SIZE, Memories
-from sim.periph import rcc, scs
+from sim.native.rawhook import RAW_INTR_HOOK, add_raw_hook
+from sim.native.regs import RegisterBatch
+from sim.periph import exceptions, rcc, scs
 from sim.periph.base import RegisterFile
 from sim.periph.bus import Gate, MmioBus
 from sim.periph.dwt import Dwt
+from sim.periph.exti import Exti, Syscfg
 from sim.periph.flash import FlashInterface
 from sim.periph.gpio import GpioPort
+from sim.periph.i2c import I2c
+from sim.periph.lis2dw12 import Lis2dw12
 from sim.periph.lis3dsh import Lis3dsh
+from sim.periph.nvic import SYSTICK, Nvic
 from sim.periph.pwr import Pwr
 from sim.periph.rcc import Rcc
 from sim.periph.spi import Spi, SpiDevice
@@ -59,16 +77,23 @@ PERIPH_BASE, PERIPH_SIZE = 0x4000_0000, 0x2000_0000
 PERIPH_BITBAND = (0x4200_0000, 0x0200_0000, 0x4000_0000)
 PPB_BASE, PPB_SIZE = 0xE000_0000, 0x0010_0000
 GPIO_BASE = {"A": 0x4002_0000, "B": 0x4002_0400, "C": 0x4002_0800, "D": 0x4002_0C00, "E": 0x4002_1000}
-USART2_BASE, SPI1_BASE, PWR_BASE = 0x4000_4400, 0x4001_3000, 0x4000_7000
+USART2_BASE, SPI1_BASE, PWR_BASE, I2C1_BASE = 0x4000_4400, 0x4001_3000, 0x4000_7000, 0x4000_5400
+SYSCFG_BASE, EXTI_BASE = 0x4001_3800, 0x4001_3C00
 RCC_BASE, FLASH_IF_BASE = 0x4002_3800, 0x4002_3C00
 DWT_BASE, SCS_BASE, DBGMCU_BASE = 0xE000_1000, 0xE000_E000, 0xE004_2000
 DBGMCU_IDCODE = 0x1007_6413  # STM32F40x/41x, DEV_ID 0x413
+USART2_IRQ = 38
+SENSORS = ("lis3dsh", "lis2dw12", "none")
 
 LED_PINS = {"green": 12, "orange": 13, "red": 14, "blue": 15}
 CS_PIN_PE3 = 3
+INT1_PIN_PE0 = 0
 BUTTON_PIN_PA0 = 0
 _UNTIL = 0xFFFF_FFFF  # odd, so a Thumb PC never reaches it
 _HISTORY_LINES = 20
+_MASK_POLL = 4096  # re-check a PRIMASK/BASEPRI-masked interrupt this often (in case a CPSIE was missed)
+_CPSIE = (0xB662, 0xB661)  # cpsie i, cpsie f
+_MASK_REGS = (UC_ARM_REG_PRIMASK, UC_ARM_REG_BASEPRI, UC_ARM_REG_FAULTMASK)
 
 
 class Board:
@@ -81,8 +106,8 @@ class Board:
         instruction_budget: int = 50_000_000,
         clock_gating: bool = True,
     ) -> None:
-        if sensor not in ("lis3dsh", "none"):
-            raise ValueError(f"sensor must be 'lis3dsh' or 'none', not {sensor!r}")
+        if sensor not in SENSORS:
+            raise ValueError(f"sensor must be one of {', '.join(repr(s) for s in SENSORS)}, not {sensor!r}")
         elf = open_arm_elf(elf_path)
         self.elf_path = Path(elf_path)
         self.symbols = Symbolizer(read_symbols(elf), section_ranges(elf))
@@ -91,16 +116,32 @@ class Board:
         self._uc = Uc(UC_ARCH_ARM, UC_MODE_THUMB | UC_MODE_MCLASS)
         self._uc.ctl_set_cpu_model(UC_CPU_ARM_CORTEX_M4)
         self._memories = Memories(self._uc)
-        self._memories.load(load_segments(elf))
+        segments = load_segments(elf)
+        self._memories.load(segments)
         self._counter = InstructionCounter(self._uc)
+        self._regs = RegisterBatch(self._uc)  # straight to libunicorn: the binding's register calls are slow
+        self._read_masks = self._regs.reader(_MASK_REGS)
+        self._slept = 0  # cycles skipped in WFI
+        self._running = False
+        self._exc_return: int | None = None
+        self._hook_exc: BaseException | None = None  # raised inside a raw hook; re-raised after emu_start
+        self._deadline: int | None = None  # of the running _execute
+        self._budget_limit = NO_LIMIT
+        self._limit = NO_LIMIT  # instruction limit and event horizon of the current slice
+        self._horizon: int | None = None
+        self._due: int | None = None  # the deliverable exception found by _plan
+        self._events_done: int | None = None  # _process_events ran up to here with nothing changed since
+        self._vectors: dict[tuple[int, int], int] = {}  # (VTOR, exception) -> vector, for tables in flash
+        self._wait_after: dict[int, bool] = {}  # flash PC -> is the instruction before it WFI/WFE
 
-        self.sensor: Lis3dsh | None = Lis3dsh() if sensor == "lis3dsh" else None
-        self._build_peripherals(clock_gating)
-        self._install_hooks()
+        self.nvic = Nvic(self._irq_changed)
+        self._build_peripherals(clock_gating, sensor)
+        self._install_hooks(segments)
 
         self._lines: deque[str] = deque()
         self._history: deque[str] = deque(maxlen=_HISTORY_LINES)
         self.uart_lines: list[str] = []  # every complete line since reset
+        self.uart_line_cycles: list[int] = []  # virtual time at which each of those lines ended
         self._mode = "run"
         self._pattern: re.Pattern[str] | None = None
         self._last_poll: tuple[int, int, int] | None = None
@@ -108,20 +149,32 @@ class Board:
         self._reset_cpu()
 
     # -- construction -------------------------------------------------------------------------------------
-    def _build_peripherals(self, clock_gating: bool) -> None:
+    def _build_peripherals(self, clock_gating: bool, sensor: str) -> None:
         self.rcc = Rcc()
         self.gpio = {name: GpioPort(name) for name in GPIO_BASE}
         self.usart2 = Usart()
         self.spi1 = Spi(self._spi1_selected)
-        self.scs = scs.SystemControlSpace(self._clock, self._on_scs_write)
+        self.i2c1 = I2c()
+        self.scs = scs.SystemControlSpace(self._clock, self._on_scs_write, self.nvic)
         self.dwt = Dwt(self._clock, self.scs.trace_enabled)
+        self.exti = Exti(self.nvic.set_level)
+        self.syscfg = Syscfg(self._on_exti_mapping)
         self._cs_low = False
+        self.sensor: Lis3dsh | Lis2dw12 | None = None
+        if sensor == "lis3dsh":
+            self.sensor = Lis3dsh(self._clock, self.rcc.hclk_hz, self._on_int1)
+        elif sensor == "lis2dw12":
+            self.sensor = Lis2dw12(self._clock, self.rcc.hclk_hz, self._on_int1)
+            self.i2c1.attach(self.sensor)
+        if self.sensor is not None:
+            self.gpio["E"].set_input(INT1_PIN_PE0, self.sensor.int1_level())
         self.gpio["E"].listeners.append(self._on_port_e)
         self.usart2.on_line = self._on_line
         self.usart2.on_poll = self._on_uart_poll
+        self.usart2.on_irq = lambda level: self.nvic.set_level(USART2_IRQ, level)
 
         def gate(reg: int, bit: int) -> Gate | None:
-            return (lambda: self.rcc.enabled(reg, bit)) if clock_gating else None
+            return functools.partial(self.rcc.enabled, reg, bit) if clock_gating else None
 
         bus = MmioBus(PERIPH_BASE, PERIPH_SIZE, page_shift=10, bitband=PERIPH_BITBAND)
         for i, (name, base) in enumerate(GPIO_BASE.items()):
@@ -130,7 +183,10 @@ class Board:
         bus.attach(FLASH_IF_BASE, 0x400, FlashInterface())
         bus.attach(PWR_BASE, 0x400, Pwr(), gate(rcc.APB1ENR, 28))
         bus.attach(USART2_BASE, 0x400, self.usart2, gate(rcc.APB1ENR, 17))
+        bus.attach(I2C1_BASE, 0x400, self.i2c1, gate(rcc.APB1ENR, 21))
         bus.attach(SPI1_BASE, 0x400, self.spi1, gate(rcc.APB2ENR, 12))
+        bus.attach(SYSCFG_BASE, 0x400, self.syscfg, gate(rcc.APB2ENR, 14))
+        bus.attach(EXTI_BASE, 0x400, self.exti)
         bus.map_into(self._uc)
 
         dbgmcu = RegisterFile()
@@ -142,13 +198,26 @@ class Board:
         ppb.map_into(self._uc)
         self._buses = (bus, ppb)
 
-    def _install_hooks(self) -> None:
+    def _install_hooks(self, segments: list[LoadSegment]) -> None:
         # An (empty) memory hook makes Unicorn report the exact PC of the accessing instruction in MMIO
         # callbacks; without one it reports the start of the translated block. DWT/SysTick need it.
         self._uc.hook_add(UC_HOOK_MEM_READ, _ignore_access, begin=PPB_BASE, end=PPB_BASE + PPB_SIZE - 1)
         self._uc.hook_add(UC_HOOK_MEM_WRITE, _ignore_access, begin=PPB_BASE, end=PPB_BASE + PPB_SIZE - 1)
         self._uc.hook_add(UC_HOOK_MEM_UNMAPPED | UC_HOOK_MEM_PROT, self._on_bad_access)
-        self._uc.hook_add(UC_HOOK_INTR, self._on_exception)
+        self._raw_intr = RAW_INTR_HOOK(self._on_raw_exception)  # keep a reference: libunicorn calls it
+        if not add_raw_hook(self._uc, UC_HOOK_INTR, self._raw_intr):
+            self._uc.hook_add(UC_HOOK_INTR, self._on_exception)
+        # Unmasking instructions (CPSIE, MSR PRIMASK/BASEPRI/FAULTMASK) are invisible to MMIO: hook exactly
+        # those addresses so a masked pending interrupt is taken right after them.
+        sites = _unmask_sites(segments)
+        for addr in sites:
+            self._uc.hook_add(UC_HOOK_CODE, self._on_unmask, begin=addr, end=addr)
+        # CPSIE I sites, for the shortcut in _run_slice (CPS ends its translated block in QEMU's M-profile
+        # translator, so a slice starting there retires exactly that instruction before the next block).
+        self._cpsie_i = {a for a in sites if self._memories_halfword(a) == _CPSIE[0]}
+
+    def _memories_halfword(self, address: int) -> int:
+        return int.from_bytes(self._uc.mem_read(address, 2), "little")
 
     def _reset_cpu(self) -> None:
         sp, reset = self._memories.vector(0), self._memories.vector(1)
@@ -165,40 +234,71 @@ class Board:
 
     # -- wiring callbacks ---------------------------------------------------------------------------------
     def _clock(self) -> int:
-        return self._counter.retired_before_current(self._uc)
+        """Virtual time in cycles; inside an MMIO callback, the time of the accessing instruction."""
+        if self._running:
+            return self._counter.retired_before_current(self._uc) + self._slept
+        return self._counter.retired + self._slept
+
+    def _irq_changed(self) -> None:
+        if self._running:
+            self._counter.request_stop("irq")
+
+    def _on_unmask(self, _uc: Uc, _address: int, _size: int, _user: object) -> None:
+        if self.nvic.pending:
+            self._counter.request_stop("irq")
 
     def _on_scs_write(self, offset: int) -> None:
         if offset == scs.DEMCR:
             self.dwt.trace_enable_changed()
         elif offset == scs.CPACR:
             self._counter.fpu_enabled = self.scs.fpu_enabled()
+        elif offset == scs.STK_CTRL:
+            self._irq_changed()
 
     def _spi1_selected(self) -> SpiDevice | None:
-        return self.sensor if self._cs_low else None
+        return self.sensor if self._cs_low and isinstance(self.sensor, Lis3dsh) else None
 
     def _on_port_e(self, port: GpioPort) -> None:
         low = port.is_output_low(CS_PIN_PE3)
         if low != self._cs_low:
             self._cs_low = low
-            if self.sensor is not None:
+            if isinstance(self.sensor, Lis3dsh):
                 (self.sensor.select if low else self.sensor.deselect)()
+
+    def _on_int1(self, level: bool) -> None:
+        self._drive_pin("E", INT1_PIN_PE0, level)
+
+    def _drive_pin(self, port: str, pin: int, level: bool) -> None:
+        self.gpio[port].set_input(pin, level)
+        if self.syscfg.port_of_line(pin) == "ABCDE".index(port):
+            self.exti.input_changed(pin, level)
+
+    def _on_exti_mapping(self) -> None:
+        for line in range(16):
+            port = "ABCDE"[self.syscfg.port_of_line(line)] if self.syscfg.port_of_line(line) < 5 else None
+            if port is not None:
+                self.exti.input_changed(line, bool(self.gpio[port].inputs >> line & 1))
 
     def _on_line(self, line: str) -> None:
         self._lines.append(line)
         self._history.append(line)
         self.uart_lines.append(line)
+        self.uart_line_cycles.append(self._clock())
         if self._mode == "line" and self._pattern is not None and self._pattern.search(line):
             self._counter.request_stop("line")
 
-    def _nothing_pending(self) -> bool:
-        return not self.usart2.rx_ready() and not (self.sensor is not None and self.sensor.has_data())
+    def _quiet(self) -> bool:
+        """No UART input waiting and no sensor sample queued or unread."""
+        return not self.usart2.rx and not (self.sensor is not None and self.sensor.has_data())
 
     def _on_uart_poll(self, rx_ready: bool) -> None:
+        if self.usart2.stored(0x0C) & (1 << 5):
+            return  # RXNEIE: RX by interrupt, so an SR read is no polling loop; idle is WFI
         samples = self.sensor.samples_read if self.sensor is not None else 0
         snapshot = (len(self.usart2.tx_bytes), len(self.usart2.rx), samples)
         quiet = self._last_poll == snapshot
         self._last_poll = snapshot
-        if self._mode == "idle" and quiet and not rx_ready and self._nothing_pending():
+        if self._mode == "idle" and quiet and not rx_ready and self._quiet():
             self._counter.request_stop("idle")
 
     def _on_bad_access(self, uc: Uc, access: int, address: int, _size: int, _value: int, _u: object) -> bool:
@@ -207,56 +307,258 @@ class Board:
         return False
 
     def _on_exception(self, uc: Uc, intno: int, _user: object) -> None:
-        if self._pending is None:
-            self._pending = exception_fault(intno, uc.reg_read(UC_ARM_REG_PC))
+        pc = self.pc
+        if intno == 8 and self._exc_return is None:  # branch to EXC_RETURN in handler mode
+            self._exc_return = pc | 1
+            if self._pending is None and self._return_in_place():
+                return
+        elif self._pending is None:
+            self._pending = exception_fault(intno, pc)
         uc.emu_stop()
+
+    def _on_raw_exception(self, _uch: int, intno: int, _user: int) -> None:
+        try:
+            self._on_exception(self._uc, intno, None)
+        except BaseException as exc:  # ctypes would print and swallow it: re-raised after emu_start
+            if self._hook_exc is None:
+                self._hook_exc = exc
+            self._uc.emu_stop()
+
+    def _return_in_place(self) -> bool:
+        """Exception return inside the hook, emulation going on at the return address (saves a round trip
+        through emu_start). Exactly what the loop in _execute does after an "exc_return" stop: a stop
+        requested before the return is dropped, then the next slice is planned; if that plan is anything
+        but "run on with this limit" (a deliverable exception, the deadline), stop and let the loop act."""
+        self._return_from_exception(self._exc_return or 0)
+        now = self._counter.retired + self._slept  # the whole block with the branch has retired
+        limit = self._plan(now)
+        if limit is None:
+            self._counter.request_stop("exc_return")
+        else:
+            self._counter.arm(limit)
+        return True
+
+    # -- interrupts and time ------------------------------------------------------------------------------
+    def _next_event(self) -> int | None:
+        tick = self.scs.systick.next_tick_irq()
+        sample = self.sensor.next_event() if self.sensor is not None else None
+        if tick is None:
+            return sample
+        return tick if sample is None else min(tick, sample)
+
+    def _process_events(self, until: int) -> None:
+        """Everything scheduled at or before `until` happens: SysTick pends, the sensor produces samples."""
+        if until == self._events_done:
+            return  # done already, and nothing (no emulation, no host input) could have changed since
+        tick = self.scs.systick.next_tick_irq()
+        fired = tick is not None and tick <= until
+        if fired:
+            self.scs.systick.fire_tick_irq()
+            self.nvic.pend(SYSTICK)
+        if self.sensor is not None:
+            self.sensor.sync(until)
+        self._events_done = None if fired else until  # a second tick may be due as well
+
+    def _masks(self) -> tuple[int, int, int]:
+        primask, basepri, faultmask = self._read_masks()
+        return primask, basepri, faultmask
+
+    def _deliverable(self) -> int | None:
+        nvic = self.nvic
+        if not nvic.pending:
+            return None
+        exc = nvic.best_pending()
+        if exc is None:
+            return None
+        prio = nvic.group_priority(exc)
+        # The masks can only lower the execution priority set by the active exceptions: read them (a call
+        # into libunicorn) only when that one would let `exc` in.
+        if prio >= nvic.active_priority() or prio >= nvic.execution_priority(*self._masks()):
+            return None
+        return exc
+
+    def _masked_pending(self) -> bool:
+        """A pending interrupt that only PRIMASK/BASEPRI/FAULTMASK hold back."""
+        exc = self.nvic.best_pending() if self.nvic.pending else None
+        return exc is not None and self.nvic.group_priority(exc) < self.nvic.active_priority()
+
+    def _vector(self, vtor: int, exc: int) -> int:
+        key = (vtor, exc)
+        vector = self._vectors.get(key)
+        if vector is None:
+            address = vtor + 4 * exc
+            vector = int.from_bytes(self._uc.mem_read(address, 4), "little")
+            if FLASH_BASE <= address < FLASH_BASE + FLASH_SIZE:  # flash is read-only to the firmware
+                self._vectors[key] = vector
+        return vector
+
+    def _take_exception(self, exc: int) -> None:
+        vector = self._vector(self.scs.vtor(), exc)
+        if not (FLASH_BASE <= (vector & ~1) < FLASH_BASE + FLASH_SIZE or (vector & ~1) < FLASH_SIZE):
+            raise FirmwareFault(
+                f"exception {exc} taken but its vector 0x{vector:08x} (VTOR 0x{self.scs.vtor():08x}) "
+                f"does not point into flash; interrupted at {self._where()}",
+                self.pc,
+            )
+        self.nvic.acknowledge(exc)
+        exceptions.enter(self._uc, exc, vector & ~1, self.scs.stack_align_8(), self.scs.fpu_enabled(), self._regs)
+
+    def _return_from_exception(self, exc_return: int) -> None:
+        self._exc_return = None
+        exc = exceptions.current_exception(self._uc, self._regs)
+        if exc == 0 or not self.nvic.complete(exc):
+            raise FirmwareFault(f"exception return (0x{exc_return:08x}) with exception {exc} not active", None)
+        try:
+            exceptions.leave(self._uc, exc_return, self._regs)
+        except exceptions.ExceptionReturnError as err:
+            raise FirmwareFault(f"{err} (returning from exception {exc})", None) from err
 
     # -- running ------------------------------------------------------------------------------------------
     def _where(self) -> str:
         pc = self.pc
         return f"pc=0x{pc:08x} (in {self.symbols.describe(pc)})"
 
-    def _execute(self, mode: str, max_instructions: int | None) -> str:
-        """Run until the stop condition of `mode` ("idle", "line" or "run"); returns why it stopped."""
+    def _plan(self, now: int) -> int | None:
+        """The decisions before a slice at virtual time `now`: due events happen; returns the instruction
+        limit for the next slice, or None when the deadline has come or an exception is deliverable."""
+        self._process_events(now)
+        deadline = self._deadline
+        if deadline is not None and now >= deadline:
+            return None
+        self._due = self._deliverable() if self.nvic.pending else None
+        if self._due is not None:
+            return None
+        horizon = self._next_event()
+        if deadline is not None:
+            horizon = deadline if horizon is None else min(horizon, deadline)
+        limit = self._budget_limit
+        if horizon is not None:
+            limit = min(limit, horizon - self._slept)
+        if self.nvic.pending and self._masked_pending():
+            limit = min(limit, self._counter.retired + _MASK_POLL)
+        self._horizon = horizon
+        self._limit = limit
+        return limit
+
+    def _execute(self, mode: str, max_instructions: int | None, deadline: int | None = None) -> str:
+        """Run until the stop condition of `mode` ("idle", "line", "run" or "time") or the virtual-time
+        `deadline`; returns why it stopped ("idle", "line", "limit", "deadline" or "asleep")."""
         start = self._counter.retired
         call_limit = NO_LIMIT if max_instructions is None else start + max_instructions
-        limit = min(call_limit, self.instruction_budget)
+        budget_limit = min(call_limit, self.instruction_budget)
         self._mode = mode
+        self._deadline = deadline
+        self._budget_limit = budget_limit
         try:
             while True:
-                self._counter.arm(limit)
-                error: UcError | None = None
-                try:
-                    self._uc.emu_start(self.pc | 1, _UNTIL)
-                except UcError as exc:
-                    error = exc
-                finally:
-                    self._counter.settle()
-                if self._counter.hook_error is not None:
-                    raise self._counter.hook_error
-                self._raise_fault(error)
-                reason = self._counter.stop_reason
+                now = self._clock()
+                if self._plan(now) is None:
+                    if deadline is not None and now >= deadline:
+                        return "deadline"
+                    if self._due is not None:
+                        self._take_exception(self._due)
+                    continue
+                reason = self._run_slice(self._limit)
+                limit, horizon = self._limit, self._horizon  # as (re)planned, also by an in-place return
                 if reason == "limit":
-                    if limit == self.instruction_budget and call_limit >= self.instruction_budget:
-                        raise InstructionBudgetExceeded(
-                            f"instruction budget of {self.instruction_budget} exhausted at {self._where()}",
-                            self.pc,
-                        )
-                    return "limit"
+                    if self._counter.retired >= budget_limit or limit == budget_limit:
+                        if limit == self.instruction_budget and call_limit >= self.instruction_budget:
+                            raise InstructionBudgetExceeded(
+                                f"instruction budget of {self.instruction_budget} exhausted at {self._where()}",
+                                self.pc,
+                            )
+                        return "limit"
+                    if horizon is not None and limit == horizon - self._slept:
+                        self._process_events(horizon)  # the next block would pass the event: it is due
+                        if deadline is not None and horizon == deadline:
+                            return "deadline"
+                    continue
                 if reason in ("idle", "line"):
                     return reason
-                if reason is None and self._after_wait_instruction():
-                    if mode == "idle" and self._nothing_pending():
-                        return "idle"
+                if reason in ("irq", "exc_return"):
+                    continue
+                if reason == "wait":
+                    why = self._sleep(mode, deadline)
+                    if why is not None:
+                        return why
                     continue
                 raise FirmwareFault(f"emulation stopped unexpectedly ({reason}) at {self._where()}", self.pc)
         finally:
             self._mode = "run"
+            self._deadline = None
+
+    def _run_slice(self, limit: int) -> str | None:
+        pc = self.pc
+        if pc in self._cpsie_i and self.nvic.pending and self._counter.retired < limit and self._pending is None:
+            return self._unmask_shortcut(pc, limit)
+        self._counter.arm(limit)
+        error: UcError | None = None
+        self._events_done = None  # MMIO may change what is due
+        self._running = True
+        try:
+            self._uc.emu_start(pc | 1, _UNTIL)
+        except UcError as exc:
+            error = exc
+        finally:
+            self._running = False
+            self._counter.settle()
+        hook_exc = self._hook_exc
+        if hook_exc is not None:
+            self._hook_exc = None
+            raise hook_exc
+        bus_errors = [bus.take_error() for bus in self._buses]
+        for err in bus_errors:  # what the binding's emu_start would have raised for a Python MMIO callback
+            if err is not None:
+                raise err
+        if self._counter.hook_error is not None:
+            raise self._counter.hook_error
+        if self._exc_return is not None and self._pending is None:
+            self._return_from_exception(self._exc_return)
+            return "exc_return"
+        self._raise_fault(error)
+        reason = self._counter.stop_reason
+        if reason is None and self._after_wait_instruction():
+            return "wait"
+        return reason
+
+    def _unmask_shortcut(self, pc: int, limit: int) -> str:
+        """A slice starting at CPSIE I with an interrupt pending: what emulating it does, without the round
+        trip through emu_start. The block is that one instruction (CPS ends a translated block), within
+        `limit`; its code hook requests a stop, so emulation stops before the next block."""
+        self._counter.arm(limit)
+        self._counter.retired += 1
+        self._regs.write(((UC_ARM_REG_PRIMASK, 0), (UC_ARM_REG_PC, (pc + 2) | 1)))
+        self._counter.request_stop("irq")
+        return "irq"
+
+    def _sleep(self, mode: str, deadline: int | None) -> str | None:
+        """The core executed WFI/WFE: wake at once if an interrupt is pending (even masked), else skip
+        virtual time to the next event. Returns a stop reason, or None to keep running."""
+        if self.nvic.pending and self.nvic.best_pending() is not None:
+            return None
+        if mode == "idle" and self._quiet():
+            return "idle"
+        horizon = self._next_event()
+        if deadline is not None:
+            horizon = deadline if horizon is None else min(horizon, deadline)
+        if horizon is None:
+            return "idle" if mode == "idle" else "asleep"
+        now = self._clock()
+        if horizon > now:
+            self._slept += horizon - now
+        self._process_events(horizon)
+        return None
 
     def _after_wait_instruction(self) -> bool:
         pc = self.pc
-        halfword = int.from_bytes(self._uc.mem_read(pc - 2, 2), "little") if pc >= 2 else 0
-        return halfword in (WFI, WFE)
+        known = self._wait_after.get(pc)
+        if known is not None:
+            return known
+        if not (FLASH_BASE <= pc < FLASH_BASE + FLASH_SIZE or 2 <= pc < FLASH_SIZE):
+            return False
+        halfword = int.from_bytes(self._uc.mem_read(pc - 2, 2), "little")
+        self._wait_after[pc] = halfword in (WFI, WFE)  # flash (or its alias at 0) does not change
+        return self._wait_after[pc]
 
     def _raise_fault(self, error: UcError | None) -> None:
         fault = self._pending
@@ -268,12 +570,25 @@ class Board:
         if fault is None:
             return
         self._pending = None
+        self._exc_return = None
         lr = self._uc.reg_read(UC_ARM_REG_LR)
         raise FirmwareFault(format_fault(fault, lr, self.symbols), fault.pc)
 
     def run(self, instructions: int) -> None:
         """Run at most `instructions` more instructions (stops at a block boundary at or before that)."""
         self._execute("run", instructions)
+
+    def run_for(self, seconds: float, max_instructions: int | None = None) -> None:
+        """Advance virtual time by `seconds` at the current HCLK, running the firmware (it may sleep)."""
+        if seconds < 0:
+            raise ValueError(f"seconds must be >= 0, got {seconds}")
+        deadline = self._clock() + round(seconds * self.rcc.hclk_hz())
+        if self._execute("time", max_instructions, deadline) == "limit":
+            raise InstructionBudgetExceeded(
+                f"{max_instructions} instructions ran before {seconds} s of virtual time passed; "
+                f"stopped at {self._where()}",
+                self.pc,
+            )
 
     def run_until_idle(self, max_instructions: int | None = None) -> int:
         """Run until the firmware is idle; returns the instructions executed by this call."""
@@ -286,10 +601,12 @@ class Board:
             )
         return self._counter.retired - start
 
-    def wait_for_line(self, pattern: str, max_instructions: int = 20_000_000) -> str:
+    def wait_for_line(self, pattern: str, max_instructions: int = 20_000_000, max_seconds: float = 10.0) -> str:
         """Return the first unread UART line matching regex `pattern` (re.search), running the firmware
-        as needed. Unread lines up to and including the match are consumed."""
+        as needed (at most `max_instructions` and `max_seconds` of virtual time). Unread lines up to and
+        including the match are consumed."""
         regex = re.compile(pattern)
+        deadline = self._clock() + round(max_seconds * self.rcc.hclk_hz())
         while True:
             for i, line in enumerate(self._lines):
                 if regex.search(line):
@@ -298,18 +615,19 @@ class Board:
                     return line
             self._pattern = regex
             try:
-                reason = self._execute("line", max_instructions)
+                reason = self._execute("line", max_instructions, deadline)
             except InstructionBudgetExceeded as exc:
                 raise LineNotSeen(self._not_seen(pattern, str(exc)), exc.pc, list(self._history)) from exc
             finally:
                 self._pattern = None
-            if reason == "limit":
+            why = {
+                "limit": f"{max_instructions} instructions ran",
+                "deadline": f"{max_seconds} s of virtual time passed",
+                "asleep": "the firmware sleeps (WFI) with no interrupt or event to come",
+            }.get(reason)
+            if why is not None:
                 raise LineNotSeen(
-                    self._not_seen(
-                        pattern, f"{max_instructions} instructions ran; stopped at {self._where()}"
-                    ),
-                    self.pc,
-                    list(self._history),
+                    self._not_seen(pattern, f"{why}; stopped at {self._where()}"), self.pc, list(self._history)
                 )
 
     def _not_seen(self, pattern: str, why: str) -> str:
@@ -322,6 +640,8 @@ class Board:
     def uart_write(self, data: bytes | str) -> None:
         """Queue bytes on USART2 RX (a str is UTF-8 encoded)."""
         self.usart2.rx.extend(data.encode() if isinstance(data, str) else data)
+        self._events_done = None
+        self.usart2.update_irq()
 
     def read_lines(self) -> list[str]:
         """Return and clear the complete UART lines not read yet (without the newline; a CR is dropped)."""
@@ -330,14 +650,18 @@ class Board:
         return lines
 
     def feed_samples(self, samples_g: np.ndarray) -> None:
-        """Queue accelerometer samples, shape (N, 3), in g."""
+        """Queue accelerometer samples, shape (N, 3), in g. The sensor produces them one per period of its
+        configured ODR in virtual time, starting at its next conversion instant."""
         if self.sensor is None:
-            raise ValueError("this board has no sensor attached (sensor='none')")
+            raise ValueError("this board has no sensor attached (sensor='none'); use sensor='lis3dsh' or "
+                             "'lis2dw12'")
+        self._events_done = None
         self.sensor.feed(samples_g)
 
     def set_button(self, pressed: bool) -> None:
         """Drive the user button PA0 (high while pressed)."""
-        self.gpio["A"].set_input(BUTTON_PIN_PA0, pressed)
+        self._events_done = None
+        self._drive_pin("A", BUTTON_PIN_PA0, pressed)
 
     # -- observation --------------------------------------------------------------------------------------
     @property
@@ -347,7 +671,7 @@ class Board:
 
     @property
     def pc(self) -> int:
-        return int(self._uc.reg_read(UC_ARM_REG_PC))
+        return self._regs.read_one(UC_ARM_REG_PC)
 
     @property
     def leds(self) -> dict[str, bool]:
@@ -361,9 +685,28 @@ class Board:
         return lit[0] if len(lit) == 1 else None
 
     @property
+    def cycles(self) -> int:
+        """Virtual time since reset in HCLK cycles: retired instructions plus cycles slept in WFI."""
+        return self._counter.retired + self._slept
+
+    @property
+    def slept_cycles(self) -> int:
+        return self._slept
+
+    @property
     def sensor_clipped(self) -> int:
-        """Samples (read by the firmware so far) with at least one axis clipped to int16."""
+        """Samples produced so far with at least one axis saturated at the sensor's output range."""
         return self.sensor.clipped if self.sensor is not None else 0
+
+    @property
+    def sensor_overruns(self) -> int:
+        """Samples overwritten before the firmware read them."""
+        return self.sensor.stream.overruns if self.sensor is not None else 0
+
+    @property
+    def sensor_sample_cycles(self) -> list[int]:
+        """Virtual time at which each sample produced so far became available (data-ready rose)."""
+        return list(self.sensor.stream.sample_cycles) if self.sensor is not None else []
 
     @property
     def sensor_queued(self) -> int:
@@ -387,3 +730,22 @@ class Board:
 
 def _ignore_access(_uc: Uc, _access: int, _address: int, _size: int, _value: int, _user: object) -> None:
     return None
+
+
+def _unmask_sites(segments: list[LoadSegment]) -> list[int]:
+    """Addresses of CPSIE i/f and MSR PRIMASK/BASEPRI/BASEPRI_MAX/FAULTMASK in the flash image (a literal
+    that happens to match only costs a spurious stop)."""
+    sites: list[int] = []
+    for seg in segments:
+        if not (FLASH_BASE <= seg.paddr < FLASH_BASE + FLASH_SIZE):
+            continue
+        code = seg.data
+        for off in range(0, len(code) - 1, 2):
+            hw = code[off] | (code[off + 1] << 8)
+            if hw in _CPSIE:
+                sites.append(seg.paddr + off)
+            elif hw & 0xFFF0 == 0xF380 and off + 3 < len(code):
+                hw2 = code[off + 2] | (code[off + 3] << 8)
+                if hw2 & 0xFF00 == 0x8800 and 0x10 <= (hw2 & 0xFF) <= 0x13:
+                    sites.append(seg.paddr + off)
+    return sites[:256]

@@ -13,6 +13,10 @@ OUT_RE = re.compile(r"^OUT (?P<hex>[0-9a-f]+) cycles=(?P<cycles>\d+)$")
 ERR_RE = re.compile(r"^ERR code=(?P<code>[a-z_]+)(?P<rest>( \S+=\S+)*)$")
 
 
+# ERR codes that answer a command line (the others report sensor/board events at any time).
+COMMAND_ERRORS = frozenset({"bad_command", "bad_length", "bad_hex", "line_too_long"})
+
+
 class ProtocolError(ValueError):
     """A UART line did not match the documented format."""
 

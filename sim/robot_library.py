@@ -1,6 +1,11 @@
 """Robot Framework keyword library: boot the firmware on a backend, feed gestures, check predictions.
 
 Usage in a suite:  Library    sim.robot_library.TinymlBoard    backend=${BACKEND}    model=mlp
+...                                                           serial_port=${SERIAL_PORT}
+
+Backends: embedded (default), renode, serial. One that cannot run here skips the suite with the reason
+(`Skip If Backend Unavailable`); a check the backend cannot support (feeding samples into a real board,
+reading its LEDs) skips that test with the reason (`Skip Unless Backend Can`).
 """
 
 from __future__ import annotations
@@ -10,34 +15,74 @@ from pathlib import Path
 import numpy as np
 
 from sim import protocol
-from sim.session import BackendUnavailable, DeviceSession, EmbeddedBackend, open_backend
+from sim.backend import LEDS, SENSOR, BackendUnsupported
+from sim.session import BackendUnavailable, DeviceSession, check_backend, open_backend
+
+CAPABILITY_REASONS = {
+    SENSOR: "cannot feed samples into the accelerometer (a real board reads its own sensor); "
+            "INFER-based checks still run on this backend",
+    LEDS: "cannot read the board's LEDs",
+}
 
 LED_NAMES = ("green", "orange", "red", "blue")
 
 
 class TinymlBoard:
     ROBOT_LIBRARY_SCOPE = "SUITE"
+    ROBOT_LISTENER_API_VERSION = 3
 
-    def __init__(self, backend: str = "embedded", model: str = "mlp", build_dir: str | None = None) -> None:
+    def __init__(self, backend: str = "embedded", model: str = "mlp", build_dir: str | None = None,
+                 serial_port: str = "") -> None:
         from training.artifacts import ModelPaths
 
         self.backend_name = backend
+        self.serial_port = serial_port or None
         self.paths = ModelPaths.for_model(model, Path(build_dir) if build_dir else None)
         self.session: DeviceSession | None = None
         self.windows = None
         self.predictions: list[protocol.Prediction] = []
+        self._renode = None  # one Renode instance per suite, shared by every Boot Board
+        self.ROBOT_LIBRARY_LISTENER = self
+
+    def _end_suite(self, data: object, result: object) -> None:
+        """Listener hook: release the board and stop the Renode this suite started."""
+        self._close_session()
+        if self._renode is not None:
+            self._renode.stop()
+            self._renode = None
+
+    def _close_session(self) -> None:
+        if self.session is not None:
+            self.session.close()
+            self.session = None
 
     # --- setup -------------------------------------------------------------------------------------
     def skip_if_backend_unavailable(self) -> None:
         """Skips the calling suite, with the reason, when the chosen backend cannot run here."""
         from robot.libraries.BuiltIn import BuiltIn
 
-        if self.backend_name == "embedded":
-            return
         try:
-            open_backend(self.backend_name, self.paths.elf)
+            check_backend(self.backend_name, self.serial_port)
         except BackendUnavailable as exc:
             BuiltIn().skip(f"backend {self.backend_name} unavailable: {exc}")
+
+    def skip_unless_backend_can(self, capability: str) -> None:
+        """Skips the calling test, with the reason, if the backend lacks `capability` (sensor, leds)."""
+        from robot.libraries.BuiltIn import BuiltIn
+
+        caps = self._capabilities()
+        if capability not in caps:
+            reason = CAPABILITY_REASONS.get(capability, f"has no {capability!r} capability")
+            BuiltIn().skip(f"backend {self.backend_name} {reason}")
+
+    def _capabilities(self) -> frozenset[str]:
+        if self.session is not None:
+            return self.session.backend.capabilities
+        if self.backend_name == "serial":
+            from sim.serial_backend import SerialBackend
+
+            return SerialBackend.capabilities
+        return frozenset({SENSOR, LEDS})
 
     def prepare_model(self) -> str:
         """Trains (if build/<model> has no model yet), compiles and builds firmware.elf; returns the ELF path."""
@@ -50,8 +95,17 @@ class TinymlBoard:
         return str(pipeline.build_firmware(self.paths))
 
     def boot_board(self, sensor: str = "lis3dsh") -> dict[str, object]:
-        """Resets the board with the given sensor (lis3dsh or none) and returns the BOOT fields."""
-        backend = open_backend(self.backend_name, self.paths.elf, sensor=sensor)
+        """Resets the board with the given sensor (lis3dsh, lis2dw12 or none) and returns the BOOT fields.
+
+        On serial the board is not reset (it cannot be from here): INFO makes it repeat its BOOT line.
+        """
+        self._close_session()
+        if self.backend_name == "renode" and self._renode is None:
+            from sim.renode.backend import RenodeConnection
+
+            self._renode = RenodeConnection()
+        backend = open_backend(self.backend_name, self.paths.elf, sensor=sensor, serial_port=self.serial_port,
+                               renode=self._renode)
         self.session = DeviceSession(backend)
         boot = self.session.start()
         return {"fw": boot.fw, "model": boot.model, "sensor": boot.sensor, "bus": boot.bus,
@@ -99,6 +153,7 @@ class TinymlBoard:
     def feed_windows_and_collect_predictions(self) -> int:
         if self.windows is None:
             raise AssertionError("no windows: call 'Generate Held Out Windows' first")
+        self.skip_unless_backend_can(SENSOR)
         self.predictions = []
         s = self._session()
         for win in self.windows.g:
@@ -108,10 +163,19 @@ class TinymlBoard:
 
     def _check_led(self, cls: int) -> None:
         backend = self._session().backend
-        if isinstance(backend, EmbeddedBackend):
-            lit = [name for name, on in backend.leds().items() if on]
-            if lit != [LED_NAMES[cls]]:
-                raise AssertionError(f"after PRED class={cls} expected only the {LED_NAMES[cls]} LED lit, got {lit}")
+        if LEDS not in backend.capabilities:
+            return
+        try:
+            states = backend.leds()
+        except BackendUnsupported:
+            return
+        lit = [name for name, on in states.items() if on]
+        if lit != [LED_NAMES[cls]]:
+            raise AssertionError(f"after PRED class={cls} expected only the {LED_NAMES[cls]} LED lit, got {lit}")
+
+    def backend_capabilities(self) -> list[str]:
+        """What the chosen backend can do beyond the UART protocol (sensor, leds, instructions)."""
+        return sorted(self._capabilities())
 
     def accuracy_should_be_at_least(self, minimum: float) -> float:
         assert self.windows is not None

@@ -1,11 +1,12 @@
 """A conversation with one board over its UART protocol, independent of the backend.
 
-`EmbeddedBackend` wraps the in-process Unicorn board; other backends (Renode, a real board on a
-serial port) implement the same small interface: write(bytes), run_until_idle(), lines().
+Backends (sim/backend.py, `Backend`): `embedded` (the Unicorn board in this process), `renode` (Renode's
+STM32F4 Discovery through its Robot server, sim/renode/) and `serial` (a real board, sim/serial_backend.py).
 """
 
 from __future__ import annotations
 
+import re
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -13,21 +14,30 @@ from pathlib import Path
 import numpy as np
 
 from sim import protocol
+from sim.backend import INSTRUCTIONS, LEDS, SENSOR, Backend, BackendUnavailable, BackendUnsupported
 
+__all__ = ["BackendUnavailable", "BackendUnsupported", "DeviceSession", "EmbeddedBackend", "check_backend",
+           "open_backend", "BACKENDS"]
 
-class BackendUnavailable(RuntimeError):
-    """The requested backend cannot run on this machine (the message says why)."""
+BACKENDS = ("embedded", "renode", "serial")
+BOOT_LINE = re.compile(r"^BOOT ")
+REPLY_LINE = re.compile(r"^(OUT |ERR code=(" + "|".join(sorted(protocol.COMMAND_ERRORS)) + r")\b)")
+PRED_LINE = re.compile(r"^PRED ")
 
 
 class EmbeddedBackend:
     """The Unicorn board model running the unchanged ELF in this process."""
 
     name = "embedded"
+    capabilities = frozenset({SENSOR, LEDS, INSTRUCTIONS})
 
     def __init__(self, elf: Path, sensor: str = "lis3dsh", instruction_budget: int = 200_000_000) -> None:
         from sim.board import Board
 
         self.board = Board(str(elf), sensor=sensor, instruction_budget=instruction_budget)
+
+    def begin(self) -> None:
+        """The board boots on its first run; nothing to do."""
 
     def feed(self, samples_g: np.ndarray) -> None:
         self.board.feed_samples(np.asarray(samples_g, dtype=np.float64).reshape(-1, 3))
@@ -35,7 +45,8 @@ class EmbeddedBackend:
     def write(self, data: bytes) -> None:
         self.board.uart_write(data)
 
-    def run_until_idle(self) -> list[str]:
+    def run_until_idle(self, until: re.Pattern[str] | None = None) -> list[str]:
+        del until  # the in-process board runs until the firmware waits for input: everything is there
         self.board.run_until_idle()
         return self.board.read_lines()
 
@@ -46,28 +57,53 @@ class EmbeddedBackend:
     def leds(self) -> dict[str, bool]:
         return dict(self.board.leds)
 
+    def close(self) -> None:
+        """Nothing to release."""
 
-def open_backend(name: str, elf: Path, sensor: str = "lis3dsh") -> EmbeddedBackend:
+
+def check_backend(name: str, serial_port: str | None = None) -> None:
+    """BackendUnavailable with the reason if `name` cannot run here; starts nothing."""
+    if name == "embedded":
+        return
+    if name == "renode":
+        from sim.renode.process import find_renode
+
+        find_renode()
+        return
+    if name == "serial":
+        from sim.serial_backend import check_serial
+
+        check_serial(serial_port)
+        return
+    raise ValueError(f"unknown backend {name!r}; choose {', '.join(BACKENDS)}")
+
+
+def open_backend(name: str, elf: Path, sensor: str = "lis3dsh", serial_port: str | None = None,
+                 renode: object | None = None) -> Backend:
+    """A ready backend. `renode`: a running sim.renode.backend.RenodeConnection to reuse (else one is started)."""
     if name == "embedded":
         return EmbeddedBackend(elf, sensor=sensor)
     if name == "renode":
-        raise BackendUnavailable("the Renode backend is not implemented in this release (tracked as issue 5); "
-                                 "use BACKEND:embedded")
+        from sim.renode.backend import RenodeConnection
+
+        connection = renode if isinstance(renode, RenodeConnection) else RenodeConnection()
+        return connection.board(elf, sensor=sensor)
     if name == "serial":
-        raise BackendUnavailable("the serial (real board) backend is not implemented in this release "
-                                 "(tracked as issue 5); use BACKEND:embedded")
-    raise ValueError(f"unknown backend {name!r}; choose embedded, renode or serial")
+        from sim.serial_backend import SerialBackend
+
+        return SerialBackend(serial_port or "")
+    raise ValueError(f"unknown backend {name!r}; choose {', '.join(BACKENDS)}")
 
 
 @dataclass
 class DeviceSession:
-    backend: EmbeddedBackend
+    backend: Backend
     lines: list[str] = field(default_factory=list)
     boot: protocol.Boot | None = None
     errors: list[dict[str, str]] = field(default_factory=list)
 
-    def _pump(self) -> list[str]:
-        new = self.backend.run_until_idle()
+    def _pump(self, until: re.Pattern[str] | None = None) -> list[str]:
+        new = self.backend.run_until_idle(until)
         self.lines.extend(new)
         for line in new:
             if line.startswith("ERR "):
@@ -75,7 +111,8 @@ class DeviceSession:
         return new
 
     def start(self) -> protocol.Boot:
-        new = self._pump()
+        self.backend.begin()
+        new = self._pump(BOOT_LINE)
         boots = [ln for ln in new if ln.startswith("BOOT ")]
         if not boots:
             raise protocol.ProtocolError(f"no BOOT line after reset; UART said {new!r}")
@@ -84,8 +121,10 @@ class DeviceSession:
 
     def infer(self, tensor: np.ndarray) -> protocol.InferResult:
         self.backend.write(protocol.infer_command(np.asarray(tensor, np.int8).tobytes()).encode())
-        new = self._pump()
-        outs = [ln for ln in new if ln.startswith(("OUT ", "ERR "))]
+        new = self._pump(REPLY_LINE)
+        # Sensor events (PRED, ERR code=sensor_timeout...) may interleave; only command errors answer INFER.
+        outs = [ln for ln in new if ln.startswith("OUT ")
+                or (ln.startswith("ERR ") and protocol.parse_err(ln)["code"] in protocol.COMMAND_ERRORS)]
         if len(outs) != 1 or not outs[0].startswith("OUT "):
             raise protocol.ProtocolError(f"expected one OUT line for INFER, got {new!r}")
         return protocol.parse_out(outs[0])
@@ -96,12 +135,15 @@ class DeviceSession:
         preds: list[protocol.Prediction] = []
         for win in w:
             self.backend.feed(win)
-            new = self._pump()
+            new = self._pump(PRED_LINE)
             preds += [protocol.parse_pred(ln) for ln in new if ln.startswith("PRED ")]
         if len(preds) != len(w):
             raise protocol.ProtocolError(f"fed {len(w)} windows but got {len(preds)} PRED lines; "
                                          f"last UART lines: {self.lines[-5:]!r}")
         return preds
+
+    def close(self) -> None:
+        self.backend.close()
 
 
 def embedded_session(elf: Path, sensor: str = "lis3dsh") -> DeviceSession:

@@ -100,13 +100,16 @@ def test_lis3dsh_transactions() -> None:
     assert _xfer(dev, [0xA0, 0, 0, 0, 0, 0, 0])[1:] == [0x07, 0, 0, 0, 0, 0x10]  # CTRL_REG4..6, ADD_INC
     _xfer(dev, [0x20, 0x67])  # 100 Hz, XYZ
     dev.feed(np.array([[1.0, -1.0, 0.25], [0.0, 0.0, 0.0]]))
+    assert not _xfer(dev, [0xA7, 0])[1] & 0x08  # paced: nothing until the first conversion instant
+    dev.clock.now += 168_000_000 // 100  # one period at 100 Hz
     assert _xfer(dev, [0xA7, 0])[1] & 0x08
     raw = _xfer(dev, [0xA8] + [0] * 6)[1:]
     assert int.from_bytes(bytes(raw[0:2]), "little", signed=True) == 16667
     assert int.from_bytes(bytes(raw[2:4]), "little", signed=True) == -16667
     assert dev.queued == 1
+    assert dev.queued == 1 and not _xfer(dev, [0xA7, 0])[1] & 0x08  # read: ZYXDA cleared
     _xfer(dev, [0x25, 0x00])  # ADD_INC off: the address stays put
-    assert _xfer(dev, [0xA8, 0, 0, 0]) == [0xFF, 0, 0, 0]
+    assert _xfer(dev, [0xA9, 0, 0, 0]) == [0xFF, 0x41, 0x41, 0x41]  # OUT_X_H of 16667 = 0x411B
     assert dev.queued == 1
     _xfer(dev, [0x20, 0x07])  # power down: no data reported
     assert not dev.has_data() and _xfer(dev, [0xA7, 0])[1] == 0

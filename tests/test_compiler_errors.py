@@ -75,3 +75,17 @@ def test_arena_planner_reuses_memory() -> None:
     offsets, total = compiler.plan_arena(Graph(tensors, ops, [0], [4]))
     assert total == 48  # 32 + 16, tensor 3 reuses tensor 1's bytes
     assert offsets[1] == offsets[3]
+
+
+def test_float_io_model_names_quantize_edges_and_fix() -> None:
+    import tensorflow as tf
+
+    rep = np.random.default_rng(0).normal(size=(20, 6)).astype(np.float32)
+    conv = tf.lite.TFLiteConverter.from_keras_model(_model("relu"))
+    conv.optimizations = [tf.lite.Optimize.DEFAULT]
+    conv.representative_dataset = lambda: ([r[None]] for r in rep)
+    g = tflite_model.parse(bytes(conv.convert()))
+    with pytest.raises(compiler.UnsupportedModelError) as err:
+        compiler.compile_model(g, META)
+    msg = str(err.value)
+    assert "QUANTIZE" in msg and "inference_input_type = tf.int8" in msg and "CONV_2D" in msg

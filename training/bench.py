@@ -40,8 +40,16 @@ def bench(paths: ModelPaths, per_class: int = 25, infer_samples: int = 200, host
     log(f"[bench] emulated board: {len(w)} windows of {w.raw.shape[1]} samples through the LIS3DSH model")
     session = embedded_session(elf)
     boot = session.start()
+    dev_board = session.backend.board
+    active0, elapsed0, lines0 = dev_board.instructions, dev_board.cycles, len(dev_board.uart_lines)
     preds, wall = timed_classify(session, w.g)
     instr_windows = session.backend.instructions
+    cpu_load = (dev_board.instructions - active0) / max(dev_board.cycles - elapsed0, 1)
+    # Latency: data-ready of each window's last sample -> end of its PRED line, in virtual cycles.
+    pred_cycles = [c for ln, c in zip(dev_board.uart_lines[lines0:], dev_board.uart_line_cycles[lines0:],
+                                      strict=True) if ln.startswith("PRED ")]
+    last_sample = dev_board.sensor_sample_cycles[w.raw.shape[1] - 1 :: w.raw.shape[1]]
+    latency_cycles = np.array(pred_cycles) - np.array(last_sample[: len(pred_cycles)])
     dev_cls = np.array([p.cls for p in preds])
     dev_score = np.array([p.score for p in preds])
     ref_cls = ref.argmax(1)
@@ -51,9 +59,11 @@ def bench(paths: ModelPaths, per_class: int = 25, infer_samples: int = 200, host
 
     log(f"[bench] emulated board: {infer_samples} INFER commands vs TFLM")
     infer_in = np.concatenate([q[: infer_samples // 2], rand[: infer_samples - min(infer_samples // 2, len(q))]])
+    infer_instr0 = session.backend.instructions
     t0 = time.perf_counter()
     dev_out = np.stack([np.frombuffer(session.infer(x).output, np.int8) for x in infer_in])
     infer_wall = time.perf_counter() - t0
+    infer_instr = session.backend.instructions - infer_instr0
     dev_exact = float((dev_out == oracle.invoke(infer_in)).all(axis=1).mean())
 
     board = session.backend.board
@@ -61,6 +71,7 @@ def bench(paths: ModelPaths, per_class: int = 25, infer_samples: int = 200, host
 
     result = {
         "model": paths.name,
+        **memory_figures(paths),
         "flash_bytes": fp.flash_bytes,
         "ram_bytes": fp.ram_bytes,
         "ram_static_bytes": fp.ram_bytes - fp.stack_bytes,
@@ -84,6 +95,15 @@ def bench(paths: ModelPaths, per_class: int = 25, infer_samples: int = 200, host
         "emulator_s_per_window": wall / len(w),
         "emulator_s_per_infer_command": infer_wall / len(infer_in),
         "emulator_instructions_per_s": instr_windows / wall if wall > 0 else None,
+        "emulator_windows_per_s": len(w) / wall if wall > 0 else None,
+        "cpu_load": cpu_load,
+        "cpu_load_source": "retired instructions / virtual cycles while windows stream in at the sensor ODR "
+                           "(the core sleeps in WFI otherwise; 1 instruction = 1 cycle)",
+        "latency_cycles": int(np.median(latency_cycles)),
+        "latency_cycles_max": int(latency_cycles.max()),
+        "latency_ms": float(np.median(latency_cycles)) * 1000 / boot.clock_hz,
+        "emulator_mips": infer_instr / infer_wall / 1e6 if infer_wall > 0 else None,
+        "counter": board._counter.backend,  # "native" (C block hook) or "python"
         "clock_hz": boot.clock_hz,
         "sensor": boot.sensor,
         "host": platform.platform(),
@@ -91,6 +111,27 @@ def bench(paths: ModelPaths, per_class: int = 25, infer_samples: int = 200, host
     paths.bench_json.write_text(json.dumps(result, indent=2) + "\n")
     log(f"[bench] wrote {paths.bench_json}")
     return result
+
+
+def memory_figures(paths: ModelPaths) -> dict:
+    """Planned arena vs TFLM's arena for the same .tflite, and model flash vs raw weight bytes."""
+    from training import compiler, tflite_model
+    from training.artifacts import model_meta
+    from training.tflm_arena import measure
+
+    c = compiler.compile_model(tflite_model.load(paths.tflite), model_meta(load_meta_json(paths)))
+    tflm = measure(paths.tflite.read_bytes())
+    return {
+        "arena_bytes": c.arena_bytes,  # activations + kernel scratch; model input/output are the caller's
+        "activation_bytes": c.arena_bytes + c.io_bytes,  # + input and output: comparable with TFLM's head
+        "arena_first_fit_bytes": c.arena_first_fit_bytes + c.io_bytes,  # first fit, no in-place/overlap, + I/O
+        "tflm_arena_bytes": tflm.head_bytes,  # TFLM's planned activations (incl. input/output) + scratch
+        "tflm_arena_total_bytes": tflm.total_bytes,  # + persistent tail (host 64-bit struct sizes)
+        "model_const_bytes": c.const_bytes,
+        "model_weight_bytes": c.weight_bytes,
+        "model_flash_ratio": c.const_bytes / max(c.weight_bytes, 1),
+        "macs": c.macs,
+    }
 
 
 def format_summary(r: dict) -> str:
@@ -104,7 +145,10 @@ def format_summary(r: dict) -> str:
         f"  bit-exact vs TFLM: host {r['bitexact_rate'] * 100:.2f}% of {r['bitexact_inputs']}, device "
         f"{r['bitexact_rate_device'] * 100:.2f}% of {r['bitexact_inputs_device']}; PRED = TFLM "
         f"{r['device_pred_matches_tflm'] * 100:.2f}%",
-        f"  emulator {r['emulator_s_per_window'] * 1000:.1f} ms per window",
+        f"  emulator {r['emulator_s_per_window'] * 1000:.1f} ms per window ({r['emulator_windows_per_s']:.0f}/s), "
+        f"{r['emulator_mips']:.1f} MIPS on INFER commands, {r['counter']} instruction counter",
+        f"  CPU load {r['cpu_load'] * 100:.3f}% at the sensor ODR; last sample -> PRED "
+        f"{r['latency_ms']:.3f} ms ({r['latency_cycles']} cycles)",
     ])
 
 

@@ -16,9 +16,12 @@ def _paths(args: argparse.Namespace) -> ModelPaths:
 
 
 def cmd_train(args: argparse.Namespace) -> int:
-    from training import pipeline
+    from training import pipeline, synth
 
-    pipeline.train(_paths(args), seed=args.seed, per_class=args.per_class, epochs=args.epochs)
+    overrides = [*args.synth, *(["unknown.enabled=true"] if args.unknown else [])]
+    cfg = synth.load_config(args.synth_config, overrides)
+    pipeline.train(_paths(args), seed=args.seed, per_class=args.per_class, epochs=args.epochs, synth_config=cfg,
+                   data_dir=Path(args.data) if args.data else None, device_per_class=args.device_per_class)
     pipeline.export_device_data(_paths(args))
     return 0
 
@@ -82,6 +85,15 @@ def cmd_simulate(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_profile(args: argparse.Namespace) -> int:
+    from training.profile import format_profile, profile_model
+
+    paths = _paths(args)
+    print(format_profile(profile_model(paths)))
+    print(f"[profile] wrote {paths.root / 'profile.json'} and {paths.root / 'profile.png'}")
+    return 0
+
+
 def cmd_bench(args: argparse.Namespace) -> int:
     from training.bench import bench, format_summary
 
@@ -131,6 +143,14 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--seed", type=int, default=1234)
     t.add_argument("--per-class", type=int, default=600, help="training windows per gesture")
     t.add_argument("--epochs", type=int, default=None, help="default: the model's own")
+    t.add_argument("--data", help="folder of CSV recordings (timestamp_s,ax_g,ay_g,az_g,label) instead of "
+                   "synthetic data; split train/val/test by file")
+    t.add_argument("--synth-config", help="generator settings file (.json or .toml); see training/synth.py")
+    t.add_argument("--synth", action="append", default=[], metavar="KEY=VALUE",
+                   help="override one generator setting, e.g. sensor.full_scale_g=4 (repeatable)")
+    t.add_argument("--unknown", action="store_true", help="add the 'unknown' class of non-gestures")
+    t.add_argument("--device-per-class", type=int, default=25,
+                   help="test windows per class run on the emulated board for the report (0: skip)")
     add("build", cmd_build, "compile model.tflite to C and cross-compile firmware.elf")
     s = add("simulate", cmd_simulate, "run firmware.elf on the emulated board and print PRED lines")
     s.add_argument("--data", help="CSV (timestamp_s,ax_g,ay_g,az_g[,label]) or RESD file to replay")
@@ -138,6 +158,7 @@ def build_parser() -> argparse.ArgumentParser:
     f = add("footprint", cmd_footprint, "flash and RAM use of firmware.elf")
     f.add_argument("--elf", help="any ARM ELF instead of the model's firmware")
     f.add_argument("--json", action="store_true")
+    add("profile", cmd_profile, "instructions per kernel call in the emulator -> build/<model>/profile.json/.png")
     b = add("bench", cmd_bench, "measure and write build/<model>/bench.json")
     b.add_argument("--per-class", type=int, default=25, help="held-out windows per gesture on the device")
     d = add("demo", cmd_demo, "the whole path: train -> firmware -> emulated board -> figures")

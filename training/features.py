@@ -10,6 +10,10 @@ Pipelines:
   standard deviation, in counts), each taken to int8 with one TFLite-style fixed-point multiplier.
   Order: mean_x, mean_y, mean_z, std_x, std_y, std_z.
 - `raw`: the window itself, (window, 3), each count taken to int8 with one multiplier (for CNNs).
+- `mag_res` (orientation-robust): rotation-invariant statistics of the acceleration magnitude |a| and of the
+  gravity-removed signal r = a - mean(a), 6 inputs, all scaled as N times a value in counts so that one
+  multiplier takes them to int8. Order: sum |a|, N*std |a|, N*std r (total over the axes), sum |r|,
+  N*max |r|, (sum of |a[i] - a[i-1]|) (jerk). A rotation of the board changes none of them.
 """
 
 from __future__ import annotations
@@ -102,7 +106,50 @@ class RawWindow:
         return _requant_to_int8(raw.astype(np.int64), fq)
 
 
-PIPELINES: dict[str, FeaturePipeline] = {p.id: p for p in (MeanStd(), RawWindow())}
+def _norm3(v: np.ndarray) -> np.ndarray:
+    """floor(|v|) of integer 3-vectors along the last axis (int64 in, int64 out)."""
+    return _isqrt((v * v).sum(axis=-1))
+
+
+def mag_res_stats(raw: np.ndarray) -> np.ndarray:
+    """Integer statistics of the `mag_res` pipeline, (W, 6) int64, each N times a value in counts.
+
+    firmware/src/features_mag_res.c does the same arithmetic step by step (int64, floor square roots,
+    truncating division of non-negative numbers).
+    """
+    x = raw.astype(np.int64)
+    n = x.shape[1]
+    mag = _norm3(x)  # (W, N) |a| in counts
+    m_sum = mag.sum(axis=1)
+    m_std = _isqrt(n * (mag * mag).sum(axis=1) - m_sum * m_sum)
+    s = x.sum(axis=1)  # (W, 3)
+    spread = n * (x * x).sum(axis=1) - s * s  # N^2 * variance per axis
+    r_std = _isqrt(spread.sum(axis=1))
+    r_mag = _norm3(n * x - s[:, None, :])  # N * |r| per sample
+    r_sum = r_mag.sum(axis=1) // n
+    r_max = r_mag.max(axis=1)
+    jerk = _norm3(np.diff(x, axis=1)).sum(axis=1)
+    return np.stack([m_sum, m_std, r_std, r_sum, r_max, jerk], axis=1)
+
+
+class MagRes:
+    id = "mag_res"
+
+    def input_shape(self, window: int) -> tuple[int, ...]:
+        return (6,)
+
+    def float_features(self, raw: np.ndarray, lsb_g: float) -> np.ndarray:
+        return mag_res_stats(raw).astype(np.float64) * (lsb_g / raw.shape[1])
+
+    def feature_quant(self, lsb_g: float, window: int, input_scale: float, input_zero_point: int) -> FeatureQuant:
+        mult, shift = quantize_multiplier(lsb_g / (window * float(input_scale)))
+        return FeatureQuant(mult, shift, int(input_zero_point))
+
+    def quantized(self, raw: np.ndarray, fq: FeatureQuant) -> np.ndarray:
+        return _requant_to_int8(mag_res_stats(raw), fq)
+
+
+PIPELINES: dict[str, FeaturePipeline] = {p.id: p for p in (MeanStd(), RawWindow(), MagRes())}
 
 
 def get(pipeline_id: str) -> FeaturePipeline:

@@ -28,58 +28,164 @@ def _input_quant(g: tflite_model.Graph) -> tuple[float, int]:
     return float(t.scale[0]), int(t.zero_point[0])
 
 
+def _synthetic_sets(cfg: synth.SynthConfig, seed: int, per_class: int) -> dict[str, synth.Windows]:
+    return {name: synth.generate(per_class if name == "train" else max(per_class // 4, 50), seed + off, cfg)
+            for name, off in TRAIN_SEED_OFFSETS.items()}
+
+
+def load_data(cfg: synth.SynthConfig, seed: int, per_class: int, data_dir: Path | None,
+              log: Log = print) -> tuple[dict[str, synth.Windows], dict]:
+    """Train/val/test windows (raw counts) and a description for model.json: synthetic or the user's CSVs."""
+    if data_dir is None:
+        log(f"[data] synthetic gestures (seed {seed}, {per_class} windows/class for training, "
+            f"{cfg.sensor.name} +/-{cfg.sensor.full_scale_g} g, {cfg.sensor.lsb} ug/LSB, {cfg.sample_rate_hz} Hz, "
+            f"classes {', '.join(cfg.class_labels)})")
+        sets = _synthetic_sets(cfg, seed, per_class)
+        info = {"source": "synthetic", "generator": synth.config_to_dict(cfg),
+                "seeds": {k: seed + v for k, v in TRAIN_SEED_OFFSETS.items()}}
+    else:
+        from training import recordings
+
+        log(f"[data] recordings in {data_dir}: resampling to {cfg.sample_rate_hz} Hz, windows of {cfg.window}")
+        splits = recordings.load_dir(data_dir, cfg.sample_rate_hz, cfg.window, cfg.sensor, seed)
+        sets = {"train": splits.train, "val": splits.val, "test": splits.test}
+        info = {"source": "recordings", "dir": str(data_dir), "files": splits.files,
+                "generator": synth.config_to_dict(cfg)}
+    info["windows"] = {k: len(w) for k, w in sets.items()}
+    log("[data] windows: " + ", ".join(f"{k} {len(w)}" for k, w in sets.items()))
+    return sets, info
+
+
+def _save_test_windows(paths: ModelPaths, w: synth.Windows, float_pred: np.ndarray) -> Path:
+    """The test set and the float model's predictions on it (for device checks and `report_again`)."""
+    paths.data_dir.mkdir(parents=True, exist_ok=True)
+    out = paths.data_dir / "test_windows.npz"
+    np.savez_compressed(out, raw=w.raw, labels=w.labels, label_names=np.array(w.label_names), float_pred=float_pred)
+    return out
+
+
 def train(paths: ModelPaths, seed: int = 1234, per_class: int = 600, epochs: int | None = None,
-          log: Log = print) -> dict:
-    """Generate data, train the model named by paths, convert to int8, write model.tflite + model.json + C."""
+          log: Log = print, synth_config: synth.SynthConfig | None = None, data_dir: Path | None = None,
+          device_per_class: int = 0, report: bool = True) -> dict:
+    """Data -> train the model named by paths -> int8 -> model.tflite + model.json + C -> evaluation report.
+
+    device_per_class: test windows per class run on the emulated board for the report (0, the default for
+    library callers and test fixtures: no firmware build; `tinyml-disco train` uses 25).
+    """
     from training import train as tr  # TensorFlow is imported only here
 
     spec = models.get(paths.name)
     pipe = features.get(spec.pipeline)
     epochs = epochs or spec.epochs
-    cfg = synth.SynthConfig()
+    cfg = synth_config or synth.SynthConfig()
     t0 = time.time()
-    log(f"[train] generating synthetic gestures (seed {seed}, {per_class} windows/class for training)")
-    sets = {name: synth.generate(per_class if name == "train" else max(per_class // 4, 50), seed + off, cfg)
-            for name, off in TRAIN_SEED_OFFSETS.items()}
-    feats = {k: pipe.float_features(w.raw, cfg.sensor.lsb_g) for k, w in sets.items()}
-    log(f"[train] training {spec.name} ({spec.description}) for {epochs} epochs")
+    sets, data_info = load_data(cfg, seed, per_class, data_dir, log)
+    names = sets["train"].label_names
+    lsb_g = cfg.sensor.lsb_g
+    log(f"[features] {pipe.id} on {sum(len(w) for w in sets.values())} windows")
+    feats = {k: pipe.float_features(w.raw, lsb_g) for k, w in sets.items()}
+    log(f"[train] {spec.name} ({spec.description}) for {epochs} epochs")
     tcfg = tr.TrainConfig(epochs=epochs, batch_size=spec.batch_size, learning_rate=spec.learning_rate, seed=seed)
-    model = tr.train_model(spec.build, feats["train"], sets["train"].labels, len(cfg.labels), tcfg,
-                           feats["val"], sets["val"].labels, log=log)
-    acc_float = float((tr.predict_float(model, feats["test"]).argmax(1) == sets["test"].labels).mean())
-    log("[train] converting to full-integer int8 (representative dataset: 300 training windows)")
-    tfl = tr.convert_int8(model, feats["train"][:300])
+    has_val = len(sets["val"]) > 0
+    model = tr.train_model(spec.build, feats["train"], sets["train"].labels, len(names), tcfg,
+                           feats["val"] if has_val else None, sets["val"].labels if has_val else None, log=log)
+    test = sets["test"]
+    float_pred = tr.predict_float(model, feats["test"]).argmax(1)
+    acc_float = float((float_pred == test.labels).mean())
+    n_rep = min(spec.representative, len(feats["train"]))
+    log(f"[train] converting to full-integer int8 (representative dataset: {n_rep} training windows)")
+    tfl = tr.convert_int8(model, feats["train"][:n_rep])
     paths.root.mkdir(parents=True, exist_ok=True)
     paths.tflite.write_bytes(tfl)
     g = tflite_model.parse(tfl, str(paths.tflite))
     in_scale, in_zp = _input_quant(g)
     out_t = g.tensors[g.outputs[0]]
-    fq = pipe.feature_quant(cfg.sensor.lsb_g, cfg.window, in_scale, in_zp)
+    fq = pipe.feature_quant(lsb_g, cfg.window, in_scale, in_zp)
     from training.tflm_oracle import TflmOracle
 
-    q_test = pipe.quantized(sets["test"].raw, fq)
-    acc_int8 = float((TflmOracle(tfl).invoke(q_test).argmax(1) == sets["test"].labels).mean())
+    tflm_out = TflmOracle(tfl).invoke(pipe.quantized(test.raw, fq))
+    acc_int8 = float((tflm_out.argmax(1) == test.labels).mean())
     meta = {
         "format": META_FORMAT,
         "name": paths.name,
-        "labels": list(cfg.labels),
+        "labels": list(names),
         "sample_rate_hz": cfg.sample_rate_hz,
         "window": cfg.window,
         "hop": cfg.window,
         "features": {"id": pipe.id, "shape": list(pipe.input_shape(cfg.window)), "unit": "g"},
-        "sensor": {"name": cfg.sensor.name, "full_scale_g": cfg.sensor.full_scale_g,
-                   "lsb_ug": cfg.sensor.lsb_ug},
+        "sensor": {"name": cfg.sensor.name, "full_scale_g": cfg.sensor.full_scale_g, "lsb_ug": cfg.sensor.lsb},
         "input": {"scale": in_scale, "zero_point": in_zp, "dtype": "int8"},
         "output": {"scale": float(out_t.scale[0]), "zero_point": int(out_t.zero_point[0]), "dtype": "int8"},
-        "accuracy": {"float": acc_float, "int8_host": acc_int8, "test_windows": len(sets["test"])},
+        "accuracy": {"float": acc_float, "int8_host": acc_int8, "test_windows": len(test)},
         "training": {"seed": seed, "per_class": per_class, **asdict(tcfg),
                      "seeds": {k: seed + v for k, v in TRAIN_SEED_OFFSETS.items()}},
+        "data": data_info,
     }
     paths.meta_json.write_text(json.dumps(meta, indent=2) + "\n")
+    _save_test_windows(paths, test, float_pred)
     log(f"[train] float accuracy {acc_float:.3f}, int8 (TFLM) accuracy {acc_int8:.3f} on "
-        f"{len(sets['test'])} test windows ({time.time() - t0:.1f} s)")
-    compile_c(paths, log)
+        f"{len(test)} test windows ({time.time() - t0:.1f} s)")
+    compiled = compile_c(paths, log)
+    if report:
+        write_report(paths, meta, test, float_pred, tflm_out, compiled, len(tfl), device_per_class, log)
     return meta
+
+
+def report_again(paths: ModelPaths, device_per_class: int = 10, log: Log = print) -> dict:
+    """Rewrite the evaluation report of a trained model from its saved test set (no TensorFlow needed)."""
+    from training.tflm_oracle import TflmOracle
+
+    meta = load_meta_json(paths)
+    saved = np.load(paths.require(paths.data_dir / "test_windows.npz", f"tinyml-disco train --model {paths.name}"))
+    cfg = generator_config(meta)
+    test = synth.Windows(saved["raw"], saved["labels"], tuple(meta["labels"]), cfg.sensor, cfg.sample_rate_hz)
+    tfl = paths.tflite.read_bytes()
+    tflm_out = TflmOracle(tfl).invoke(model_inputs(paths, test.raw))
+    compiled = compile_c(paths, log)
+    return write_report(paths, meta, test, saved["float_pred"], tflm_out, compiled, len(tfl), device_per_class, log)
+
+
+def write_report(paths: ModelPaths, meta: dict, test: synth.Windows, float_pred: np.ndarray, tflm_out: np.ndarray,
+                 compiled: compiler.CompiledModel, tflite_bytes: int, device_per_class: int, log: Log = print) -> dict:
+    """report.json / report.md / confusion.png: float vs int8 host vs on-device, per class, size, cycles."""
+    from training import report as rp
+
+    names = list(meta["labels"])
+    ev = {"float (Keras)": rp.class_metrics(test.labels, float_pred, names),
+          "int8 host (TFLM)": rp.class_metrics(test.labels, tflm_out.argmax(1), names)}
+    panels = dict(ev)
+    if device_per_class > 0:
+        idx = rp.pick_per_class(test.labels, device_per_class)
+        log(f"[report] on-device check: {len(idx)} test windows through the emulated board")
+        try:
+            elf = build_firmware(paths, log)
+            dev = rp.evaluate_device(elf, test.g[idx], test.labels[idx], tflm_out[idx], names)
+            # Same windows on the host, so the float/int8/device columns compare like with like.
+            dev["int8_host_same_windows"] = float((tflm_out[idx].argmax(1) == test.labels[idx]).mean())
+            dev["float_same_windows"] = float((float_pred[idx] == test.labels[idx]).mean())
+            ev["device (emulated)"] = dev
+            panels["device (emulated)"] = dev
+        except (RuntimeError, OSError, ValueError) as exc:  # no cross compiler, fault, protocol: say so, keep the model
+            ev["device (emulated)"] = {"error": str(exc).splitlines()[0]}
+            log(f"[report] on-device check not run: {exc}")
+    else:
+        ev["device (emulated)"] = {"error": "skipped (no device windows requested: --device-per-class 0)"}
+    data = meta["data"]
+    summary = (f"synthetic (seed {meta['training']['seed']}, {data['windows']['test']} test windows)"
+               if data["source"] == "synthetic" else
+               f"recordings in {data['dir']} (test files: {', '.join(data['files']['test'])})")
+    report = {
+        "model": meta["name"], "features": meta["features"]["id"], "labels": names, "data_summary": summary,
+        "seed": meta["training"]["seed"], "evaluations": ev,
+        "accuracy": {"float": ev["float (Keras)"]["accuracy"], "int8_host": ev["int8 host (TFLM)"]["accuracy"],
+                     "device": ev.get("device (emulated)", {}).get("accuracy"),
+                     "device_windows": ev.get("device (emulated)", {}).get("windows", 0)},
+        "size": {"tflite_bytes": tflite_bytes, "weight_bytes": compiled.weight_bytes,
+                 "const_bytes": compiled.const_bytes, "arena_bytes": compiled.arena_bytes},
+        "sensor": meta["sensor"],
+    }
+    rp.write(paths.root, report, panels, log)
+    return report
 
 
 def compile_c(paths: ModelPaths, log: Log = print) -> compiler.CompiledModel:
@@ -87,8 +193,13 @@ def compile_c(paths: ModelPaths, log: Log = print) -> compiler.CompiledModel:
     g = tflite_model.load(paths.require(paths.tflite, f"tinyml-disco train --model {paths.name}"))
     compiled = compiler.compile_model(g, meta)
     compiler.write(compiled, paths.root)
-    log(f"[compile] {paths.model_c}: ops {', '.join(compiled.ops)}; arena {compiled.arena_bytes} B, "
-        f"constants {compiled.const_bytes} B")
+    from training.tflm_arena import measure
+
+    tflm = measure(paths.tflite.read_bytes())
+    log(f"[compile] {paths.model_c}: ops {', '.join(compiled.ops)}; arena {compiled.arena_bytes} B "
+        f"(+ {compiled.io_bytes} B input/output = {compiled.arena_bytes + compiled.io_bytes} B; TFLM arena head "
+        f"{tflm.head_bytes} B, total {tflm.total_bytes} B), constants {compiled.const_bytes} B "
+        f"({compiled.const_bytes / max(compiled.weight_bytes, 1):.2f}x the {compiled.weight_bytes} B of weights)")
     return compiled
 
 
@@ -108,10 +219,28 @@ def build_firmware(paths: ModelPaths, log: Log = print) -> Path:
     return paths.elf
 
 
+def generator_config(meta: dict) -> synth.SynthConfig:
+    """The generator settings a model was trained with (model.json "data"), or the defaults for its labels."""
+    gen = meta.get("data", {}).get("generator")
+    if gen is None:
+        return synth.SynthConfig(labels=tuple(meta["labels"]))
+    return synth.config_from_dict(gen)
+
+
 def device_windows(paths: ModelPaths, per_class: int, seed: int = DEVICE_SEED) -> synth.Windows:
-    """Held-out windows for on-device checks (a seed training never used)."""
+    """Held-out windows for on-device checks: synthetic from a seed training never used, with the model's own
+    generator settings (sensor, unknown class...); for a model trained on recordings, its test recordings."""
     meta = load_meta_json(paths)
-    return synth.generate(per_class, seed, synth.SynthConfig(labels=tuple(meta["labels"])))
+    if meta.get("data", {}).get("source") == "recordings":
+        from training import report as rp
+
+        saved = np.load(paths.require(paths.data_dir / "test_windows.npz", f"tinyml-disco train --model "
+                                      f"{paths.name} --data DIR"))
+        names = tuple(str(x) for x in saved["label_names"])
+        idx = rp.pick_per_class(saved["labels"], per_class)
+        cfg = generator_config(meta)
+        return synth.Windows(saved["raw"][idx], saved["labels"][idx], names, cfg.sensor, cfg.sample_rate_hz)
+    return synth.generate(per_class, seed, generator_config(meta))
 
 
 def host_model(paths: ModelPaths):
@@ -146,6 +275,9 @@ def export_device_data(paths: ModelPaths, per_class: int = 5, seed: int = DEVICE
     sensor_csv.write_csv(csv_path, g, w.sample_rate_hz, labels)
     resd.write_acceleration(resd_path, g, w.sample_rate_hz)
     index = paths.data_dir / "device_windows.json"
-    index.write_text(json.dumps({"seed": seed, "window": int(w.raw.shape[1]), "sample_rate_hz": w.sample_rate_hz,
-                                 "labels": [w.label_names[lab] for lab in w.labels]}, indent=2) + "\n")
+    meta = load_meta_json(paths)
+    index.write_text(json.dumps({
+        "model": paths.name, "source": meta.get("data", {}).get("source", "synthetic"), "seed": seed,
+        "window": int(w.raw.shape[1]), "sample_rate_hz": w.sample_rate_hz, "classes": list(w.label_names),
+        "sensor": meta["sensor"], "labels": [w.label_names[lab] for lab in w.labels]}, indent=2) + "\n")
     return {"csv": csv_path, "resd": resd_path, "index": index}

@@ -67,7 +67,32 @@ def _options(op_name: str, raw_op) -> dict[str, object]:
         o = tflite.SoftmaxOptions()
         o.Init(table.Bytes, table.Pos)
         return {"beta": float(np.float32(o.Beta()))}
-    return {}
+    return _spatial_options(op_name, table)
+
+
+def _spatial_options(op_name: str, table) -> dict[str, object]:
+    """Options of the convolution, pooling, add and reduce ops (padding SAME/VALID, strides, ...)."""
+    cls = {"CONV_2D": tflite.Conv2DOptions, "DEPTHWISE_CONV_2D": tflite.DepthwiseConv2DOptions,
+           "MAX_POOL_2D": tflite.Pool2DOptions, "AVERAGE_POOL_2D": tflite.Pool2DOptions,
+           "ADD": tflite.AddOptions, "MEAN": tflite.ReducerOptions}.get(op_name)
+    if cls is None:
+        return {}
+    o = cls()
+    o.Init(table.Bytes, table.Pos)
+    out: dict[str, object] = {}
+    if hasattr(o, "FusedActivationFunction"):
+        out["activation"] = _ACT_NAMES.get(o.FusedActivationFunction(), str(o.FusedActivationFunction()))
+    if hasattr(o, "Padding"):
+        out["padding"] = "SAME" if o.Padding() == tflite.Padding.SAME else "VALID"
+        out["stride_h"], out["stride_w"] = int(o.StrideH()), int(o.StrideW())
+    for key, getter in (("dilation_h", "DilationHFactor"), ("dilation_w", "DilationWFactor"),
+                        ("depth_multiplier", "DepthMultiplier"), ("filter_h", "FilterHeight"),
+                        ("filter_w", "FilterWidth")):
+        if hasattr(o, getter):
+            out[key] = int(getattr(o, getter)())
+    if hasattr(o, "KeepDims"):
+        out["keep_dims"] = bool(o.KeepDims())
+    return out
 
 
 def _tensor(model, buf: bytes, sub, i: int) -> Tensor:

@@ -36,6 +36,9 @@ def train_model(build: Callable[..., object], x: np.ndarray, y: np.ndarray, num_
                 log: Callable[[str], None] = print):
     """Train deterministically (seeded, op determinism on). Returns the Keras model."""
     tf = _tf()
+    # Fresh Keras name counters: layer and tensor names end up in the .tflite, so a second model trained in
+    # the same process would otherwise differ in bytes ("dense_2" instead of "dense").
+    tf.keras.backend.clear_session()
     tf.keras.utils.set_random_seed(cfg.seed)
     tf.config.experimental.enable_op_determinism()
     model = build(tuple(x.shape[1:]), num_classes)

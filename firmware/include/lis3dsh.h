@@ -6,14 +6,11 @@
 
 #define LIS3DSH_WHO_AM_I_VALUE 0x3Fu
 
-/* Probe WHO_AM_I (at most 3 tries) and configure ODR / full scale.
- * Returns 0 when the sensor is present and configured, -1 otherwise. */
-int lis3dsh_init(uint32_t full_scale_g);
+/* Probe WHO_AM_I (at most 3 tries), configure ODR / full scale and route data-ready to INT1
+ * (active high, latched until the output is read). 0 when present and configured, -1 otherwise. */
+int lis3dsh_init(uint32_t full_scale_g, uint32_t odr_hz);
 
-/* Returns 1 if a new XYZ sample is ready, 0 if not, -1 on bus error. */
-int lis3dsh_data_ready(void);
-
-/* Reads OUT_X_L..OUT_Z_H in one transaction. 0 on success, -1 on bus error. */
-int lis3dsh_read_xyz(int16_t *x, int16_t *y, int16_t *z);
+/* Reads OUT_X_L..OUT_Z_H in one transaction (clears data-ready). 0 on success, -1 on bus error. */
+int lis3dsh_read_xyz(int16_t xyz[3]);
 
 #endif /* LIS3DSH_H */

@@ -4,13 +4,13 @@
 
 #include <stdint.h>
 
-/* Remember what the BOOT line reports; sensor_present selects LIS3DSH/spi1. */
-void protocol_init(int sensor_present);
+/* Remember what the BOOT line reports (sensor=<name> bus=<bus>). */
+void protocol_init(const char *sensor_name, const char *bus_name);
 
 /* "BOOT fw=.. model=.. sensor=.. bus=.. clock_hz=..\n" */
 void protocol_print_boot(void);
 
-/* Drain USART2 RX (reads SR at least once), dispatch complete lines. */
+/* Drain the UART RX ring (at most one line per call), dispatch complete lines. */
 void protocol_poll(void);
 
 /* "PRED seq=.. class=.. label=.. score=.. cycles=..\n" */

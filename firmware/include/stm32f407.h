@@ -46,10 +46,13 @@
 #define RCC_CFGR_PPRE2_DIV2 (4u << 13)
 
 #define RCC_AHB1ENR_GPIOAEN (1u << 0)
+#define RCC_AHB1ENR_GPIOBEN (1u << 1)
 #define RCC_AHB1ENR_GPIODEN (1u << 3)
 #define RCC_AHB1ENR_GPIOEEN (1u << 4)
 #define RCC_APB1ENR_USART2EN (1u << 17)
 #define RCC_APB1ENR_PWREN   (1u << 28)
+#define RCC_APB1ENR_I2C1EN  (1u << 21)
+#define RCC_APB2ENR_SYSCFGEN (1u << 14)
 #define RCC_APB2ENR_SPI1EN  (1u << 12)
 
 /* ---- FLASH interface (RM0090 section 3.9) ------------------------------ */
@@ -68,6 +71,7 @@
 
 /* ---- GPIO (RM0090 section 8.4) ----------------------------------------- */
 #define GPIOA_BASE        0x40020000u
+#define GPIOB_BASE        0x40020400u
 #define GPIOD_BASE        0x40020C00u
 #define GPIOE_BASE        0x40021000u
 #define GPIO_MODER(b)     REG32((b) + 0x00u)
@@ -99,6 +103,7 @@
 #define USART_SR_TC       (1u << 6)
 #define USART_SR_TXE      (1u << 7)
 #define USART_CR1_RE      (1u << 2)
+#define USART_CR1_RXNEIE  (1u << 5)
 #define USART_CR1_TE      (1u << 3)
 #define USART_CR1_UE      (1u << 13)
 #define USART_CR1_OVER8   (1u << 15)
@@ -121,6 +126,65 @@
 #define SPI_SR_TXE        (1u << 1)
 #define SPI_SR_OVR        (1u << 6)
 #define SPI_SR_BSY        (1u << 7)
+
+/* ---- I2C1 (RM0090 section 27.6) ---------------------------------------- */
+#define I2C1_BASE         0x40005400u
+#define I2C1_CR1          REG32(I2C1_BASE + 0x00u)
+#define I2C1_CR2          REG32(I2C1_BASE + 0x04u)
+#define I2C1_OAR1         REG32(I2C1_BASE + 0x08u)
+#define I2C1_DR           REG32(I2C1_BASE + 0x10u)
+#define I2C1_SR1          REG32(I2C1_BASE + 0x14u)
+#define I2C1_SR2          REG32(I2C1_BASE + 0x18u)
+#define I2C1_CCR          REG32(I2C1_BASE + 0x1Cu)
+#define I2C1_TRISE        REG32(I2C1_BASE + 0x20u)
+
+#define I2C_CR1_PE        (1u << 0)
+#define I2C_CR1_START     (1u << 8)
+#define I2C_CR1_STOP      (1u << 9)
+#define I2C_CR1_ACK       (1u << 10)
+#define I2C_CR1_POS       (1u << 11)
+#define I2C_CR1_SWRST     (1u << 15)
+#define I2C_SR1_SB        (1u << 0)
+#define I2C_SR1_ADDR      (1u << 1)
+#define I2C_SR1_BTF       (1u << 2)
+#define I2C_SR1_RXNE      (1u << 6)
+#define I2C_SR1_TXE       (1u << 7)
+#define I2C_SR1_AF        (1u << 10)
+#define I2C_CCR_FS        (1u << 15)
+
+/* ---- SYSCFG / EXTI (RM0090 sections 9.2, 12.3) ------------------------- */
+#define SYSCFG_EXTICR1    REG32(0x40013808u)
+#define EXTI_IMR          REG32(0x40013C00u)
+#define EXTI_RTSR         REG32(0x40013C08u)
+#define EXTI_FTSR         REG32(0x40013C0Cu)
+#define EXTI_SWIER        REG32(0x40013C10u)
+#define EXTI_PR           REG32(0x40013C14u)
+
+/* ---- NVIC / SysTick (ARMv7-M ARM B3.3, B3.4) --------------------------- */
+#define NVIC_ISER(n)      REG32(0xE000E100u + 4u * (n))
+#define NVIC_ICPR(n)      REG32(0xE000E280u + 4u * (n))
+#define NVIC_IPR_BYTE(irq) (*(volatile uint8_t *)(uintptr_t)(0xE000E400u + (irq)))
+#define SCB_SHPR3         REG32(0xE000ED20u)
+#define SYST_CSR          REG32(0xE000E010u)
+#define SYST_RVR          REG32(0xE000E014u)
+#define SYST_CVR          REG32(0xE000E018u)
+#define SYST_CSR_ENABLE   (1u << 0)
+#define SYST_CSR_TICKINT  (1u << 1)
+#define SYST_CSR_CLKSOURCE (1u << 2)
+#define IRQ_EXTI0         6u
+#define IRQ_USART2        38u
+
+static inline void nvic_enable(uint32_t irq, uint8_t priority)
+{
+    NVIC_IPR_BYTE(irq) = priority;
+    NVIC_ICPR(irq >> 5) = 1u << (irq & 31u);
+    NVIC_ISER(irq >> 5) = 1u << (irq & 31u);
+}
+
+static inline void irq_disable(void) { __asm volatile("cpsid i" ::: "memory"); }
+static inline void irq_enable(void) { __asm volatile("cpsie i" ::: "memory"); }
+/* Sleep until an interrupt is pending; with PRIMASK set it wakes but the handler runs after cpsie. */
+static inline void cpu_wfi(void) { __asm volatile("wfi" ::: "memory"); }
 
 /* ---- Cortex-M4 system control space (ARMv7-M ARM, B3.2) --------------- */
 #define SCB_ICSR          REG32(0xE000ED04u)

@@ -9,15 +9,15 @@
 
 #define REG_WHO_AM_I  0x0Fu
 #define REG_CTRL4     0x20u
+#define REG_CTRL3     0x23u
 #define REG_CTRL5     0x24u
 #define REG_CTRL6     0x25u
-#define REG_STATUS    0x27u
 #define REG_OUT_X_L   0x28u
 #define SPI_READ      0x80u
 
-#define CTRL4_100HZ_XYZ_BDU 0x6Fu  /* ODR=0110 (100 Hz), BDU=1, Z/Y/X enabled */
+#define CTRL4_XYZ_BDU       0x0Fu  /* BDU=1, Z/Y/X enabled; ODR in bits 7:4 */
+#define CTRL3_DRDY_INT1     0xC8u  /* DR_EN | IEA (active high) | INT1_EN; IEL=0: latched */
 #define CTRL6_ADD_INC       0x10u
-#define STATUS_ZYXDA        0x08u
 #define PROBE_TRIES         3u
 
 static int read_reg(uint8_t reg, uint8_t *val)
@@ -55,10 +55,25 @@ static int fscale_bits(uint32_t g)
     }
 }
 
-int lis3dsh_init(uint32_t full_scale_g)
+/* CTRL_REG4 ODR[3:0] for the integer rates the LIS3DSH offers. */
+static int odr_bits(uint32_t hz)
+{
+    switch (hz) {
+    case 25u:   return 4;
+    case 50u:   return 5;
+    case 100u:  return 6;
+    case 400u:  return 7;
+    case 800u:  return 8;
+    case 1600u: return 9;
+    default:    return -1;
+    }
+}
+
+int lis3dsh_init(uint32_t full_scale_g, uint32_t odr_hz)
 {
     int fs = fscale_bits(full_scale_g);
-    if (fs < 0) {
+    int odr = odr_bits(odr_hz);
+    if (fs < 0 || odr < 0) {
         return -1;
     }
     /* Bounded probe: an absent device must not be polled forever (Renode
@@ -75,22 +90,14 @@ int lis3dsh_init(uint32_t full_scale_g)
     }
     if (write_reg(REG_CTRL6, CTRL6_ADD_INC) != 0 ||
         write_reg(REG_CTRL5, (uint8_t)((uint32_t)fs << 3)) != 0 ||
-        write_reg(REG_CTRL4, CTRL4_100HZ_XYZ_BDU) != 0) {
+        write_reg(REG_CTRL3, CTRL3_DRDY_INT1) != 0 ||
+        write_reg(REG_CTRL4, (uint8_t)(((uint32_t)odr << 4) | CTRL4_XYZ_BDU)) != 0) {
         return -1;
     }
     return 0;
 }
 
-int lis3dsh_data_ready(void)
-{
-    uint8_t st = 0u;
-    if (read_reg(REG_STATUS, &st) != 0) {
-        return -1;
-    }
-    return (st & STATUS_ZYXDA) ? 1 : 0;
-}
-
-int lis3dsh_read_xyz(int16_t *x, int16_t *y, int16_t *z)
+int lis3dsh_read_xyz(int16_t xyz[3])
 {
     uint8_t b[6];
     int err = 0;
@@ -110,8 +117,8 @@ int lis3dsh_read_xyz(int16_t *x, int16_t *y, int16_t *z)
     if (err) {
         return -1;
     }
-    *x = (int16_t)(uint16_t)((uint32_t)b[0] | ((uint32_t)b[1] << 8));
-    *y = (int16_t)(uint16_t)((uint32_t)b[2] | ((uint32_t)b[3] << 8));
-    *z = (int16_t)(uint16_t)((uint32_t)b[4] | ((uint32_t)b[5] << 8));
+    for (uint32_t i = 0; i < 3u; i++) {
+        xyz[i] = (int16_t)(uint16_t)((uint32_t)b[2u * i] | ((uint32_t)b[2u * i + 1u] << 8));
+    }
     return 0;
 }

@@ -1,17 +1,23 @@
 /*
- * main.c - boot, then loop forever: sample the accelerometer into a sliding
- * window, classify each full window, and serve the UART command channel.
+ * main.c - boot, then loop forever: sleep in WFI until an interrupt (sensor
+ * data-ready on EXTI0, UART RX, SysTick) has left work, then move samples into
+ * the sliding window, classify each full window, serve the UART command
+ * channel and watch for a sensor that stopped producing data.
  */
 #include <stdint.h>
 #include "cycles.h"
 #include "window_features.h"
 #include "leds.h"
-#include "lis3dsh.h"
 #include "model.h"
 #include "protocol.h"
-#include "spi.h"
+#include "sensor.h"
+#include "stm32f407.h"
 #include "system_stm32f4.h"
+#include "systick.h"
 #include "uart.h"
+
+/* No data-ready for more than 5 sample periods (rounded up to whole ticks) = the sensor stopped. */
+#define TIMEOUT_TICKS ((5u * SYSTICK_HZ + MODEL_SAMPLE_RATE_HZ - 1u) / MODEL_SAMPLE_RATE_HZ)
 
 _Static_assert(MODEL_HOP > 0 && MODEL_HOP <= MODEL_WINDOW, "need 0 < MODEL_HOP <= MODEL_WINDOW");
 _Static_assert(MODEL_NUM_CLASSES >= 1 && MODEL_NUM_CLASSES <= MODEL_OUTPUT_SIZE,
@@ -23,6 +29,8 @@ static int8_t input[MODEL_INPUT_SIZE];
 static int8_t output[MODEL_OUTPUT_SIZE];
 static uint32_t pred_seq;
 static uint8_t sensor_ok;
+static uint8_t timed_out;
+static uint8_t bus_reported;
 
 /* Drop the oldest MODEL_HOP samples, keep the overlapping tail, if any.
  * A plain forward loop is a correct memmove here (destination is below the
@@ -57,27 +65,35 @@ static void classify_window(void)
     window_slide();
 }
 
-/* Called every loop iteration when a sensor is present. */
-static void poll_sensor(void)
+static void take_samples(void)
 {
-    int16_t x, y, z;
-    int ready = lis3dsh_data_ready();
-    if (ready == 0) {
-        return;
+    int16_t xyz[3];
+    while (sensor_pop(xyz)) {
+        timed_out = 0u;   /* data is back */
+        int16_t *s = &window[window_fill * 3u];
+        s[0] = xyz[0];
+        s[1] = xyz[1];
+        s[2] = xyz[2];
+        if (++window_fill == MODEL_WINDOW) {
+            classify_window();
+        }
     }
-    if (ready < 0 || lis3dsh_read_xyz(&x, &y, &z) != 0) {
-        /* SPI timed out: report once and stop polling a dead bus. */
-        uart_puts("ERR code=sensor_stopped\n");
-        sensor_ok = 0u;
+}
+
+static void watch_sensor(void)
+{
+    if (sensor_bus_failed() && !bus_reported) {
+        uart_puts("ERR code=sensor_stopped\n");   /* a bus transfer failed in the data-ready handler */
+        bus_reported = 1u;
+    }
+    uint32_t quiet = systick_ticks() - sensor_last_sample_tick();
+    if (!timed_out && quiet > TIMEOUT_TICKS) {
+        uart_puts("ERR code=sensor_timeout ms=");
+        uart_put_u32(quiet * (1000u / SYSTICK_HZ));
+        uart_putc('\n');
+        timed_out = 1u;
+        window_fill = 0u;   /* a window with a gap is not a gesture */
         leds_show_class(-1);
-        return;
-    }
-    int16_t *s = &window[window_fill * 3u];
-    s[0] = x;
-    s[1] = y;
-    s[2] = z;
-    if (++window_fill == MODEL_WINDOW) {
-        classify_window();
     }
 }
 
@@ -86,10 +102,10 @@ int main(void)
     cycles_start();
     leds_init();
     uart_init();
-    spi1_init();
-    sensor_ok = (lis3dsh_init(MODEL_SENSOR_FS_G) == 0) ? 1u : 0u;
+    systick_init(system_core_clock_hz());
+    sensor_ok = (uint8_t)sensor_init();
 
-    protocol_init(sensor_ok);
+    protocol_init(sensor_name(), sensor_bus());
     protocol_print_boot();
     if (system_clock_fell_back()) {
         uart_puts("ERR code=clock_fallback src=hsi\n");
@@ -99,9 +115,17 @@ int main(void)
     }
 
     for (;;) {
-        if (sensor_ok) {
-            poll_sensor();
+        /* Check for work with interrupts masked so a wake-up cannot slip in between the check and
+         * WFI; WFI still wakes on a pending interrupt, whose handler runs at cpsie. */
+        irq_disable();
+        if (!sensor_pending() && !uart_rx_pending()) {
+            cpu_wfi();
         }
-        protocol_poll();   /* reads USART2 SR every iteration */
+        irq_enable();
+        if (sensor_ok) {
+            take_samples();
+            watch_sensor();
+        }
+        protocol_poll();
     }
 }

@@ -22,19 +22,23 @@
 /* Aligned: INFER decodes its hex in place and hands this buffer to the model. */
 static char line[LINE_MAX] __attribute__((aligned(4)));
 static uint32_t line_len;
-static uint8_t discarding;      /* overflowed: drop bytes until '\n' */
-static uint8_t have_sensor;
+static uint8_t discarding;      /* overflowed: drop bytes until the end of the line */
+static const char *sensor = "none";
+static const char *bus = "-";
 static int8_t infer_out[MODEL_OUTPUT_SIZE];
 
-void protocol_init(int sensor_present)
+void protocol_init(const char *sensor_name, const char *bus_name)
 {
-    have_sensor = sensor_present ? 1u : 0u;
+    sensor = sensor_name;
+    bus = bus_name;
 }
 
 void protocol_print_boot(void)
 {
     uart_puts("BOOT fw=" FW_VERSION " model=" MODEL_NAME " sensor=");
-    uart_puts(have_sensor ? "LIS3DSH bus=spi1" : "none bus=-");
+    uart_puts(sensor);
+    uart_puts(" bus=");
+    uart_puts(bus);
     uart_puts(" clock_hz=");
     uart_put_u32(system_core_clock_hz());
     uart_putc('\n');
@@ -130,10 +134,8 @@ static void handle_line(void)
 
 static void rx_char(char c)
 {
-    if (c == '\r') {
-        return;
-    }
-    if (c == '\n') {
+    /* CR or LF ends a line (Renode's WriteLineToUart sends CR only); the empty line of a CRLF is ignored. */
+    if (c == '\n' || c == '\r') {
         if (!discarding) {
             handle_line();
         }

@@ -2,9 +2,10 @@
  * uart.c - USART2 on PA2 (TX) / PA3 (RX), AF7, 115200 8N1.
  *
  * TX is polled with a bounded wait (a stuck TXE drops the byte instead of
- * hanging). RX is non-blocking: the main loop calls uart_getc_nb() on every
- * iteration, which also reads SR each time (the emulator uses that to see
- * that the firmware is idle).
+ * hanging). RX is interrupt-driven: the USART2 handler (RXNE) moves bytes into
+ * a ring that uart_getc_nb() drains from the main loop. When the ring is full
+ * the handler masks RXNEIE (the byte stays in DR) and uart_getc_nb() unmasks it
+ * once there is room again, so a burst never loses bytes inside the MCU.
  */
 #include "uart.h"
 #include "gpio.h"
@@ -13,7 +14,14 @@
 #define UART_BAUD 115200u
 #define UART_AF   7u
 
+/* Power of two. Holds ~11 ms of input at 115200 baud: longer than a PRED line takes to send (~5 ms),
+ * during which the main loop does not drain it. */
+#define RX_RING_LEN 128u
+
 static uint8_t uart_up;
+static uint8_t rx_ring[RX_RING_LEN];
+static volatile uint32_t rx_head;   /* written by the handler */
+static volatile uint32_t rx_tail;   /* written by the main loop */
 
 void uart_init(void)
 {
@@ -38,7 +46,8 @@ void uart_init(void)
     USART2_CR2 = 0u;                      /* 1 stop bit */
     USART2_CR3 = 0u;                      /* no flow control */
     USART2_BRR = (mantissa << 4) | fraction;
-    USART2_CR1 = USART_CR1_UE | USART_CR1_TE | USART_CR1_RE;
+    USART2_CR1 = USART_CR1_UE | USART_CR1_TE | USART_CR1_RE | USART_CR1_RXNEIE;
+    nvic_enable(IRQ_USART2, 0x80u);
     uart_up = 1u;
 }
 
@@ -90,16 +99,34 @@ void uart_put_hex32(uint32_t v)
     }
 }
 
+void USART2_IRQHandler(void)
+{
+    uint32_t sr;
+    while ((sr = USART2_SR) & (USART_SR_RXNE | USART_SR_ORE)) {
+        uint32_t h = rx_head;
+        if (h - rx_tail >= RX_RING_LEN) {
+            USART2_CR1 &= ~USART_CR1_RXNEIE;   /* full: leave the byte in DR for later */
+            return;
+        }
+        rx_ring[h & (RX_RING_LEN - 1u)] = (uint8_t)(USART2_DR & 0xFFu);   /* SR then DR also clears ORE */
+        rx_head = h + 1u;
+    }
+}
+
+int uart_rx_pending(void) { return rx_head != rx_tail; }
+
 int uart_getc_nb(void)
 {
-    uint32_t sr = USART2_SR;
-    if (sr & USART_SR_RXNE) {
-        return (int)(USART2_DR & 0xFFu);  /* reading DR also clears ORE */
+    uint32_t t = rx_tail;
+    if (rx_head == t) {
+        return -1;
     }
-    if (sr & USART_SR_ORE) {
-        (void)USART2_DR;                  /* SR then DR read clears ORE */
+    int c = rx_ring[t & (RX_RING_LEN - 1u)];
+    rx_tail = t + 1u;
+    if (!(USART2_CR1 & USART_CR1_RXNEIE)) {
+        USART2_CR1 |= USART_CR1_RXNEIE;       /* room again */
     }
-    return -1;
+    return c;
 }
 
 void uart_flush(void)

@@ -2,14 +2,19 @@
 
 from __future__ import annotations
 
+import ctypes
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from unicorn import Uc
+from unicorn import Uc, UcError
 
 from sim.periph.base import Peripheral, RegisterFile
 
 Gate = Callable[[], bool]
+
+# uc_cb_mmio_read_t / uc_cb_mmio_write_t (unicorn.h 2.x)
+_RAW_READ = ctypes.CFUNCTYPE(ctypes.c_uint64, ctypes.c_void_p, ctypes.c_uint64, ctypes.c_uint, ctypes.c_void_p)
+_RAW_WRITE = ctypes.CFUNCTYPE(None, ctypes.c_void_p, ctypes.c_uint64, ctypes.c_uint, ctypes.c_uint64, ctypes.c_void_p)
 
 
 @dataclass
@@ -41,6 +46,10 @@ class MmioBus:
         self._pages: dict[int, _Slot] = {}
         self._fallback = RegisterFile()
         self._bitband = bitband  # (alias_base, alias_size, target_base)
+        self._word_reads: dict[int, tuple[Gate | None, Callable[[int], int], int]] = {}  # address -> route
+        self.error: BaseException | None = None  # raised in a raw callback; the board re-raises it
+        self._raw: tuple[object, object] | None = None
+        self._stop: Callable[[], None] = lambda: None
 
     def attach(self, base: int, size: int, periph: Peripheral, gate: Gate | None = None) -> None:
         slot = _Slot(base, size, periph, gate)
@@ -50,10 +59,36 @@ class MmioBus:
             self._pages[page] = slot
 
     def map_into(self, uc: Uc) -> None:
-        uc.mmio_map(self.base, self.size, self._on_read, None, self._on_write, None)
+        """Map the bus with raw ctypes callbacks registered straight with libunicorn's uc_mmio_map (the
+        binding's two wrapper layers cost about as much as the access itself); the binding's mmio_map if
+        its internals are not as expected. With raw callbacks an exception is stored in `error` and
+        emulation stopped: whoever runs the emulation must check `error` afterwards (`raise_error`)."""
+        try:
+            from unicorn.unicorn_py3.unicorn import uclib
+        except ImportError:
+            uc.mmio_map(self.base, self.size, self._on_read, None, self._on_write, None)
+            return
+        uch = uc._uch
+        self._stop = lambda: uclib.uc_emu_stop(uch)
+        self._raw = (_RAW_READ(self._on_raw_read), _RAW_WRITE(self._on_raw_write))  # kept alive here
+        status = uclib.uc_mmio_map(uch, self.base, self.size, self._raw[0], None, self._raw[1], None)
+        if status != 0:
+            raise UcError(status)
+
+    def take_error(self) -> BaseException | None:
+        """The exception a raw callback stored (once), for the caller to raise."""
+        error, self.error = self.error, None
+        return error
 
     # -- access paths -------------------------------------------------------------------------------------
     def read(self, address: int, size: int) -> int:
+        if size == 4:
+            fast = self._word_reads.get(address)
+            if fast is not None:  # an aligned word in an attached peripheral: no bit-band, shift or mask
+                gate, read_reg, offset = fast
+                if gate is not None and not gate():
+                    return 0
+                return read_reg(offset) & 0xFFFF_FFFF
         bb = self._bitband
         if bb is not None and bb[0] <= address < bb[0] + bb[1]:
             target, bit = self._alias(address)
@@ -65,6 +100,8 @@ class MmioBus:
             if slot.gate is not None and not slot.gate():
                 return 0
             periph, offset = slot.periph, address - slot.base
+        if size == 4 and not offset & 3 and slot is not None:
+            self._word_reads[address] = (slot.gate, periph.read_reg, offset)
         shift = (offset & 3) * 8
         return (periph.read_reg(offset & ~3) >> shift) & ((1 << (size * 8)) - 1)
 
@@ -91,6 +128,23 @@ class MmioBus:
         alias_base, _size, target_base = self._bitband
         off = address - alias_base
         return target_base + (off >> 5), (off >> 2) & 7
+
+    def _on_raw_read(self, _uch: int, offset: int, size: int, _user: int) -> int:
+        try:
+            return self.read(self.base + offset, size)
+        except BaseException as exc:  # ctypes would print and swallow it
+            if self.error is None:
+                self.error = exc
+            self._stop()
+            return 0
+
+    def _on_raw_write(self, _uch: int, offset: int, size: int, value: int, _user: int) -> None:
+        try:
+            self.write(self.base + offset, size, value)
+        except BaseException as exc:
+            if self.error is None:
+                self.error = exc
+            self._stop()
 
     def _on_read(self, _uc: Uc, offset: int, size: int, _user: object) -> int:
         return self.read(self.base + offset, size)

@@ -32,10 +32,15 @@ class GpioPort(Peripheral):
         self.name = name
         self.inputs = 0  # externally driven pin levels (for pins not configured as outputs)
         self.listeners: list[Callable[[GpioPort], None]] = []
+        self._out_moder = -1
+        self._out_mask = 0
 
     def output_mask(self) -> int:
         moder = self.stored(MODER)
-        return sum(1 << pin for pin in range(16) if (moder >> (2 * pin)) & 3 == 1)
+        if moder != self._out_moder:  # cached: IDR reads and chip-select listeners ask for it all the time
+            self._out_moder = moder
+            self._out_mask = sum(1 << pin for pin in range(16) if (moder >> (2 * pin)) & 3 == 1)
+        return self._out_mask
 
     def is_output_low(self, pin: int) -> bool:
         """True when `pin` is configured as an output and driven low."""

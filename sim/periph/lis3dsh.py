@@ -2,17 +2,20 @@
 
 SPI transaction (chip select low): first byte = register address, bit 7 = read. Following bytes read or
 write consecutive registers when CTRL_REG6.ADD_INC (bit 4, set at reset) is set, else the same register.
-Each queued sample is converted to raw counts with the full scale in force when the firmware first reads
-it (`raw = round(g / sensitivity)`, clipped to int16). Reading OUT_Z_H pops the current sample.
-Samples are not paced in time: the next one is available as soon as the previous is read. With ODR = 0
-(power down, the reset state) no data is reported.
+Samples are produced at the ODR of CTRL_REG4 in virtual time (`sim.periph.accel.SampleStream`), converted
+with the CTRL_REG5 full scale (`raw = round(g / sensitivity)`, saturated to int16 as the sensor's output
+saturates). STATUS.ZYXDA rises with each new sample and clears when OUT_Z_H is read; a sample arriving
+before the previous one was read sets ZYXOR. With CTRL_REG3 DR_EN and INT1_EN the INT1 pin follows ZYXDA
+(IEA = active high, IEL = pulsed: a short pulse per sample instead of a level).
 """
 
 from __future__ import annotations
 
-from collections import deque
+from collections.abc import Callable
 
 import numpy as np
+
+from sim.periph.accel import SampleStream, to_counts
 
 WHO_AM_I, CTRL_REG4, CTRL_REG1, CTRL_REG2, CTRL_REG3, CTRL_REG5, CTRL_REG6 = (
     0x0F,
@@ -25,11 +28,14 @@ WHO_AM_I, CTRL_REG4, CTRL_REG1, CTRL_REG2, CTRL_REG3, CTRL_REG5, CTRL_REG6 = (
 )
 INFO1, INFO2, STATUS, OUT_X_L, OUT_Z_H, FIFO_SRC = 0x0D, 0x0E, 0x27, 0x28, 0x2D, 0x2F
 WHO_AM_I_VALUE = 0x3F
-ZYXDA = 1 << 3
+ZYXDA, ZYXOR = 1 << 3, 1 << 7
 ADD_INC = 1 << 4
+DR_EN, IEA, IEL, INT1_EN = 1 << 7, 1 << 6, 1 << 5, 1 << 3
 
 # CTRL_REG5 FSCALE[2:0] -> sensitivity in g per LSB.
 SENSITIVITY_G = {0: 0.06e-3, 1: 0.12e-3, 2: 0.18e-3, 3: 0.24e-3, 4: 0.73e-3}
+# CTRL_REG4 ODR[3:0] -> output data rate in mHz.
+ODR_MHZ = {0: 0, 1: 3125, 2: 6250, 3: 12500, 4: 25000, 5: 50000, 6: 100000, 7: 400000, 8: 800000, 9: 1600000}
 _RESET = {
     INFO1: 0x21,
     WHO_AM_I: WHO_AM_I_VALUE,
@@ -42,17 +48,35 @@ _RESET = {
 _READ_ONLY = {0x0C, INFO1, INFO2, WHO_AM_I, 0x18, STATUS, *range(OUT_X_L, OUT_Z_H + 1), FIFO_SRC}
 
 
-class Lis3dsh:
+class _ManualClock:
+    """For a sensor used on its own (unit tests): time only moves when `now` is set."""
+
     def __init__(self) -> None:
+        self.now = 0
+
+    def __call__(self) -> int:
+        return self.now
+
+
+class Lis3dsh:
+    name = "LIS3DSH"
+
+    def __init__(
+        self,
+        clock: Callable[[], int] | None = None,
+        hz: Callable[[], int] = lambda: 168_000_000,
+        on_int1: Callable[[bool], None] = lambda _level: None,
+    ) -> None:
+        self.clock = clock if clock is not None else _ManualClock()
+        self.stream = SampleStream(self.clock, hz)
+        self.on_int1 = on_int1
         self.regs = bytearray(0x80)
         self._reset_registers()
-        self._queue: deque[np.ndarray] = deque()
-        self._current: tuple[int, int, int] | None = None  # raw counts of the head sample, once converted
-        self._held = (0, 0, 0)  # last popped sample (what OUT_* read with an empty queue)
-        self.clipped = 0
+        self._raw = (0, 0, 0)
         self.samples_read = 0
         self._address: int | None = None
         self._reading = False
+        self._int1 = self.int1_level()
 
     def _reset_registers(self) -> None:
         self.regs[:] = bytes(0x80)
@@ -61,30 +85,66 @@ class Lis3dsh:
 
     # -- host side ----------------------------------------------------------------------------------------
     def feed(self, samples_g: np.ndarray) -> None:
-        arr = np.asarray(samples_g, dtype=np.float64)
-        if arr.ndim != 2 or arr.shape[1] != 3:
-            raise ValueError(f"samples must have shape (N, 3) in g, got {arr.shape}")
-        if not np.all(np.isfinite(arr)):
-            raise ValueError("samples contain NaN or infinity")
-        self._queue.extend(arr)
+        self.stream.feed(samples_g)
 
     @property
     def queued(self) -> int:
-        return len(self._queue)
+        return len(self.stream.queue)
+
+    @property
+    def clipped(self) -> int:
+        return self.stream.clipped
 
     def powered(self) -> bool:
         return (self.regs[CTRL_REG4] >> 4) != 0
 
     def has_data(self) -> bool:
-        return bool(self._queue) and self.powered()
+        """Samples still to come, or one produced and not read yet."""
+        return self.powered() and (bool(self.stream.queue) or bool(self.regs[STATUS] & ZYXDA))
 
     def sensitivity_g(self) -> float:
         fscale = (self.regs[CTRL_REG5] >> 3) & 0x7
         return SENSITIVITY_G.get(fscale, SENSITIVITY_G[4])
 
+    # -- time ---------------------------------------------------------------------------------------------
+    def next_event(self) -> int | None:
+        return self.stream.next_conversion()
+
+    def sync(self, until: int | None = None) -> None:
+        self.stream.advance(self.clock() if until is None else until, self._produce)
+
+    def _produce(self, sample_g: np.ndarray, _t: int) -> None:
+        self._raw, clipped = to_counts(sample_g, self.sensitivity_g(), -32768, 32767)
+        if clipped:
+            self.stream.clipped += 1
+        if self.regs[STATUS] & ZYXDA:
+            self.regs[STATUS] |= ZYXOR
+            self.stream.overruns += 1
+        self.regs[STATUS] |= ZYXDA
+        if self._int1_routed() and self.regs[CTRL_REG3] & IEL:
+            self._set_int1(True)  # pulsed: one edge per sample
+            self._set_int1(False)
+        self._update_int1()
+
+    def _int1_routed(self) -> bool:
+        return self.regs[CTRL_REG3] & (DR_EN | INT1_EN) == DR_EN | INT1_EN
+
+    def int1_level(self) -> bool:
+        active = self._int1_routed() and not self.regs[CTRL_REG3] & IEL and bool(self.regs[STATUS] & ZYXDA)
+        return active if self.regs[CTRL_REG3] & IEA else not active
+
+    def _update_int1(self) -> None:
+        self._set_int1(self.int1_level())
+
+    def _set_int1(self, level: bool) -> None:
+        if level != self._int1:
+            self._int1 = level
+            self.on_int1(level)
+
     # -- SPI side -----------------------------------------------------------------------------------------
     def select(self) -> None:
         self._address = None
+        self.sync()
 
     def deselect(self) -> None:
         self._address = None
@@ -104,30 +164,14 @@ class Lis3dsh:
             self._address = (reg + 1) & 0x7F
         return out
 
-    def _raw_current(self) -> tuple[int, int, int]:
-        if not self.has_data():
-            return self._held
-        if self._current is None:
-            sens = self.sensitivity_g()
-            raw = np.rint(self._queue[0] / sens)
-            clipped = np.clip(raw, -32768, 32767)
-            if np.any(clipped != raw):
-                self.clipped += 1
-            self._current = (int(clipped[0]), int(clipped[1]), int(clipped[2]))
-        return self._current
-
     def _read(self, reg: int) -> int:
-        if reg == STATUS:
-            return ZYXDA if self.has_data() else 0
         if OUT_X_L <= reg <= OUT_Z_H:
-            raw = self._raw_current()
             axis, high = divmod(reg - OUT_X_L, 2)
-            value = raw[axis] & 0xFFFF
-            if reg == OUT_Z_H and self.has_data():
-                self._held = raw
-                self._queue.popleft()
-                self._current = None
+            value = self._raw[axis] & 0xFFFF
+            if reg == OUT_Z_H and self.regs[STATUS] & ZYXDA:
+                self.regs[STATUS] &= ~(ZYXDA | ZYXOR) & 0xFF
                 self.samples_read += 1
+                self._update_int1()
             return (value >> 8) if high else (value & 0xFF)
         return self.regs[reg]
 
@@ -136,7 +180,13 @@ class Lis3dsh:
             return
         if reg == CTRL_REG3 and value & 0x01:  # STRT: soft reset, self-clearing
             self._reset_registers()
+            self.stream.set_odr(0)
+            self._update_int1()
             return
         if reg == CTRL_REG6:
             value &= 0x7F  # BOOT self-clears
         self.regs[reg] = value & 0xFF
+        if reg == CTRL_REG4:
+            self.stream.set_odr(ODR_MHZ.get(value >> 4, 0))
+        if reg == CTRL_REG3:
+            self._update_int1()

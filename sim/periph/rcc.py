@@ -24,7 +24,12 @@ class Rcc(Peripheral):
         PLLI2SCFGR: 0x2000_3000,
     }
 
+    def __init__(self) -> None:
+        super().__init__()
+        self._hclk: int | None = None  # cached: the sensor pacing and run_for ask for it very often
+
     def write_reg(self, offset: int, value: int, mask: int) -> None:
+        self._hclk = None
         new = self.store(offset, value, mask)
         for en, rdy in _READY.get(offset, ()):
             new = (new | (1 << rdy)) if new & (1 << en) else (new & ~(1 << rdy))
@@ -48,6 +53,12 @@ class Rcc(Peripheral):
         return HSI_HZ
 
     def hclk_hz(self) -> int:
+        hclk = self._hclk
+        if hclk is None:
+            hclk = self._hclk = self._compute_hclk_hz()
+        return hclk
+
+    def _compute_hclk_hz(self) -> int:
         hpre = (self.stored(CFGR) >> 4) & 0xF
         div = 1 if hpre < 8 else (2, 4, 8, 16, 64, 128, 256, 512)[hpre - 8]
         return self.sysclk_hz() // div

@@ -1,7 +1,9 @@
 /* tinyml-disco int8 kernels: the one public header (CMSIS-NN style).
  * All kernels are bit-exact with TFLite Micro's reference int8 kernels.
- * Each kernel has a portable C path and, when __ARM_FEATURE_DSP is defined
- * (Cortex-M4/M7 with -mcpu=cortex-m4), a path using SXTB16/SMLAD. */
+ * Each kernel has a portable C path; the hot ones (fully connected, convolution) also have a path
+ * using SXTB16/SMLAD when __ARM_FEATURE_DSP is defined (Cortex-M4/M7 with -mcpu=cortex-m4).
+ * Everything a TFLM kernel prepares at run time (multipliers, shifts, folded biases, padding,
+ * reordered weights, tables) comes precomputed from the model compiler (training/compiler.py). */
 #ifndef TDNN_H
 #define TDNN_H
 
@@ -21,5 +23,95 @@ void tdnn_fully_connected_s8(const int8_t *input, const int8_t *weights, const i
  * differences below diff_min give 0, as in TFLM. The model compiler generates the table. */
 void tdnn_softmax_s8(const int8_t *input, int32_t rows, int32_t row_size, const int32_t *exp_table,
                      int32_t diff_min, int8_t *output);
+
+/* Same result without the table (saves up to 1 KB of flash): the fixed-point exp is evaluated per
+ * element, as TFLM does. input_mult/input_left_shift/diff_min: TFLM's PreprocessSoftmaxScaling. */
+void tdnn_softmax_s8_exp(const int8_t *input, int32_t rows, int32_t row_size, int32_t input_mult,
+                         int32_t input_left_shift, int32_t diff_min, int8_t *output);
+
+/* 2-D convolution, NHWC, batch 1, dilation 1 (Conv1D is the in_h = k_h = 1 case).
+ * weights: [out_c][k_h][run] where a run is the k_w*in_c taps of one filter row, zero padded to a
+ * multiple of 4 and stored in groups of four as (w0 w2 w1 w3), so that SXTB16 and SXTB16 ROR #8 yield
+ * the pairs (w0,w1) and (w2,w3) that SMLAD multiplies with two int16 input pairs.
+ * bias: bias + input_offset * sum(w) (the input zero point folded in). Padding is exact because the
+ * padded border is filled with the input zero point, whose folded contribution is then zero.
+ * pool_w = 2 fuses a following 1x2 / stride 2 max pool: requantization is monotonic, so the max of
+ * two accumulators requantized once equals the max of the two requantized outputs. out_w is then
+ * the pooled width; act_min/act_max already include the pool's clamp.
+ * fast_requant = 1 (set by the compiler only when exact: every shift < 0, |accumulator| < 2^30, no
+ * overflow in the rounding add) selects the SMMULR requantization (convolve_s8.c).
+ * mean_fused = 1 fuses a following MEAN over all out_h*out_w positions: the output is then out_c
+ * int8 means, computed from each channel's sum of int8 conv outputs exactly as tdnn_mean_s8 does
+ * (mean_mult == 0: sum / count; else requant(sum - out_offset*count, mean_mult, mean_shift) + mean_out_zp). */
+typedef struct {
+    const int8_t *weights;
+    const int32_t *bias;
+    const int32_t *mult;
+    const int8_t *shift;
+    int32_t mean_mult;
+    int16_t in_h, in_w, in_c;
+    int16_t out_h, out_w, out_c;
+    int16_t k_h, k_w, stride_h, stride_w;
+    int16_t pad_top, pad_left, pool_w;
+    int16_t input_zp, out_offset, act_min, act_max;
+    int16_t mean_shift, mean_out_zp;
+    uint8_t fast_requant, mean_fused;
+} tdnn_conv_params;
+
+/* int16 elements of scratch tdnn_convolve_s8 needs: two channels' unpacked weights (2*k_h*run), then
+ * the zero-point padded input as int16, + 4. */
+int32_t tdnn_convolve_s8_scratch_size(const tdnn_conv_params *p);
+void tdnn_convolve_s8(const tdnn_conv_params *p, const int8_t *input, int16_t *scratch, int8_t *output);
+
+/* Depthwise 2-D convolution, NHWC, batch 1, dilation 1; weights [k_h][k_w][out_c] as in the .tflite,
+ * out_c = in_c * depth_multiplier; bias raw (not folded: padded taps are skipped as in TFLM). */
+typedef struct {
+    const int8_t *weights;
+    const int32_t *bias;
+    const int32_t *mult;
+    const int32_t *shift;
+    int32_t in_h, in_w, in_c;
+    int32_t out_h, out_w, depth_multiplier;
+    int32_t k_h, k_w, stride_h, stride_w;
+    int32_t pad_top, pad_left;
+    int32_t input_offset, out_offset, act_min, act_max;
+} tdnn_dw_conv_params;
+
+void tdnn_depthwise_conv_s8(const tdnn_dw_conv_params *p, const int8_t *input, int8_t *output);
+
+/* Max / average pooling, NHWC, batch 1; padded positions are skipped (TFLM semantics). */
+typedef struct {
+    int32_t in_h, in_w, channels;
+    int32_t out_h, out_w;
+    int32_t k_h, k_w, stride_h, stride_w;
+    int32_t pad_top, pad_left;
+    int32_t act_min, act_max;
+} tdnn_pool_params;
+
+void tdnn_max_pool_s8(const tdnn_pool_params *p, const int8_t *input, int8_t *output);
+void tdnn_avg_pool_s8(const tdnn_pool_params *p, const int8_t *input, int8_t *output);
+
+/* Mean over `count` spatial positions of `channels` interleaved channels (global average pooling).
+ * mult == 0: input and output quantization are equal, TFLM divides the raw sum (truncating).
+ * Otherwise TFLM's QuantizedMeanOrSum: requant(sum - input_zp * count, mult, shift) + out_zp, where
+ * mult/shift already include the 1/count factor. */
+void tdnn_mean_s8(const int8_t *input, int32_t count, int32_t channels, int32_t input_zp, int32_t mult,
+                  int32_t shift, int32_t out_zp, int8_t *output);
+
+/* Element-wise add of two same-shape tensors (TFLM: inputs shifted left by 20, rescaled, summed,
+ * rescaled to the output). May run in place (output == input1 or input2). */
+typedef struct {
+    int32_t in1_offset, in1_mult, in1_shift;
+    int32_t in2_offset, in2_mult, in2_shift;
+    int32_t out_mult, out_shift, out_offset;
+    int32_t act_min, act_max;
+} tdnn_add_params;
+
+void tdnn_add_s8(const tdnn_add_params *p, const int8_t *input1, const int8_t *input2, int32_t size,
+                 int8_t *output);
+
+/* Logistic (and any other int8 -> int8 function of one value): output = table[input + 128].
+ * The compiler fills the table with TFLM's fixed-point logistic of all 256 inputs. In place is fine. */
+void tdnn_logistic_s8(const int8_t *input, int32_t size, const int8_t *table, int8_t *output);
 
 #endif /* TDNN_H */

@@ -60,4 +60,14 @@ static inline int32_t tdnn_sat_shl(int32_t x, int32_t exponent)
     return (int32_t)((uint32_t)x << exponent);
 }
 
+/* Requantize an accumulator to int8: TFLM's MultiplyByQuantizedMultiplier, + zero point, clamp. */
+static inline int8_t tdnn_requantize_s8(int32_t acc, int32_t mult, int32_t shift, int32_t out_offset,
+                                        int32_t act_min, int32_t act_max)
+{
+    acc = tdnn_requantize(acc, mult, shift) + out_offset;
+    acc = tdnn_max_i32(acc, act_min);
+    acc = tdnn_min_i32(acc, act_max);
+    return (int8_t)acc;
+}
+
 #endif /* TDNN_MATH_H */

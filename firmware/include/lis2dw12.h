@@ -1,0 +1,21 @@
+/* lis2dw12.h - LIS2DW12 accelerometer on I2C1 (0x19, or 0x18 with SA0 low). */
+#ifndef LIS2DW12_H
+#define LIS2DW12_H
+
+#include <stdint.h>
+
+#define LIS2DW12_WHO_AM_I_VALUE 0x44u
+
+/* Probe 0x19 then 0x18 (bounded), configure high-performance 14-bit mode at `odr_hz` and
+ * `full_scale_g`, data-ready routed to INT1. 0 when found and configured, -1 otherwise. */
+int lis2dw12_init(uint32_t full_scale_g, uint32_t odr_hz);
+
+/* Read OUT_X_L..OUT_Z_H (one 6-byte burst, auto-increment) and convert each axis to the model's
+ * units (MODEL_SENSOR_LSB_UG per count, see to_model_counts in lis2dw12.c). 0, or -1 on bus error. */
+int lis2dw12_read_xyz(int16_t xyz[3]);
+
+/* 14-bit count at `full_scale_g` -> model counts of `model_lsb_ug`, rounded half away from zero,
+ * saturated to int16 (exposed for tests; sim/periph/lis2dw12.py firmware_counts is its twin). */
+int16_t lis2dw12_to_model_counts(int32_t raw14, uint32_t full_scale_g, uint32_t model_lsb_ug);
+
+#endif /* LIS2DW12_H */

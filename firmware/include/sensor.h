@@ -1,0 +1,25 @@
+/* sensor.h - the accelerometer, whichever is fitted: probe, interrupt-driven sampling, timeout. */
+#ifndef SENSOR_H
+#define SENSOR_H
+
+#include <stdint.h>
+
+/* Probe SPI1 (LIS3DSH) then I2C1 (LIS2DW12 at 0x19, 0x18), each bounded; configure the model's full
+ * scale and sample rate; arm INT1 (PE0) -> EXTI0. Returns 1 when a sensor was found. */
+int sensor_init(void);
+
+const char *sensor_name(void);   /* "LIS3DSH", "LIS2DW12" or "none" */
+const char *sensor_bus(void);    /* "spi1", "i2c1" or "-" */
+
+/* Next sample in the model's units (MODEL_SENSOR_LSB_UG per count): 1, or 0 when none is waiting. */
+int sensor_pop(int16_t xyz[3]);
+int sensor_pending(void);        /* samples waiting */
+uint32_t sensor_last_sample_tick(void);
+uint32_t sensor_dropped(void);   /* samples lost because the queue was full */
+int sensor_bus_failed(void);     /* a read of the sensor failed on the bus */
+
+/* From the SysTick handler: if INT1 is high although its edge was handled (a missed edge, or a sensor
+ * model that drives a level), trigger EXTI0 by software so the sample is read. */
+void sensor_tick(void);
+
+#endif /* SENSOR_H */

@@ -1,0 +1,498 @@
+/* Int8 2-D convolution, bit-exact with TFLM reference_integer_ops::ConvPerChannel, optionally fused
+ * with the 1x2 max pool that follows it and/or with a global average pooling (MEAN) after it
+ * (see tdnn.h).
+ *
+ * The input is first copied to int16 scratch with the padding made explicit (filled with the input
+ * zero point: with the zero point folded into the bias, a padded tap then adds exactly nothing, as
+ * TFLM's skipped tap does). Every filter row of every output position is then one contiguous run of
+ * k_w*in_c int16 values. Weights stay int8 in flash, reordered at compile time (see tdnn.h).
+ *
+ * M4 path (CMSIS-NN arm_nn_mat_mult_kernel_s8_s16 structure, turned around): output channels are the
+ * outer loop. The int8 weights of two channels are unpacked once into int16 scratch, interleaved per
+ * group of four taps, so the inner loop is pure loads + SMLAD: per four taps of two positions x two
+ * channels, two LDRD of input, two LDRD of weights, eight SMLAD. Requantization parameters stay in
+ * registers along a channel pair, and a fused MEAN sums outputs in a register instead of storing them.
+ * After the copy the input is never read again, so the output may overlap the input. */
+#include <string.h>
+
+#include "tdnn.h"
+#include "tdnn_math.h"
+
+/* Geometry in conv positions (before the fused pool). */
+static inline int32_t conv_w(const tdnn_conv_params *p) { return p->out_w * p->pool_w; }
+static inline int32_t padded_h(const tdnn_conv_params *p) { return (p->out_h - 1) * p->stride_h + p->k_h; }
+static inline int32_t padded_w(const tdnn_conv_params *p) { return (conv_w(p) - 1) * p->stride_w + p->k_w; }
+static inline int32_t run_len(const tdnn_conv_params *p) { return (p->k_w * p->in_c + 3) & ~3; }
+/* int16 elements of the unpacked weights of two channels (kept a multiple of 2 so the input stays aligned). */
+static inline int32_t wchunk_elems(const tdnn_conv_params *p) { return 2 * p->k_h * run_len(p); }
+
+int32_t tdnn_convolve_s8_scratch_size(const tdnn_conv_params *p)
+{
+    /* + 4: a padded run may read 3 values past the end */
+    return wchunk_elems(p) + padded_h(p) * padded_w(p) * p->in_c + 4;
+}
+
+/* Requantization of one channel with everything per channel precomputed once per channel. */
+typedef struct {
+    int32_t mult, shift, round;
+} requant_ch;
+
+static inline requant_ch requant_setup(const tdnn_conv_params *p, int32_t oc)
+{
+    requant_ch q = {p->mult[oc], p->shift[oc], 0};
+    if (p->fast_requant) {
+        /* Right shift r = -shift > 0 with the output offset folded into the rounding term. */
+        const int32_t r = -q.shift;
+        q.shift = r;
+        q.round = (1 << (r - 1)) + p->out_offset * (1 << r);
+    }
+    return q;
+}
+
+#if defined(__ARM_FEATURE_DSP)
+#include <arm_acle.h>
+
+static inline int32_t smmulr(int32_t a, int32_t b)
+{
+    int32_t r;
+    __asm__("smmulr %0, %1, %2" : "=r"(r) : "r"(a), "r"(b));
+    return r;
+}
+#else
+static inline int32_t smmulr(int32_t a, int32_t b)
+{
+    return (int32_t)(((int64_t)a * (int64_t)b + (1LL << 31)) >> 32);
+}
+#endif
+
+/* Exact TFLM requantization + output offset, before the clamp.
+ * fast_requant (compiler-checked: every shift < 0, |accumulator| < 2^30 and no overflow below):
+ *   SaturatingRoundingDoublingHighMul(x, M) = floor((x*M + 2^30) / 2^31) = SMMULR(2x, M) for M > 0, and
+ *   RoundingDivideByPOT(y, r) + off = (y + 2^(r-1) - (y < 0) + off*2^r) >> r (round half away from zero;
+ *   off*2^r is a multiple of 2^r, so adding it before the flooring shift adds exactly off). */
+static inline int32_t requant(const tdnn_conv_params *p, const requant_ch *q, int32_t acc)
+{
+    if (p->fast_requant) {
+        const int32_t y = smmulr(acc * 2, q->mult);
+        return (y + q->round + (y >> 31)) >> q->shift;
+    }
+    return tdnn_requantize(acc, q->mult, q->shift) + p->out_offset;
+}
+
+static inline int32_t clamp(const tdnn_conv_params *p, int32_t v)
+{
+    return tdnn_min_i32(tdnn_max_i32(v, p->act_min), p->act_max);
+}
+
+/* The fused MEAN of one channel from the sum of its int8 outputs (tdnn_mean_s8's arithmetic). */
+static int8_t mean_of(const tdnn_conv_params *p, int32_t sum)
+{
+    const int32_t count = p->out_h * p->out_w;
+    if (p->mean_mult == 0) {
+        return (int8_t)(sum / count);
+    }
+    const int32_t v = tdnn_requantize(sum - p->out_offset * count, p->mean_mult, p->mean_shift) + p->mean_out_zp;
+    return (int8_t)tdnn_min_i32(tdnn_max_i32(v, -128), 127);
+}
+
+#if defined(__ARM_FEATURE_DSP)
+
+/* SXTB16 with its free ROR #8 operand (GCC does not fold a separate rotate into it). */
+static inline uint32_t sxtb16_ror8(uint32_t x)
+{
+    uint32_t r;
+    __asm__("sxtb16 %0, %1, ror #8" : "=r"(r) : "r"(x));
+    return r;
+}
+
+static inline uint32_t read_u32(const void *p)
+{
+    uint32_t v;
+    memcpy(&v, p, 4); /* one (possibly unaligned) LDR */
+    return v;
+}
+
+static inline void write_u32(void *p, uint32_t v) { memcpy(p, &v, 4); }
+
+/* Four int8 -> four int16 (natural order) with two SXTB16 and two PKH. */
+static inline void widen4(const int8_t *src, int16_t *dst)
+{
+    const uint32_t x = read_u32(src);
+    const uint32_t e = __sxtb16(x);          /* x0, x2 */
+    const uint32_t o = sxtb16_ror8(x); /* x1, x3 */
+    write_u32(dst, (e & 0xFFFFu) | (o << 16));
+    write_u32(dst + 2, (e >> 16) | (o & 0xFFFF0000u));
+}
+#endif
+
+/* int8 input -> int16 scratch with the zero-point border. */
+static void pad_input(const tdnn_conv_params *p, const int8_t *input, int16_t *scratch)
+{
+    const int32_t ph = padded_h(p);
+    const int32_t pw = padded_w(p);
+    const int32_t c = p->in_c;
+    const int16_t zp = p->input_zp;
+    const int32_t left = tdnn_min_i32(p->pad_left, pw);
+    const int32_t inside = tdnn_max_i32(0, tdnn_min_i32(p->in_w, pw - left));
+    for (int32_t y = 0; y < ph; y++) {
+        const int32_t iy = y - p->pad_top;
+        int16_t *dst = scratch + y * pw * c;
+        int32_t i = 0;
+        if (iy >= 0 && iy < p->in_h) {
+            for (; i < left * c; i++) {
+                dst[i] = zp;
+            }
+            const int8_t *src = input + iy * p->in_w * c;
+            const int32_t n = inside * c;
+            int32_t j = 0;
+#if defined(__ARM_FEATURE_DSP)
+            for (; j + 4 <= n; j += 4) {
+                widen4(src + j, dst + i + j);
+            }
+#endif
+            for (; j < n; j++) {
+                dst[i + j] = src[j];
+            }
+            i += n;
+        }
+        for (; i < pw * c; i++) {
+            dst[i] = zp;
+        }
+    }
+    for (int32_t i = 0; i < 4; i++) {
+        scratch[ph * pw * c + i] = zp; /* read only against zero weights */
+    }
+}
+
+#if defined(__ARM_FEATURE_DSP)
+
+typedef struct {
+    int32_t a0, a1, b0, b1; /* position 0/1 x channel 0/1 */
+} acc4;
+
+/* One filter row of two positions (x0, x1: int16 input runs, x0 word aligned) against two channels'
+ * unpacked weights w ([group][c0 pair01, c0 pair23, c1 pair01, c1 pair23]). Written in assembly because
+ * GCC neither pairs the loads into LDRD nor keeps the 14 live values out of the stack.
+ * ALIGNED_B: x1 is word aligned too (LDRD), else two LDR. Per 4 taps x 2 positions x 2 channels:
+ * 4 loads, 8 SMLAD, 2 loop instructions. */
+static inline __attribute__((always_inline)) acc4 dot_2x2(acc4 s, const int16_t *x0, const int16_t *x1,
+                                                         const uint32_t *w, int32_t groups, int aligned_b)
+{
+    uint32_t a0, a1, b0, b1, w0, w1;
+    if (aligned_b) {
+        __asm__ volatile(
+            "1:\n\t"
+            "ldrd %[a0], %[a1], [%[x0]], #8\n\t"
+            "ldrd %[w0], %[w1], [%[w]], #8\n\t"
+            "ldrd %[b0], %[b1], [%[x1]], #8\n\t"
+            "smlad %[sa0], %[a0], %[w0], %[sa0]\n\t"
+            "smlad %[sa0], %[a1], %[w1], %[sa0]\n\t"
+            "smlad %[sb0], %[b0], %[w0], %[sb0]\n\t"
+            "smlad %[sb0], %[b1], %[w1], %[sb0]\n\t"
+            "ldrd %[w0], %[w1], [%[w]], #8\n\t"
+            "smlad %[sa1], %[a0], %[w0], %[sa1]\n\t"
+            "smlad %[sa1], %[a1], %[w1], %[sa1]\n\t"
+            "smlad %[sb1], %[b0], %[w0], %[sb1]\n\t"
+            "smlad %[sb1], %[b1], %[w1], %[sb1]\n\t"
+            "subs %[n], %[n], #1\n\t"
+            "bne 1b\n\t"
+            : [sa0] "+r"(s.a0), [sa1] "+r"(s.a1), [sb0] "+r"(s.b0), [sb1] "+r"(s.b1), [x0] "+r"(x0), [x1] "+r"(x1),
+              [w] "+r"(w), [n] "+r"(groups), [a0] "=&r"(a0), [a1] "=&r"(a1), [b0] "=&r"(b0), [b1] "=&r"(b1),
+              [w0] "=&r"(w0), [w1] "=&r"(w1)
+            :
+            : "cc", "memory");
+    } else {
+        __asm__ volatile(
+            "1:\n\t"
+            "ldrd %[a0], %[a1], [%[x0]], #8\n\t"
+            "ldrd %[w0], %[w1], [%[w]], #8\n\t"
+            "ldr %[b1], [%[x1], #4]\n\t"
+            "ldr %[b0], [%[x1]], #8\n\t"
+            "smlad %[sa0], %[a0], %[w0], %[sa0]\n\t"
+            "smlad %[sa0], %[a1], %[w1], %[sa0]\n\t"
+            "smlad %[sb0], %[b0], %[w0], %[sb0]\n\t"
+            "smlad %[sb0], %[b1], %[w1], %[sb0]\n\t"
+            "ldrd %[w0], %[w1], [%[w]], #8\n\t"
+            "smlad %[sa1], %[a0], %[w0], %[sa1]\n\t"
+            "smlad %[sa1], %[a1], %[w1], %[sa1]\n\t"
+            "smlad %[sb1], %[b0], %[w0], %[sb1]\n\t"
+            "smlad %[sb1], %[b1], %[w1], %[sb1]\n\t"
+            "subs %[n], %[n], #1\n\t"
+            "bne 1b\n\t"
+            : [sa0] "+r"(s.a0), [sa1] "+r"(s.a1), [sb0] "+r"(s.b0), [sb1] "+r"(s.b1), [x0] "+r"(x0), [x1] "+r"(x1),
+              [w] "+r"(w), [n] "+r"(groups), [a0] "=&r"(a0), [a1] "=&r"(a1), [b0] "=&r"(b0), [b1] "=&r"(b1),
+              [w0] "=&r"(w0), [w1] "=&r"(w1)
+            :
+            : "cc", "memory");
+    }
+    return s;
+}
+
+/* dot_2x2 for runs at any halfword alignment (odd row lengths): plain LDR, no LDRD. */
+static acc4 dot_2x2_unaligned(acc4 s, const int16_t *x0, const int16_t *x1, const uint32_t *w, int32_t groups)
+{
+    for (int32_t g = 0; g < groups; g++, x0 += 4, x1 += 4, w += 4) {
+        const uint32_t a0 = read_u32(x0), a1 = read_u32(x0 + 2), b0 = read_u32(x1), b1 = read_u32(x1 + 2);
+        s.a0 = __smlad(a0, w[0], __smlad(a1, w[1], s.a0));
+        s.b0 = __smlad(b0, w[0], __smlad(b1, w[1], s.b0));
+        s.a1 = __smlad(a0, w[2], __smlad(a1, w[3], s.a1));
+        s.b1 = __smlad(b0, w[2], __smlad(b1, w[3], s.b1));
+    }
+    return s;
+}
+
+/* Unpack the reordered int8 weights (w0 w2 w1 w3 per group) of channels c0, c1 into interleaved
+ * int16 pairs: SXTB16 gives (w0, w1), SXTB16 ROR #8 gives (w2, w3). */
+static void unpack_weights(const int8_t *w0, const int8_t *w1, int32_t groups, uint32_t *dst)
+{
+    for (int32_t g = 0; g < groups; g++) {
+        const uint32_t x = read_u32(w0 + 4 * g);
+        const uint32_t y = read_u32(w1 + 4 * g);
+        dst[0] = __sxtb16(x);
+        dst[1] = sxtb16_ror8(x);
+        dst[2] = __sxtb16(y);
+        dst[3] = sxtb16_ror8(y);
+        dst += 4;
+    }
+}
+
+static inline acc4 block(const tdnn_conv_params *p, acc4 s, const int16_t *x0, const int16_t *x1,
+                         const uint32_t *w, int32_t groups, int32_t row_stride, int aligned_b)
+{
+    for (int32_t r = 0; r < p->k_h; r++) {
+        s = dot_2x2(s, x0 + r * row_stride, x1 + r * row_stride, w + r * 4 * groups, groups, aligned_b);
+    }
+    return s;
+}
+
+/* Fast requantization + clamp, parameters in locals. FULL: the clamp range is [-128, 127] (one SSAT). */
+static inline __attribute__((always_inline)) int32_t rq_fast(int32_t acc, int32_t mult, int32_t round,
+                                                           int32_t shift, int32_t lo, int32_t hi, int full)
+{
+    const int32_t y = smmulr(acc * 2, mult);
+    const int32_t v = __ssat((y + round + (y >> 31)) >> shift, 8);
+    return full ? v : tdnn_min_i32(tdnn_max_i32(v, lo), hi);
+}
+
+/* The conv for one combination of compile-time flags (GCC drops the branches of the others):
+ * POOL: fused 1x2 max pool; FULL: clamp range [-128, 127]; K1: one filter row (Conv1D). Fast requant only. */
+static inline __attribute__((always_inline)) void conv_fast(const tdnn_conv_params *p, const int16_t *padded,
+                                                          uint32_t *wbuf, int8_t *output, const int POOL,
+                                                          const int FULL, const int K1)
+{
+    const int32_t MEAN = p->mean_fused;
+    const int32_t run = run_len(p);
+    const int32_t groups = run >> 2;
+    const int32_t k_h = K1 ? 1 : p->k_h;
+    const int32_t row_stride = padded_w(p) * p->in_c; /* int16 elements per padded input row */
+    const int32_t filter_stride = k_h * run;
+    const int32_t step = p->stride_w * p->in_c;
+    const int32_t cw = conv_w(p);
+    const int32_t out_c = p->out_c, out_h = p->out_h, out_w = p->out_w;
+    const int32_t lo = p->act_min, hi = p->act_max;
+    const int32_t row_step = p->stride_h * row_stride;
+    /* LDRD needs word alignment: the padded input starts word aligned and x is even, so a run start is
+     * aligned when the row length is even; the second position also needs an even step. */
+    const int32_t aligned_b = (step & 1) == 0;
+    for (int32_t oc = 0; oc < out_c; oc += 2) {
+        const int32_t oc1 = oc + (oc + 1 < out_c);
+        unpack_weights(p->weights + oc * filter_stride, p->weights + oc1 * filter_stride, k_h * groups, wbuf);
+        const requant_ch q0 = requant_setup(p, oc), q1 = requant_setup(p, oc1);
+        const int32_t bias0 = p->bias[oc], bias1 = p->bias[oc1];
+        int32_t sum0 = 0, sum1 = 0;
+        const int16_t *row = padded;
+        int8_t *orow = output;
+        for (int32_t oy = 0; oy < out_h; oy++, row += row_step, orow += out_w * out_c) {
+            for (int32_t x = 0; x < cw; x += 2) {
+                const int32_t has_px = x + 1 < cw; /* an odd last position is paired with itself */
+                const int16_t *x0 = row + x * step;
+                const int16_t *x1 = x0 + (has_px ? step : 0);
+                acc4 s = {bias0, bias1, bias0, bias1};
+                if (K1) {
+                    s = aligned_b || !has_px ? dot_2x2(s, x0, x1, wbuf, groups, 1) : dot_2x2(s, x0, x1, wbuf, groups, 0);
+                } else {
+                    for (int32_t r = 0; r < k_h; r++) {
+                        const uint32_t *w = wbuf + r * 4 * groups;
+                        if (aligned_b || !has_px) {
+                            s = dot_2x2(s, x0 + r * row_stride, x1 + r * row_stride, w, groups, 1);
+                        } else {
+                            s = dot_2x2(s, x0 + r * row_stride, x1 + r * row_stride, w, groups, 0);
+                        }
+                    }
+                }
+                if (POOL) {
+                    const int32_t v0 = rq_fast(tdnn_max_i32(s.a0, s.b0), q0.mult, q0.round, q0.shift, lo, hi, FULL);
+                    const int32_t v1 = rq_fast(tdnn_max_i32(s.a1, s.b1), q1.mult, q1.round, q1.shift, lo, hi, FULL);
+                    if (MEAN) {
+                        sum0 += v0;
+                        sum1 += v1;
+                    } else {
+                        int8_t *o = orow + (x >> 1) * out_c;
+                        o[oc] = (int8_t)v0;
+                        o[oc1] = (int8_t)v1;
+                    }
+                } else {
+                    const int32_t v0 = rq_fast(s.a0, q0.mult, q0.round, q0.shift, lo, hi, FULL);
+                    const int32_t v1 = rq_fast(s.a1, q1.mult, q1.round, q1.shift, lo, hi, FULL);
+                    const int32_t u0 = rq_fast(s.b0, q0.mult, q0.round, q0.shift, lo, hi, FULL);
+                    const int32_t u1 = rq_fast(s.b1, q1.mult, q1.round, q1.shift, lo, hi, FULL);
+                    if (MEAN) {
+                        sum0 += v0 + (has_px ? u0 : 0);
+                        sum1 += v1 + (has_px ? u1 : 0);
+                    } else { /* pairs computed twice store the same value twice */
+                        int8_t *o = orow + x * out_c;
+                        o[oc] = (int8_t)v0;
+                        o[oc1] = (int8_t)v1;
+                        o[has_px * out_c + oc] = (int8_t)u0;
+                        o[has_px * out_c + oc1] = (int8_t)u1;
+                    }
+                }
+            }
+        }
+        if (MEAN) {
+            output[oc] = mean_of(p, sum0);
+            output[oc1] = mean_of(p, sum1);
+        }
+    }
+}
+
+/* Any flags, requantization in full (shift > 0 or accumulators too wide for the fast form). */
+static void conv_general(const tdnn_conv_params *p, const int16_t *padded, uint32_t *wbuf, int8_t *output)
+{
+    const int32_t run = run_len(p);
+    const int32_t groups = run >> 2;
+    const int32_t row_stride = padded_w(p) * p->in_c;
+    const int32_t filter_stride = p->k_h * run;
+    const int32_t step = p->stride_w * p->in_c;
+    const int32_t cw = conv_w(p);
+    const int32_t aligned_b = (step & 1) == 0;
+    const int32_t rows_aligned = (row_stride & 1) == 0; /* x is even: run starts are then word aligned */
+    for (int32_t oc = 0; oc < p->out_c; oc += 2) {
+        const int32_t oc1 = oc + (oc + 1 < p->out_c);
+        unpack_weights(p->weights + oc * filter_stride, p->weights + oc1 * filter_stride, p->k_h * groups, wbuf);
+        const requant_ch q0 = requant_setup(p, oc), q1 = requant_setup(p, oc1);
+        int32_t sum0 = 0, sum1 = 0;
+        for (int32_t oy = 0; oy < p->out_h; oy++) {
+            const int16_t *row = padded + oy * p->stride_h * row_stride;
+            int8_t *orow = output + oy * p->out_w * p->out_c;
+            for (int32_t x = 0; x < cw; x += 2) {
+                const int32_t has_px = x + 1 < cw;
+                const int16_t *x0 = row + x * step;
+                const int16_t *x1 = x0 + has_px * step;
+                acc4 s = {p->bias[oc], p->bias[oc1], p->bias[oc], p->bias[oc1]};
+                for (int32_t r = 0; r < p->k_h; r++) {
+                    const uint32_t *w = wbuf + r * 4 * groups;
+                    if (!rows_aligned) {
+                        s = dot_2x2_unaligned(s, x0 + r * row_stride, x1 + r * row_stride, w, groups);
+                    } else if (aligned_b || !has_px) {
+                        s = dot_2x2(s, x0 + r * row_stride, x1 + r * row_stride, w, groups, 1);
+                    } else {
+                        s = dot_2x2(s, x0 + r * row_stride, x1 + r * row_stride, w, groups, 0);
+                    }
+                }
+                int32_t v[4];
+                if (p->pool_w == 2) {
+                    v[0] = clamp(p, requant(p, &q0, tdnn_max_i32(s.a0, s.b0)));
+                    v[1] = clamp(p, requant(p, &q1, tdnn_max_i32(s.a1, s.b1)));
+                    v[2] = v[3] = 0;
+                } else {
+                    v[0] = clamp(p, requant(p, &q0, s.a0));
+                    v[1] = clamp(p, requant(p, &q1, s.a1));
+                    v[2] = clamp(p, requant(p, &q0, s.b0));
+                    v[3] = clamp(p, requant(p, &q1, s.b1));
+                }
+                if (p->mean_fused) {
+                    sum0 += v[0] + (has_px && p->pool_w == 1 ? v[2] : 0);
+                    sum1 += v[1] + (has_px && p->pool_w == 1 ? v[3] : 0);
+                } else if (p->pool_w == 2) {
+                    int8_t *o = orow + (x >> 1) * p->out_c;
+                    o[oc] = (int8_t)v[0];
+                    o[oc1] = (int8_t)v[1];
+                } else {
+                    int8_t *o = orow + x * p->out_c;
+                    o[oc] = (int8_t)v[0];
+                    o[oc1] = (int8_t)v[1];
+                    o[has_px * p->out_c + oc] = (int8_t)v[2];
+                    o[has_px * p->out_c + oc1] = (int8_t)v[3];
+                }
+            }
+        }
+        if (p->mean_fused) {
+            output[oc] = mean_of(p, sum0);
+            output[oc1] = mean_of(p, sum1);
+        }
+    }
+}
+
+void tdnn_convolve_s8(const tdnn_conv_params *p, const int8_t *input, int16_t *scratch, int8_t *output)
+{
+    uint32_t *wbuf = (uint32_t *)(void *)scratch;
+    int16_t *padded = scratch + wchunk_elems(p);
+    pad_input(p, input, padded);
+    const int full = p->act_min == -128 && p->act_max == 127;
+    const int pool = p->pool_w == 2;
+    if (!p->fast_requant || ((padded_w(p) * p->in_c) & 1)) {
+        conv_general(p, padded, wbuf, output); /* odd row lengths too: LDRD needs aligned rows */
+    } else if (p->k_h == 1) {
+        if (pool) {
+            full ? conv_fast(p, padded, wbuf, output, 1, 1, 1) : conv_fast(p, padded, wbuf, output, 1, 0, 1);
+        } else {
+            full ? conv_fast(p, padded, wbuf, output, 0, 1, 1) : conv_fast(p, padded, wbuf, output, 0, 0, 1);
+        }
+    } else if (pool) {
+        full ? conv_fast(p, padded, wbuf, output, 1, 1, 0) : conv_fast(p, padded, wbuf, output, 1, 0, 0);
+    } else {
+        full ? conv_fast(p, padded, wbuf, output, 0, 1, 0) : conv_fast(p, padded, wbuf, output, 0, 0, 0);
+    }
+}
+
+#else /* portable C path: same data layout, one output at a time */
+
+static int32_t dot(const tdnn_conv_params *p, const int16_t *in, const int8_t *w, int32_t row_stride)
+{
+    const int32_t run = run_len(p);
+    int32_t acc = 0;
+    for (int32_t r = 0; r < p->k_h; r++) {
+        const int16_t *x = in + r * row_stride;
+        for (int32_t g = 0; g < run; g += 4) { /* stored (w0 w2 w1 w3) */
+            acc += x[g] * w[g] + x[g + 1] * w[g + 2] + x[g + 2] * w[g + 1] + x[g + 3] * w[g + 3];
+        }
+        w += run;
+    }
+    return acc;
+}
+
+void tdnn_convolve_s8(const tdnn_conv_params *p, const int8_t *input, int16_t *scratch, int8_t *output)
+{
+    int16_t *padded = scratch + wchunk_elems(p);
+    pad_input(p, input, padded);
+    const int32_t filter_stride = p->k_h * run_len(p);
+    const int32_t row_stride = padded_w(p) * p->in_c;
+    for (int32_t oc = 0; oc < p->out_c; oc++) {
+        const requant_ch q = requant_setup(p, oc);
+        const int8_t *w = p->weights + oc * filter_stride;
+        int32_t sum = 0;
+        for (int32_t oy = 0; oy < p->out_h; oy++) {
+            for (int32_t ox = 0; ox < p->out_w; ox++) {
+                int32_t best = 0;
+                for (int32_t j = 0; j < p->pool_w; j++) {
+                    const int32_t x = ox * p->pool_w + j;
+                    const int16_t *in = padded + oy * p->stride_h * row_stride + x * p->stride_w * p->in_c;
+                    const int32_t acc = p->bias[oc] + dot(p, in, w, row_stride);
+                    best = j == 0 ? acc : tdnn_max_i32(best, acc);
+                }
+                const int32_t v = clamp(p, requant(p, &q, best));
+                if (p->mean_fused) {
+                    sum += v;
+                } else {
+                    output[(oy * p->out_w + ox) * p->out_c + oc] = (int8_t)v;
+                }
+            }
+        }
+        if (p->mean_fused) {
+            output[oc] = mean_of(p, sum);
+        }
+    }
+}
+
+#endif

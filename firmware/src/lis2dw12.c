@@ -1,0 +1,116 @@
+/*
+ * lis2dw12.c - LIS2DW12 over I2C1 (ST datasheet DS12204).
+ *
+ * High-performance mode: 14-bit samples, left-justified in OUT_x_L/H (raw16 >> 2 = count), sensitivity
+ * 0.244 mg per count at +-2 g, doubling per range (0.976 mg at +-8 g). The model was trained on LIS3DSH
+ * counts of MODEL_SENSOR_LSB_UG (240 ug at +-8 g), so each count is rescaled by 976/240 (exactly
+ * 61/15) to those units; the result saturates at int16 like the LIS3DSH output would.
+ */
+#include "lis2dw12.h"
+#include "i2c.h"
+#include "model.h"
+
+#define REG_WHO_AM_I   0x0Fu
+#define REG_CTRL1      0x20u
+#define REG_CTRL2      0x21u
+#define REG_CTRL4_INT1 0x23u
+#define REG_CTRL6      0x25u
+#define REG_OUT_X_L    0x28u
+#define REG_CTRL7      0x3Fu
+#define CTRL1_MODE_HP  (1u << 2)
+#define CTRL2_BDU_INC  0x0Cu     /* BDU | IF_ADD_INC */
+#define CTRL4_INT1_DRDY 0x01u
+#define CTRL7_INT_EN   0x20u     /* INTERRUPTS_ENABLE: not needed for DRDY on the chip, needed by Renode */
+#define PROBE_TRIES    2u
+
+static uint8_t address;
+static uint32_t fs_g;
+
+static int odr_code(uint32_t hz)
+{
+    switch (hz) {
+    case 25u:   return 3;
+    case 50u:   return 4;
+    case 100u:  return 5;
+    case 200u:  return 6;
+    case 400u:  return 7;
+    case 800u:  return 8;
+    case 1600u: return 9;
+    default:    return -1;
+    }
+}
+
+static int fs_code(uint32_t g)
+{
+    switch (g) {
+    case 2u:  return 0;
+    case 4u:  return 1;
+    case 8u:  return 2;
+    case 16u: return 3;
+    default:  return -1;
+    }
+}
+
+static int write1(uint8_t reg, uint8_t v) { return i2c1_write_reg(address, reg, &v, 1u); }
+
+int lis2dw12_init(uint32_t full_scale_g, uint32_t odr_hz)
+{
+    static const uint8_t candidates[2] = {0x19u, 0x18u};
+    int odr = odr_code(odr_hz);
+    int fs = fs_code(full_scale_g);
+    if (odr < 0 || fs < 0) {
+        return -1;
+    }
+    address = 0u;
+    for (uint32_t c = 0; c < 2u && address == 0u; c++) {
+        for (uint32_t t = 0; t < PROBE_TRIES; t++) {
+            uint8_t id = 0u;
+            if (i2c1_read_reg(candidates[c], REG_WHO_AM_I, &id, 1u) == 0 && id == LIS2DW12_WHO_AM_I_VALUE) {
+                address = candidates[c];
+                break;
+            }
+        }
+    }
+    if (address == 0u) {
+        return -1;
+    }
+    fs_g = full_scale_g;
+    if (write1(REG_CTRL2, CTRL2_BDU_INC) != 0 ||
+        write1(REG_CTRL6, (uint8_t)((uint32_t)fs << 4)) != 0 ||
+        write1(REG_CTRL4_INT1, CTRL4_INT1_DRDY) != 0 ||
+        write1(REG_CTRL7, CTRL7_INT_EN) != 0 ||
+        write1(REG_CTRL1, (uint8_t)(((uint32_t)odr << 4) | CTRL1_MODE_HP)) != 0) {
+        return -1;
+    }
+    return 0;
+}
+
+int16_t lis2dw12_to_model_counts(int32_t raw14, uint32_t full_scale_g, uint32_t model_lsb_ug)
+{
+    int32_t num = 122 * (int32_t)full_scale_g;           /* ug per count: 244 * fs / 2 */
+    int32_t den = (int32_t)model_lsb_ug;
+    int32_t mag = (raw14 < 0 ? -raw14 : raw14) * num;
+    int32_t q = (mag + den / 2) / den;
+    if (raw14 < 0) {
+        q = -q;
+    }
+    if (q > 32767) {
+        q = 32767;
+    } else if (q < -32768) {
+        q = -32768;
+    }
+    return (int16_t)q;
+}
+
+int lis2dw12_read_xyz(int16_t xyz[3])
+{
+    uint8_t b[6];
+    if (i2c1_read_reg(address, REG_OUT_X_L, b, 6u) != 0) {
+        return -1;
+    }
+    for (uint32_t i = 0; i < 3u; i++) {
+        int16_t raw16 = (int16_t)(uint16_t)((uint32_t)b[2u * i] | ((uint32_t)b[2u * i + 1u] << 8));
+        xyz[i] = lis2dw12_to_model_counts((int32_t)raw16 >> 2, fs_g, MODEL_SENSOR_LSB_UG);
+    }
+    return 0;
+}

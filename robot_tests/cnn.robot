@@ -1,0 +1,72 @@
+*** Settings ***
+Documentation     The CNN (model=cnn, raw 128x3 window, CONV_2D kernels) on the same keywords as gestures.robot:
+...               boots the unchanged firmware.elf on a board backend, feeds held-out gestures through the
+...               emulated LIS3DSH and checks every PRED line against the labels and against TFLite Micro.
+...               Run:  robot robot_tests/            (BACKEND defaults to embedded)
+...               or:   robot --variable BACKEND:renode robot_tests/   (skips with the reason when unavailable)
+...               or:   robot --variable BACKEND:serial --variable SERIAL_PORT:/dev/ttyUSB0 robot_tests/
+...               On serial only the INFER-based tests run; sensor-fed tests skip with the reason.
+Library           sim.robot_library.TinymlBoard    backend=${BACKEND}    model=${MODEL}
+...               serial_port=${SERIAL_PORT}
+Suite Setup       Prepare Suite
+
+*** Variables ***
+${BACKEND}        embedded
+${SERIAL_PORT}    ${EMPTY}
+${MODEL}          cnn
+${PER_CLASS}      5
+${MIN_ACCURACY}   0.5
+
+*** Keywords ***
+Prepare Suite
+    Skip If Backend Unavailable
+    Prepare Model
+
+*** Test Cases ***
+Boot Line Reports Model, Sensor And Clock
+    Skip Unless Backend Can    sensor    # a real board reports whatever sensor it carries
+    ${boot}=    Boot Board
+    Should Be Equal    ${boot}[sensor]    LIS3DSH
+    Should Be Equal    ${boot}[bus]    spi1
+    Should Be Equal    ${boot}[model]    ${MODEL}
+    Should Be Equal As Integers    ${boot}[clock_hz]    168000000
+
+Held Out Gestures Are Classified Like TFLite Micro
+    Skip Unless Backend Can    sensor
+    Boot Board
+    ${n}=    Generate Held Out Windows    per_class=${PER_CLASS}
+    ${got}=    Feed Windows And Collect Predictions
+    Should Be Equal As Integers    ${got}    ${n}
+    Predictions Should Be Numbered From    0
+    Predictions Should Match TFLM
+    ${acc}=    Accuracy Should Be At Least    ${MIN_ACCURACY}
+    Log    on-device accuracy ${acc}
+
+Exported Data File Replays With Labels
+    Skip Unless Backend Can    sensor
+    Boot Board
+    ${n}=    Load Windows From File    ${CURDIR}/../build/${MODEL}/data/device_windows.csv
+    Should Be True    ${n} >= 4
+    Feed Windows And Collect Predictions
+    Predictions Should Match TFLM
+
+Infer Command Is Bit Exact With TFLite Micro
+    Boot Board
+    Infer Should Match TFLM    count=40    seed=3
+
+Board Without Sensor Reports It And Keeps Serving
+    Skip Unless Backend Can    sensor    # the sensor of a real board cannot be removed from here
+    ${boot}=    Boot Board    sensor=none
+    Should Be Equal    ${boot}[sensor]    none
+    Uart Should Contain Line    ^ERR code=no_sensor
+    Infer Should Match TFLM    count=5    seed=4
+
+Bad Commands Get Clear Errors
+    Boot Board
+    ${lines}=    Send Line    HELLO
+    Should Match Regexp    ${lines}[0]    ^ERR code=bad_command
+    ${lines}=    Send Line    INFER 0102
+    Should Match Regexp    ${lines}[0]    ^ERR code=bad_length expected=\\d+
+    ${bad_hex}=    Evaluate    'zz' + '0' * 766    # 384 input bytes = 768 hex digits
+    ${lines}=    Send Line    INFER ${bad_hex}
+    Should Match Regexp    ${lines}[0]    ^ERR code=bad_hex

@@ -1,0 +1,51 @@
+*** Comments ***
+Renode-style suite (renode-test): samples from a RESD file next to this suite flow through Renode's LIS2DW12
+model into the firmware, which prints one PRED line per 128-sample window. The file holds three windows of a
+board lying still (written with sim/resd.py; tests/test_renode_suites.py checks it).
+
+*** Settings ***
+Suite Setup       Setup
+Suite Teardown    Teardown
+Test Setup        Reset Emulation
+Test Teardown     Test Teardown
+Resource          ${RENODEKEYWORDS}
+
+*** Variables ***
+${ELF}            ${CURDIR}/../../build/mlp/firmware/firmware.elf
+${PLATFORM}       ${CURDIR}/../../sim/renode/stm32f4_discovery_tinyml.repl
+${RESD}           ${CURDIR}/data/still_3_windows.resd
+${UART}           sysbus.usart2
+${SENSOR}         sysbus.i2c1.lis2dw12
+${PRED}           ^PRED seq=\\d+ class=\\d+ label=\\S+ score=\\d+ cycles=\\d+$
+
+*** Keywords ***
+Create Board
+    Execute Command           mach create "tinyml-disco"
+    Execute Command           machine LoadPlatformDescription @${PLATFORM}
+    Execute Command           sysbus.cpu PerformanceInMips 168
+    Execute Command           sysbus LoadELF @${ELF}
+    Create Terminal Tester    ${UART}    defaultWaitForEcho=false
+
+*** Test Cases ***
+Should Classify Every Window Fed From RESD
+    Create Board
+    Execute Command          ${SENSOR} FeedAccelerationSamplesFromRESD @${RESD}
+    Wait For Line On Uart    ^BOOT .* sensor=LIS2DW12 bus=i2c1    treatAsRegex=true
+    Wait For Line On Uart    ^PRED seq=0 class=\\d+    treatAsRegex=true
+    Wait For Line On Uart    ^PRED seq=1 class=\\d+    treatAsRegex=true
+    Wait For Line On Uart    ^PRED seq=2 class=\\d+    treatAsRegex=true
+
+Should Print Well Formed Predictions
+    Create Board
+    Execute Command          ${SENSOR} FeedAccelerationSamplesFromRESD @${RESD}
+    ${line}=                 Wait For Line On Uart    ${PRED}    treatAsRegex=true
+    Should Match Regexp      ${line.line}    ${PRED}
+
+Should Show The Prediction On The LEDs
+    Create Board
+    Create LED Tester        sysbus.gpioPortD.UserLED    defaultTimeout=2
+    Execute Command          ${SENSOR} FeedAccelerationSamplesFromRESD @${RESD}
+    ${line}=                 Wait For Line On Uart    ^PRED seq=0 class=(\\d+)    treatAsRegex=true
+    # class 0 (idle) lights the green LED (PD12); any other class leaves it dark.
+    ${green}=                Evaluate    $line.groups[0] == '0'
+    Assert LED State         ${green}

@@ -1,0 +1,1 @@
+"""Native (C) helpers for the emulator, built with the host compiler: the exact-count block hook."""

@@ -1,0 +1,254 @@
+//
+// tinyml-disco: LIS3DSH accelerometer (ST DocID022405) on SPI, for Renode. Load with `include @LIS3DSH.cs`
+// before a platform that declares `lis3dsh: Sensors.TinymlLIS3DSH @ spi1` (see lis3dsh_spi1.repl).
+//
+// NOT COMPILED OR RUN on the project's machines (no Mono/.NET, no Renode there): written against the
+// interfaces in renode-infrastructure (ISPIPeripheral, IGPIOReceiver, GPIO, LimitTimer) and mirroring the
+// project's Python model sim/periph/lis3dsh.py. Treat it as a starting point to verify on a real Renode.
+//
+// Behaviour:
+// - Chip select comes from a GPIO (connect `gpioPortE: 3 -> lis3dsh@0`): low starts a transaction, high ends it.
+//   Renode's STM32SPI never calls FinishTransmission, which is why the model watches PE3 itself.
+// - First byte of a transaction = register address, bit 7 = read; with CTRL_REG6.ADD_INC the address increments.
+// - Samples (in g) are queued by FeedAccelerationSample or FeedAccelerationSamplesFromCsv and released one per
+//   output-data-rate period of virtual time (CTRL_REG4.ODR); STATUS.ZYXDA and INT1 (CTRL_REG3 DR_EN + INT1_EN)
+//   say a sample is ready; reading OUT_Z_H consumes it. With an empty queue no new data is reported.
+// - Raw counts = round(g / sensitivity) at the full scale in CTRL_REG5, clipped to int16 as the sensor saturates.
+//
+using System;
+using System.Collections.Generic;
+using System.Globalization;
+using System.IO;
+using Antmicro.Renode.Core;
+using Antmicro.Renode.Exceptions;
+using Antmicro.Renode.Logging;
+using Antmicro.Renode.Peripherals.SPI;
+using Antmicro.Renode.Peripherals.Timers;
+using Antmicro.Renode.Time;
+
+namespace Antmicro.Renode.Peripherals.Sensors
+{
+    public class TinymlLIS3DSH : ISPIPeripheral, IGPIOReceiver
+    {
+        public TinymlLIS3DSH(IMachine machine)
+        {
+            Interrupt1 = new GPIO();
+            registers = new byte[0x80];
+            queue = new Queue<decimal[]>();
+            odrTimer = new LimitTimer(machine.ClockSource, TimerFrequency, this, "odr", limit: 10000,
+                direction: Direction.Descending, enabled: false, workMode: WorkMode.Periodic, eventEnabled: true);
+            odrTimer.LimitReached += ReleaseSample;
+            Reset();
+        }
+
+        public void FeedAccelerationSample(decimal x, decimal y, decimal z, uint repeat = 1)
+        {
+            for(var i = 0; i < repeat; i++)
+            {
+                queue.Enqueue(new[] { x, y, z });
+            }
+        }
+
+        // The project's CSV format: timestamp_s,ax_g,ay_g,az_g[,label] with a header line.
+        public void FeedAccelerationSamplesFromCsv(string path)
+        {
+            var lines = File.ReadAllLines(path);
+            for(var n = 1; n < lines.Length; n++)
+            {
+                var line = lines[n].Trim();
+                if(line.Length == 0)
+                {
+                    continue;
+                }
+                var cells = line.Split(',');
+                if(cells.Length < 4)
+                {
+                    throw new RecoverableException($"{path}, line {n + 1}: expected timestamp_s,ax_g,ay_g,az_g");
+                }
+                var g = new decimal[3];
+                for(var axis = 0; axis < 3; axis++)
+                {
+                    g[axis] = decimal.Parse(cells[axis + 1], NumberStyles.Float, CultureInfo.InvariantCulture);
+                }
+                queue.Enqueue(g);
+            }
+        }
+
+        public int QueuedSamples => queue.Count;
+        public ulong ClippedSamples { get; private set; }
+        public GPIO Interrupt1 { get; }
+
+        public void OnGPIO(int number, bool value)
+        {
+            if(number != 0)
+            {
+                return;
+            }
+            // Active-low chip select.
+            selected = !value;
+            address = null;
+        }
+
+        public byte Transmit(byte data)
+        {
+            if(!selected)
+            {
+                this.Log(LogLevel.Warning, "SPI byte 0x{0:X2} while chip select (PE3) is high; ignored", data);
+                return 0xFF;
+            }
+            if(address == null)
+            {
+                address = data & 0x7F;
+                reading = (data & 0x80) != 0;
+                return 0xFF;
+            }
+            var reg = address.Value;
+            byte result = 0xFF;
+            if(reading)
+            {
+                result = ReadRegister(reg);
+            }
+            else
+            {
+                WriteRegister(reg, data);
+            }
+            if((registers[CtrlReg6] & AddInc) != 0)
+            {
+                address = (reg + 1) & 0x7F;
+            }
+            return result;
+        }
+
+        public void FinishTransmission()
+        {
+            address = null;
+        }
+
+        public void Reset()
+        {
+            Array.Clear(registers, 0, registers.Length);
+            registers[Info1] = 0x21;
+            registers[WhoAmI] = WhoAmIValue;
+            registers[CtrlReg4] = 0x07;
+            registers[CtrlReg6] = AddInc;
+            selected = false;
+            address = null;
+            dataReady = false;
+            current = new short[3];
+            odrTimer.Enabled = false;
+            Interrupt1.Unset();
+        }
+
+        private byte ReadRegister(int reg)
+        {
+            if(reg == Status)
+            {
+                return (byte)(dataReady ? Zyxda : 0);
+            }
+            if(reg >= OutXL && reg <= OutZH)
+            {
+                var axis = (reg - OutXL) / 2;
+                var high = ((reg - OutXL) % 2) == 1;
+                var value = (ushort)current[axis];
+                if(reg == OutZH)
+                {
+                    dataReady = false;
+                    UpdateInterrupt();
+                }
+                return (byte)(high ? value >> 8 : value & 0xFF);
+            }
+            return registers[reg];
+        }
+
+        private void WriteRegister(int reg, byte value)
+        {
+            if(reg == Info1 || reg == Info2 || reg == WhoAmI || reg == Status || (reg >= OutXL && reg <= OutZH))
+            {
+                return;
+            }
+            if(reg == CtrlReg3 && (value & 0x01) != 0)
+            {
+                Reset();  // STRT: soft reset, self-clearing
+                return;
+            }
+            registers[reg] = value;
+            if(reg == CtrlReg4)
+            {
+                ConfigureOutputDataRate();
+            }
+            if(reg == CtrlReg3)
+            {
+                UpdateInterrupt();
+            }
+        }
+
+        private void ConfigureOutputDataRate()
+        {
+            var odr = registers[CtrlReg4] >> 4;
+            if(odr == 0 || odr >= OdrHz.Length)
+            {
+                odrTimer.Enabled = false;
+                return;
+            }
+            odrTimer.Limit = (ulong)Math.Round(TimerFrequency / OdrHz[odr]);
+            odrTimer.Value = odrTimer.Limit;
+            odrTimer.Enabled = true;
+        }
+
+        private void ReleaseSample()
+        {
+            if(queue.Count == 0)
+            {
+                return;  // no data: the firmware's sensor_timeout path
+            }
+            var g = queue.Dequeue();
+            var sensitivity = SensitivityG[Math.Min((registers[CtrlReg5] >> 3) & 0x7, SensitivityG.Length - 1)];
+            var clipped = false;
+            for(var axis = 0; axis < 3; axis++)
+            {
+                var raw = Math.Round(g[axis] / sensitivity, MidpointRounding.ToEven);
+                if(raw > short.MaxValue || raw < short.MinValue)
+                {
+                    clipped = true;
+                    raw = Math.Max(short.MinValue, Math.Min(short.MaxValue, raw));
+                }
+                current[axis] = (short)raw;
+            }
+            if(clipped)
+            {
+                ClippedSamples++;
+                this.Log(LogLevel.Warning, "Sample beyond full scale: clipped to int16 as the sensor saturates");
+            }
+            dataReady = true;
+            UpdateInterrupt();
+        }
+
+        private void UpdateInterrupt()
+        {
+            var enabled = (registers[CtrlReg3] & (DrEn | Int1En)) == (DrEn | Int1En);
+            // Drop then raise so an edge-triggered EXTI sees every new sample.
+            Interrupt1.Unset();
+            if(enabled && dataReady)
+            {
+                Interrupt1.Set();
+            }
+        }
+
+        private bool selected;
+        private bool reading;
+        private int? address;
+        private bool dataReady;
+        private short[] current;
+        private readonly byte[] registers;
+        private readonly Queue<decimal[]> queue;
+        private readonly LimitTimer odrTimer;
+
+        private const long TimerFrequency = 1000000;
+        private static readonly decimal[] OdrHz = { 0m, 3.125m, 6.25m, 12.5m, 25m, 50m, 100m, 400m, 800m, 1600m };
+        private static readonly decimal[] SensitivityG = { 0.00006m, 0.00012m, 0.00018m, 0.00024m, 0.00073m };
+
+        private const int Info1 = 0x0D, Info2 = 0x0E, WhoAmI = 0x0F, CtrlReg4 = 0x20, CtrlReg3 = 0x23;
+        private const int CtrlReg5 = 0x24, CtrlReg6 = 0x25, Status = 0x27, OutXL = 0x28, OutZH = 0x2D;
+        private const byte WhoAmIValue = 0x3F, AddInc = 0x10, Zyxda = 0x08, DrEn = 0x80, Int1En = 0x08;
+    }
+}

@@ -1,0 +1,216 @@
+"""RenodeBackend: the unchanged ELF on Renode's STM32F4 Discovery, driven through Renode's Robot server.
+
+Boot sequence (boot_keywords, golden-file tested): reset the emulation, create the machine, load the overlay
+(and for the LIS3DSH: compile LIS3DSH.cs, load its overlay), load the ELF, attach a terminal tester to USART2.
+The emulation runs only inside UART waits: each matched line pauses it (pauseEmulation=true), so the virtual
+time at which samples are fed is known and runs are repeatable.
+
+Sensor feeding:
+- lis2dw12 (upstream model on i2c1): each window becomes a RESD file whose block starts at the current virtual
+  time, fed with `FeedAccelerationSamplesFromRESD @file`; Renode streams it at the sensor's output data rate.
+- lis3dsh (LIS3DSH.cs on spi1): each window becomes a CSV fed with `FeedAccelerationSamplesFromCsv @file`.
+"""
+
+from __future__ import annotations
+
+import re
+import tempfile
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from sim import resd, sensor_csv
+from sim.backend import INSTRUCTIONS, LEDS, SENSOR, BackendUnavailable, BackendUnsupported
+from sim.renode import platform
+from sim.renode.robot_client import RenodeRobotClient
+
+SENSORS = ("lis2dw12", "lis3dsh", "none")
+# Feed a window's first sample this far before the estimated pause time: the estimate may run a little
+# late, and a block that starts in the future reads as "before stream" (the sensor's default sample).
+FEED_LEAD_NS = 1_000_000
+
+
+@dataclass(frozen=True)
+class Keyword:
+    name: str
+    args: tuple[str, ...] = ()
+    named: tuple[tuple[str, object], ...] = ()
+
+    def render(self) -> str:
+        parts = [self.name, *self.args, *(f"{k}={str(v).lower() if isinstance(v, bool) else v}"
+                                          for k, v in self.named)]
+        return "    ".join(parts)
+
+
+@dataclass(frozen=True)
+class RenodeFiles:
+    """Absolute paths Renode reads."""
+
+    elf: Path
+    overlay: Path = platform.OVERLAY_FILE
+    no_sensor_overlay: Path = platform.NO_SENSOR_OVERLAY_FILE
+    lis3dsh_model: Path = platform.LIS3DSH_MODEL_FILE
+    lis3dsh_overlay: Path = platform.LIS3DSH_OVERLAY_FILE
+
+
+def _at(path: Path) -> str:
+    text = str(path)
+    if any(ch.isspace() for ch in text):
+        raise ValueError(f"Renode paths cannot contain whitespace: {text!r}; move the file to a path without spaces")
+    return "@" + text
+
+
+def boot_keywords(files: RenodeFiles, sensor: str, uart_timeout_s: int = 10) -> list[Keyword]:
+    """The Robot keywords that bring the board up, in order."""
+    if sensor not in SENSORS:
+        raise ValueError(f"sensor must be one of {', '.join(SENSORS)}, got {sensor!r}")
+    cmds = [f'mach create "{platform.MACHINE_NAME}"']
+    if sensor == "lis3dsh":
+        cmds.append(f"include {_at(files.lis3dsh_model)}")
+    overlay = files.no_sensor_overlay if sensor == "none" else files.overlay
+    cmds.append(f"machine LoadPlatformDescription {_at(overlay)}")
+    if sensor == "lis3dsh":
+        cmds.append(f"machine LoadPlatformDescription {_at(files.lis3dsh_overlay)}")
+    cmds += [f"sysbus.cpu PerformanceInMips {platform.MIPS}", f"sysbus LoadELF {_at(files.elf)}"]
+    return [
+        Keyword("Reset Emulation"),
+        *(Keyword("Execute Command", (c,)) for c in cmds),
+        Keyword("Create Terminal Tester", (platform.UART,),
+                (("timeout", uart_timeout_s), ("defaultPauseEmulation", True), ("defaultWaitForEcho", False))),
+    ]
+
+
+@dataclass
+class RenodeBackend:
+    """One booted board on a Renode instance (client); several boots may share one instance."""
+
+    client: RenodeRobotClient
+    files: RenodeFiles
+    sensor: str = "lis2dw12"
+    sample_rate_hz: float = 100.0
+    line_timeout_s: float = 10.0  # virtual seconds to wait for an expected line
+    quiet_s: float = 0.05  # virtual seconds without UART traffic that count as idle
+    workdir: Path = field(default_factory=lambda: Path(tempfile.mkdtemp(prefix="tinyml-renode-")))
+    name: str = "renode"
+    _vtime_ns: int = 0
+    _feeds: int = 0
+
+    @property
+    def capabilities(self) -> frozenset[str]:
+        caps = {LEDS, INSTRUCTIONS}
+        if self.sensor != "none":
+            caps.add(SENSOR)
+        return frozenset(caps)
+
+    def begin(self) -> None:
+        for kw in boot_keywords(self.files, self.sensor, max(1, round(self.line_timeout_s))):
+            self.client.run(kw.name, *kw.args, **dict(kw.named))
+        self._vtime_ns = 0
+        self._feeds = 0
+
+    def write(self, data: bytes) -> None:
+        text = data.decode("ascii")
+        # One WriteLineToUart per line; it appends '\r' (ignored by the firmware), so keep our '\n'.
+        for line in _lines_with_newline(text):
+            self.client.run("Write Line To Uart", line, waitForEcho=False)
+
+    def feed(self, samples_g: np.ndarray) -> None:
+        samples = np.asarray(samples_g, dtype=np.float64).reshape(-1, 3)
+        self._feeds += 1
+        if self.sensor == "lis2dw12":
+            path = self.workdir / f"feed_{self._feeds:05d}.resd"
+            start = max(0, self._vtime_ns - FEED_LEAD_NS)
+            resd.write_acceleration(path, samples, self.sample_rate_hz, start_time_ns=start)
+            self.client.execute_command(f"{platform.LIS2DW12} FeedAccelerationSamplesFromRESD {_at(path)}")
+        elif self.sensor == "lis3dsh":
+            path = self.workdir / f"feed_{self._feeds:05d}.csv"
+            sensor_csv.write_csv(path, samples, self.sample_rate_hz)
+            self.client.execute_command(f"{platform.LIS3DSH} FeedAccelerationSamplesFromCsv {_at(path)}")
+        else:
+            raise BackendUnsupported("this Renode board was booted without a sensor (sensor=none)")
+
+    def run_until_idle(self, until: re.Pattern[str] | None = None) -> list[str]:
+        lines: list[str] = []
+        if until is not None:
+            while True:
+                got = self._next(self.line_timeout_s)
+                if got is None:
+                    return lines  # the caller reports what it expected and what came
+                lines.append(got)
+                if until.search(got):
+                    break
+        return lines + self._drain()
+
+    def _next(self, timeout_s: float) -> str | None:
+        got = self.client.next_line(timeout_s)
+        if got is None:
+            self._vtime_ns += int(timeout_s * 1e9)
+            return None
+        self._vtime_ns = int(got.timestamp_ms * 1e6)
+        return got.line
+
+    def _drain(self) -> list[str]:
+        lines: list[str] = []
+        while True:
+            while (got := self._next(0)) is not None:
+                lines.append(got)
+            if self.client.uart_idle(self.quiet_s):
+                self._vtime_ns += int(self.quiet_s * 1e9)
+                return lines
+            got = self._next(self.line_timeout_s)
+            if got is None:
+                return lines
+            lines.append(got)
+
+    def leds(self) -> dict[str, bool]:
+        states = {}
+        for name, periph in zip(platform.LED_NAMES, platform.LED_PERIPHERALS, strict=True):
+            reply = self.client.execute_command(f"{periph} State").strip()
+            if reply not in ("True", "False"):
+                raise BackendUnsupported(f"could not read {periph} State: Renode said {reply!r}")
+            states[name] = reply == "True"
+        return states
+
+    @property
+    def instructions(self) -> int:
+        reply = self.client.execute_command("sysbus.cpu ExecutedInstructions").strip()
+        try:
+            return int(reply.split()[-1], 0)
+        except (ValueError, IndexError):
+            raise BackendUnsupported(f"could not read sysbus.cpu ExecutedInstructions: {reply!r}") from None
+
+    def close(self) -> None:
+        """The Renode process belongs to whoever started it (RenodeConnection); nothing to release here."""
+
+
+def _lines_with_newline(text: str) -> Iterator[str]:
+    start = 0
+    while start < len(text):
+        end = text.find("\n", start)
+        if end < 0:
+            yield text[start:]
+            return
+        yield text[start : end + 1]
+        start = end + 1
+
+
+class RenodeConnection:
+    """A Renode we started (headless, Robot server) and can boot boards on; stop() ends it."""
+
+    def __init__(self, log_dir: Path | None = None) -> None:
+        from sim.renode.process import RenodeProcess, find_renode
+
+        renode = find_renode()
+        log_dir = log_dir or Path(tempfile.mkdtemp(prefix="tinyml-renode-log-"))
+        self.process = RenodeProcess(renode, log_dir / "renode.log")
+
+    def board(self, elf: Path, sensor: str = "lis2dw12", sample_rate_hz: float = 100.0) -> RenodeBackend:
+        if not Path(elf).is_file():
+            raise BackendUnavailable(f"{elf} does not exist; build the firmware first (tinyml-disco build)")
+        return RenodeBackend(self.process.client, RenodeFiles(elf=Path(elf).resolve()), sensor=sensor,
+                             sample_rate_hz=sample_rate_hz)
+
+    def stop(self) -> None:
+        self.process.stop()

@@ -1,0 +1,62 @@
+"""Single-op int8 models built with the TF converter, cached on disk, and the host-vs-TFLM check.
+
+Conversions cost ~1 s each, so converted bytes are cached under build/.tflite_cache keyed by the
+model description (hypothesis runs derandomized, so CI reruns hit the cache).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Callable
+from pathlib import Path
+
+import numpy as np
+
+from training import compiler, hostlib, tflite_model
+from training.tflm_oracle import TflmOracle
+
+CACHE = Path(__file__).resolve().parent.parent / "build" / ".tflite_cache"
+
+
+def converted(spec: dict, build: Callable[[], object], input_shape: tuple[int, ...]) -> bytes:
+    """int8 .tflite for the Keras model `build()` returns (random weights from spec['seed'])."""
+    key = hashlib.sha256(json.dumps(spec, sort_keys=True).encode()).hexdigest()[:20]
+    path = CACHE / f"{key}.tflite"
+    if path.exists():
+        return path.read_bytes()
+    import tensorflow as tf
+
+    from training.train import convert_int8
+
+    tf.keras.utils.set_random_seed(int(spec["seed"]))
+    rng = np.random.default_rng(int(spec["seed"]))
+    model = build()
+    for layer in model.layers:  # type: ignore[attr-defined]
+        weights = layer.get_weights()
+        if weights:
+            layer.set_weights([rng.normal(0, rng.uniform(0.1, 1.0), w.shape).astype(np.float32) for w in weights])
+    span = float(rng.uniform(0.5, 8.0))
+    rep = rng.uniform(-span, span * rng.uniform(0.3, 1.0), size=(64, *input_shape)).astype(np.float32)
+    data = convert_int8(model, rep)
+    CACHE.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(data)
+    return data
+
+
+def assert_bit_exact(tfl: bytes, out_dir: Path, n: int = 200, seed: int = 0, expect_ops: tuple[str, ...] = ()) -> None:
+    g = tflite_model.parse(tfl)
+    n_in = g.tensors[g.inputs[0]].size
+    n_out = g.tensors[g.outputs[0]].size
+    meta = compiler.ModelMeta("op", tuple(f"c{i}" for i in range(n_out)), 128, 128, 100, 8, 240,
+                              feature_pipeline=None)
+    compiled = compiler.compile_model(g, meta)
+    for op in expect_ops:
+        assert op in compiled.ops, f"expected {op} in the compiled ops, got {compiled.ops}"
+    compiler.write(compiled, out_dir)
+    host = hostlib.build_host_model(out_dir, out_dir, n_in, n_out)
+    x = np.random.default_rng(seed).integers(-128, 128, size=(n, n_in)).astype(np.int8)
+    ours, ref = host.invoke(x), TflmOracle(tfl).invoke(x)
+    bad = np.where((ours != ref).any(axis=1))[0]
+    assert bad.size == 0, f"{bad.size}/{n} rows differ from TFLM; first: ours {ours[bad[0]].tolist()} " \
+                          f"vs TFLM {ref[bad[0]].tolist()} (ops {compiled.ops})"

@@ -1,0 +1,82 @@
+"""The built-in CNN end to end: train (small), compile, host build and emulated board vs TFLite Micro,
+plus the memory and flash figures the issue sets as targets."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from training.artifacts import ModelPaths
+
+
+@pytest.fixture(scope="module")
+def trained_cnn(tmp_path_factory: pytest.TempPathFactory) -> ModelPaths:
+    from training import pipeline
+
+    paths = ModelPaths(tmp_path_factory.mktemp("build") / "cnn")
+    pipeline.train(paths, seed=7, per_class=150, epochs=4, log=lambda _m: None)
+    return paths
+
+
+@pytest.fixture(scope="module")
+def cnn_elf(trained_cnn: ModelPaths) -> Path:
+    if shutil.which("arm-none-eabi-gcc") is None:
+        pytest.skip("arm-none-eabi-gcc missing: run scripts/bootstrap.sh")
+    from training import pipeline
+
+    return pipeline.build_firmware(trained_cnn, log=lambda _m: None)
+
+
+def _inputs(paths: ModelPaths, n_random: int) -> np.ndarray:
+    from training import pipeline
+
+    w = pipeline.device_windows(paths, 10)
+    real = pipeline.model_inputs(paths, w.raw).reshape(len(w.raw), -1)
+    rand = np.random.default_rng(11).integers(-128, 128, size=(n_random, real.shape[1])).astype(np.int8)
+    return np.concatenate([real, rand])
+
+
+def test_cnn_compiles_to_conv_kernels(trained_cnn: ModelPaths) -> None:
+    text = trained_cnn.model_c.read_text()
+    # The max pool is fused into the first convolution, the global average pooling into the second.
+    assert text.count("tdnn_convolve_s8(") == 2
+    assert "tdnn_max_pool_s8(" not in text and "tdnn_mean_s8(" not in text
+
+
+def test_cnn_host_bit_exact_on_10000_inputs(trained_cnn: ModelPaths) -> None:
+    from training import pipeline
+    from training.tflm_oracle import TflmOracle
+
+    x = _inputs(trained_cnn, 10_000)
+    ours = pipeline.host_model(trained_cnn).invoke(x)
+    ref = TflmOracle(trained_cnn.tflite.read_bytes()).invoke(x)
+    bad = np.where((ours != ref).any(axis=1))[0]
+    assert len(x) >= 10_000 and bad.size == 0, f"{bad.size} of {len(x)} differ, first row {bad[:1]}"
+
+
+def test_cnn_device_infer_bit_exact(trained_cnn: ModelPaths, cnn_elf: Path) -> None:
+    """The M4 DSP path (SXTB16/SMLAD) on the emulated board, through the INFER command."""
+    from sim.session import embedded_session
+    from training.tflm_oracle import TflmOracle
+
+    x = _inputs(trained_cnn, 20)[::2]
+    session = embedded_session(cnn_elf)
+    session.start()
+    results = [session.infer(row) for row in x]
+    dev = np.stack([np.frombuffer(r.output, np.int8) for r in results])
+    ref = TflmOracle(trained_cnn.tflite.read_bytes()).invoke(x)
+    assert (dev == ref).all(), f"{int((dev != ref).any(axis=1).sum())} of {len(x)} INFER outputs differ from TFLM"
+    assert all(r.cycles > 0 for r in results)
+
+
+def test_cnn_memory_and_flash_targets(trained_cnn: ModelPaths) -> None:
+    from training.bench import memory_figures
+
+    m = memory_figures(trained_cnn)
+    assert m["activation_bytes"] <= m["tflm_arena_bytes"], m
+    assert m["arena_bytes"] < m["arena_first_fit_bytes"], m  # in-place + overlap beat plain first fit
+    assert m["model_flash_ratio"] <= 1.3, m
+    assert 50_000 <= m["macs"] <= 54_000, m

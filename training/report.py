@@ -1,0 +1,150 @@
+"""Evaluation report after a training run: build/<model>/report.json + report.md + confusion.png.
+
+Per-class precision / recall / F1 and confusion matrices of the float (Keras) and int8 (TFLite Micro on the
+host) models on the whole test set, the on-device accuracy on a few of those windows (the firmware ELF on
+the emulated board), model size and cycles. JSON for CI, Markdown and PNG for people.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+import numpy as np
+
+Log = Callable[[str], None]
+
+
+def confusion(y_true: np.ndarray, y_pred: np.ndarray, n: int) -> np.ndarray:
+    """Rows: true class, columns: predicted class."""
+    cm = np.zeros((n, n), dtype=np.int64)
+    np.add.at(cm, (np.asarray(y_true, np.int64), np.asarray(y_pred, np.int64)), 1)
+    return cm
+
+
+def class_metrics(y_true: np.ndarray, y_pred: np.ndarray, labels: Sequence[str]) -> dict:
+    """Accuracy, macro F1, per-class precision / recall / F1 / support, and the confusion matrix."""
+    cm = confusion(y_true, y_pred, len(labels))
+    tp = np.diag(cm).astype(np.float64)
+    predicted = cm.sum(axis=0).astype(np.float64)
+    actual = cm.sum(axis=1).astype(np.float64)
+    precision = np.divide(tp, predicted, out=np.zeros_like(tp), where=predicted > 0)
+    recall = np.divide(tp, actual, out=np.zeros_like(tp), where=actual > 0)
+    denom = precision + recall
+    f1 = np.divide(2 * precision * recall, denom, out=np.zeros_like(tp), where=denom > 0)
+    total = int(cm.sum())
+    return {
+        "windows": total,
+        "accuracy": float(tp.sum() / total) if total else 0.0,
+        "macro_f1": float(f1[actual > 0].mean()) if (actual > 0).any() else 0.0,
+        "per_class": {lab: {"precision": float(precision[i]), "recall": float(recall[i]), "f1": float(f1[i]),
+                            "support": int(actual[i])} for i, lab in enumerate(labels)},
+        "confusion": cm.tolist(),
+    }
+
+
+def plot_confusions(panels: dict[str, dict], labels: Sequence[str], path: Path, title: str) -> Path:
+    """One confusion-matrix panel per evaluated model (counts, rows = truth), written as a PNG."""
+    import matplotlib
+
+    matplotlib.use("Agg")  # no display in CI
+    import matplotlib.pyplot as plt
+
+    fig, axes = plt.subplots(1, len(panels), figsize=(4.2 * len(panels), 4.0), squeeze=False)
+    for ax, (name, m) in zip(axes[0], panels.items(), strict=True):
+        cm = np.array(m["confusion"])
+        ax.imshow(cm, cmap="Blues")
+        for (i, j), v in np.ndenumerate(cm):
+            ax.text(j, i, str(v), ha="center", va="center", color="white" if v > cm.max() / 2 else "black")
+        ax.set_xticks(range(len(labels)), labels, rotation=45, ha="right")
+        ax.set_yticks(range(len(labels)), labels)
+        ax.set_xlabel("predicted")
+        ax.set_ylabel("true")
+        ax.set_title(f"{name}: {m['accuracy'] * 100:.1f}% of {m['windows']}")
+    fig.suptitle(title)
+    fig.tight_layout()
+    fig.savefig(path, dpi=100)
+    plt.close(fig)
+    return path
+
+
+def evaluate_device(elf: Path, windows_g: np.ndarray, labels: np.ndarray, tflm_out: np.ndarray,
+                    names: Sequence[str]) -> dict:
+    """Feed windows through the emulated sensor into the unchanged firmware; compare with truth and TFLM."""
+    from sim import footprint
+    from sim.session import embedded_session, timed_classify
+
+    session = embedded_session(elf)
+    boot = session.start()
+    preds, wall = timed_classify(session, windows_g)
+    cls = np.array([p.cls for p in preds])
+    score = np.array([p.score for p in preds])
+    ref_cls = tflm_out.argmax(1)
+    ref_score = tflm_out[np.arange(len(ref_cls)), ref_cls].astype(np.int64) + 128
+    cycles = np.array([p.cycles for p in preds])
+    fp = footprint.measure_footprint(elf)
+    return {
+        **class_metrics(labels, cls, names),
+        "pred_matches_tflm": float(((cls == ref_cls) & (score == ref_score)).mean()),
+        "cycles_per_inference": int(np.median(cycles)),
+        "cycles_per_inference_max": int(cycles.max()),
+        "flash_bytes": fp.flash_bytes,
+        "ram_bytes": fp.ram_bytes,
+        "sensor": boot.sensor,
+        "emulator_s_per_window": wall / max(len(preds), 1),
+    }
+
+
+def pick_per_class(labels: np.ndarray, per_class: int) -> np.ndarray:
+    """Indices of the first `per_class` windows of every class (keeps the test order, deterministic)."""
+    idx = [np.flatnonzero(labels == c)[:per_class] for c in np.unique(labels)]
+    return np.sort(np.concatenate(idx)) if idx else np.array([], dtype=np.int64)
+
+
+def _pct(v: float | None) -> str:
+    return "-" if v is None else f"{v * 100:.1f}%"
+
+
+def to_markdown(r: dict) -> str:
+    labels = r["labels"]
+    ev = r["evaluations"]
+    lines = [f"# Evaluation report: {r['model']}", "",
+             f"Features `{r['features']}`, {len(labels)} classes ({', '.join(labels)}), data: {r['data_summary']}.",
+             "", "| model | windows | accuracy | macro F1 |", "|---|---|---|---|"]
+    for name, m in ev.items():
+        if "error" in m:
+            lines.append(f"| {name} | - | not run: {m['error']} | - |")
+        else:
+            lines.append(f"| {name} | {m['windows']} | {_pct(m['accuracy'])} | {m['macro_f1']:.3f} |")
+    lines += ["", "| class | " + " | ".join(f"{n} P / R / F1" for n in ev if "error" not in ev[n]) + " |",
+              "|---|" + "---|" * sum(1 for m in ev.values() if "error" not in m)]
+    for lab in labels:
+        cells = [f"{m['per_class'][lab]['precision']:.2f} / {m['per_class'][lab]['recall']:.2f} / "
+                 f"{m['per_class'][lab]['f1']:.2f}" for m in ev.values() if "error" not in m]
+        lines.append(f"| {lab} | " + " | ".join(cells) + " |")
+    size = r["size"]
+    lines += ["", "| figure | value |", "|---|---|",
+              f"| .tflite | {size['tflite_bytes']} B |",
+              f"| weights + biases | {size['weight_bytes']} B |",
+              f"| generated constants (flash) | {size['const_bytes']} B |",
+              f"| activation arena | {size['arena_bytes']} B |"]
+    dev = ev.get("device (emulated)", {})
+    if "error" not in dev and dev:
+        lines += [f"| firmware flash / RAM | {dev['flash_bytes']} B / {dev['ram_bytes']} B |",
+                  f"| cycles per inference (median / max) | {dev['cycles_per_inference']} / "
+                  f"{dev['cycles_per_inference_max']} |",
+                  f"| device PRED = TFLM (class and score) | {_pct(dev['pred_matches_tflm'])} |"]
+    lines += ["", "![confusion matrices](confusion.png)", ""]
+    return "\n".join(lines)
+
+
+def write(root: Path, report: dict, panels: dict[str, dict], log: Log = print) -> dict[str, Path]:
+    """report.json, report.md and confusion.png in root."""
+    root.mkdir(parents=True, exist_ok=True)
+    paths = {"json": root / "report.json", "md": root / "report.md", "png": root / "confusion.png"}
+    paths["json"].write_text(json.dumps(report, indent=2) + "\n")
+    paths["md"].write_text(to_markdown(report))
+    plot_confusions(panels, report["labels"], paths["png"], f"{report['model']} ({report['features']})")
+    log(f"[report] {paths['md']} ({paths['json'].name}, {paths['png'].name})")
+    return paths
