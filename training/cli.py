@@ -102,29 +102,49 @@ def cmd_bench(args: argparse.Namespace) -> int:
     return 0
 
 
-def cmd_demo(args: argparse.Namespace) -> int:
+def _demo_one(paths: ModelPaths, args: argparse.Namespace) -> dict:
     from training import pipeline
-    from training.bench import bench, format_summary
-
-    paths = _paths(args)
     from training.artifacts import load_meta_json
+    from training.bench import bench, format_summary
 
     try:
         stale = args.retrain or load_meta_json(paths)["name"] != paths.name
     except (FileNotFoundError, ValueError, KeyError):
         stale = True  # no model yet, or one from an older format
     if stale:
-        pipeline.train(paths, seed=args.seed, per_class=args.per_class_train, epochs=args.epochs)
+        pipeline.train(paths, seed=args.seed, per_class=args.per_class_train, epochs=args.epochs,
+                       device_per_class=args.per_class)
         pipeline.export_device_data(paths)
     else:
         print(f"[demo] reusing trained model {paths.tflite} (pass --retrain to train again)")
     pipeline.compile_c(paths)
     pipeline.build_firmware(paths)
     r = bench(paths, per_class=args.per_class)
-    from sim import footprint
-
-    print(footprint.measure_footprint(paths.elf).format_table())
     print(format_summary(r))
+    return r
+
+
+def format_comparison(results: list[dict]) -> str:
+    """One line per model: what a TinyML engineer compares first."""
+    head = (f"{'model':<11} {'acc float':>9} {'int8 host':>9} {'device':>7} {'cycles':>8} {'flash B':>8} "
+            f"{'RAM B':>6} {'bit-exact':>9} {'win/s':>6}")
+    rows = [head, "-" * len(head)]
+    for r in results:
+        rows.append(f"{r['model']:<11} {r['accuracy_float']:>9.3f} {r['accuracy_int8_host']:>9.3f} "
+                    f"{r['accuracy_device']:>7.3f} {r['cycles_per_inference']:>8} {r['flash_bytes']:>8} "
+                    f"{r['ram_bytes']:>6} {r['bitexact_rate'] * 100:>8.2f}% {r['emulator_windows_per_s']:>6.1f}")
+    return "\n".join(rows)
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    names = [args.model] if args.model else list(MODELS)
+    results = []
+    for name in names:
+        print(f"[demo] === {name}: {MODELS[name].description}")
+        results.append(_demo_one(ModelPaths.for_model(name, Path(args.build_dir) if args.build_dir else None), args))
+    print("\n[demo] summary (accuracy on held-out synthetic windows; cycles = retired instructions per inference "
+          "on the emulated Cortex-M4; bench.json per model in build/<model>/)")
+    print(format_comparison(results))
     return 0
 
 
@@ -161,7 +181,9 @@ def build_parser() -> argparse.ArgumentParser:
     add("profile", cmd_profile, "instructions per kernel call in the emulator -> build/<model>/profile.json/.png")
     b = add("bench", cmd_bench, "measure and write build/<model>/bench.json")
     b.add_argument("--per-class", type=int, default=25, help="held-out windows per gesture on the device")
-    d = add("demo", cmd_demo, "the whole path: train -> firmware -> emulated board -> figures")
+    d = add("demo", cmd_demo, "the whole path for every built-in model (or --model): train -> firmware -> "
+            "emulated board -> figures")
+    d.set_defaults(model=None)
     d.add_argument("--retrain", action="store_true")
     d.add_argument("--seed", type=int, default=1234)
     d.add_argument("--per-class-train", type=int, default=600)
