@@ -10,40 +10,12 @@
 
 #if defined(MODEL_FEATURES_MAG_RES)
 
-#include "tdnn_math.h"
+#include "feature_math.h"
 #include "window_features.h"
-
-/* floor(sqrt(v)), bit by bit: no FPU, no libm, exact. */
-static uint32_t mr_isqrt(uint64_t v)
-{
-    uint64_t result = 0;
-    uint64_t bit = 1ULL << 62;
-    while (bit > v) {
-        bit >>= 2;
-    }
-    while (bit != 0U) {
-        if (v >= result + bit) {
-            v -= result + bit;
-            result = (result >> 1) + bit;
-        } else {
-            result >>= 1;
-        }
-        bit >>= 2;
-    }
-    return (uint32_t)result;
-}
 
 static uint32_t mr_norm3(int64_t x, int64_t y, int64_t z)
 {
-    return mr_isqrt((uint64_t)(x * x) + (uint64_t)(y * y) + (uint64_t)(z * z));
-}
-
-static int8_t mr_quantize(int64_t stat)
-{
-    int32_t q = tdnn_requantize((int32_t)stat, MODEL_FEATURE_MULT, MODEL_FEATURE_SHIFT) + MODEL_INPUT_ZERO_POINT;
-    q = tdnn_max_i32(q, -128);
-    q = tdnn_min_i32(q, 127);
-    return (int8_t)q;
+    return feature_isqrt_u64((uint64_t)(x * x) + (uint64_t)(y * y) + (uint64_t)(z * z));
 }
 
 void features_compute(const int16_t *window_xyz, int8_t *features_out)
@@ -82,12 +54,12 @@ void features_compute(const int16_t *window_xyz, int8_t *features_out)
         res_max = r > res_max ? r : res_max;
     }
     const int64_t mag_spread = n * mag_sq - mag_sum * mag_sum;
-    features_out[0] = mr_quantize(mag_sum);
-    features_out[1] = mr_quantize(mr_isqrt((uint64_t)(mag_spread > 0 ? mag_spread : 0)));
-    features_out[2] = mr_quantize(mr_isqrt((uint64_t)(spread > 0 ? spread : 0)));
-    features_out[3] = mr_quantize(res_sum / n);
-    features_out[4] = mr_quantize(res_max);
-    features_out[5] = mr_quantize(jerk);
+    features_out[0] = feature_to_int8((int32_t)mag_sum);
+    features_out[1] = feature_to_int8((int32_t)feature_isqrt_u64((uint64_t)(mag_spread > 0 ? mag_spread : 0)));
+    features_out[2] = feature_to_int8((int32_t)feature_isqrt_u64((uint64_t)(spread > 0 ? spread : 0)));
+    features_out[3] = feature_to_int8((int32_t)(res_sum / n));
+    features_out[4] = feature_to_int8((int32_t)res_max);
+    features_out[5] = feature_to_int8((int32_t)jerk);
 }
 
 #endif /* MODEL_FEATURES_MAG_RES */

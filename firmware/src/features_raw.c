@@ -5,16 +5,13 @@
 
 #if defined(MODEL_FEATURES_RAW)
 
-#include "tdnn_math.h"
+#include "feature_math.h"
 #include "window_features.h"
 
 void features_compute(const int16_t *window_xyz, int8_t *features_out)
 {
     for (int32_t i = 0; i < MODEL_WINDOW * 3; i++) {
-        int32_t q = tdnn_requantize(window_xyz[i], MODEL_FEATURE_MULT, MODEL_FEATURE_SHIFT) + MODEL_INPUT_ZERO_POINT;
-        q = tdnn_max_i32(q, -128);
-        q = tdnn_min_i32(q, 127);
-        features_out[i] = (int8_t)q;
+        features_out[i] = feature_to_int8(window_xyz[i]);
     }
 }
 
