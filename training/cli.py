@@ -161,7 +161,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     t = add("train", cmd_train, "generate data, train, quantize to int8, compile to C")
     t.add_argument("--seed", type=int, default=1234)
-    t.add_argument("--per-class", type=int, default=600, help="training windows per gesture")
+    t.add_argument("--per-class", type=int, default=None, help="training windows per gesture (default: the model's)")
     t.add_argument("--epochs", type=int, default=None, help="default: the model's own")
     t.add_argument("--data", help="folder of CSV recordings (timestamp_s,ax_g,ay_g,az_g,label) instead of "
                    "synthetic data; split train/val/test by file")
@@ -186,7 +186,7 @@ def build_parser() -> argparse.ArgumentParser:
     d.set_defaults(model=None)
     d.add_argument("--retrain", action="store_true")
     d.add_argument("--seed", type=int, default=1234)
-    d.add_argument("--per-class-train", type=int, default=600)
+    d.add_argument("--per-class-train", type=int, default=None, help="default: the model's own")
     d.add_argument("--epochs", type=int, default=None, help="default: the model's own")
     d.add_argument("--per-class", type=int, default=25, help="held-out windows per gesture on the device")
     return p

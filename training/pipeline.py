@@ -64,7 +64,7 @@ def _save_test_windows(paths: ModelPaths, w: synth.Windows, float_pred: np.ndarr
     return out
 
 
-def train(paths: ModelPaths, seed: int = 1234, per_class: int = 600, epochs: int | None = None,
+def train(paths: ModelPaths, seed: int = 1234, per_class: int | None = None, epochs: int | None = None,
           log: Log = print, synth_config: synth.SynthConfig | None = None, data_dir: Path | None = None,
           device_per_class: int = 0, report: bool = True) -> dict:
     """Data -> train the model named by paths -> int8 -> model.tflite + model.json + C -> evaluation report.
@@ -77,6 +77,7 @@ def train(paths: ModelPaths, seed: int = 1234, per_class: int = 600, epochs: int
     spec = models.get(paths.name)
     pipe = features.get(spec.pipeline)
     epochs = epochs or spec.epochs
+    per_class = per_class or spec.per_class
     cfg = synth_config or synth.SynthConfig()
     t0 = time.time()
     sets, data_info = load_data(cfg, seed, per_class, data_dir, log)
@@ -85,7 +86,8 @@ def train(paths: ModelPaths, seed: int = 1234, per_class: int = 600, epochs: int
     log(f"[features] {pipe.id} on {sum(len(w) for w in sets.values())} windows")
     feats = {k: pipe.float_features(w.raw, lsb_g) for k, w in sets.items()}
     log(f"[train] {spec.name} ({spec.description}) for {epochs} epochs")
-    tcfg = tr.TrainConfig(epochs=epochs, batch_size=spec.batch_size, learning_rate=spec.learning_rate, seed=seed)
+    tcfg = tr.TrainConfig(epochs=epochs, batch_size=spec.batch_size, learning_rate=spec.learning_rate, seed=seed,
+                          label_smoothing=spec.label_smoothing)
     has_val = len(sets["val"]) > 0
     model = tr.train_model(spec.build, feats["train"], sets["train"].labels, len(names), tcfg,
                            feats["val"] if has_val else None, sets["val"].labels if has_val else None, log=log)

@@ -23,6 +23,7 @@ class TrainConfig:
     batch_size: int = 32
     learning_rate: float = 0.005
     seed: int = 1234
+    label_smoothing: float = 0.0
 
 
 def _tf():  # imported lazily: TensorFlow costs ~3 s, the compiler and emulator do not need it
@@ -43,7 +44,8 @@ def train_model(build: Callable[..., object], x: np.ndarray, y: np.ndarray, num_
     tf.config.experimental.enable_op_determinism()
     model = build(tuple(x.shape[1:]), num_classes)
     model.compile(optimizer=tf.keras.optimizers.Adam(cfg.learning_rate),
-                  loss="categorical_crossentropy", metrics=["accuracy"])
+                  loss=tf.keras.losses.CategoricalCrossentropy(label_smoothing=cfg.label_smoothing),
+                  metrics=["accuracy"])
     y1 = tf.keras.utils.to_categorical(y, num_classes)
     val = None
     if x_val is not None and y_val is not None:
