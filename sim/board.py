@@ -49,16 +49,18 @@ from unicorn.arm_const import (
     UC_CPU_ARM_CORTEX_M4,
 )
 
-from sim.counter import NO_LIMIT, InstructionCounter
+from sim.counter import NO_LIMIT, InstructionCounter, NativeCounter
 from sim.elfimage import LoadSegment, Symbolizer, load_segments, open_arm_elf, read_symbols, section_ranges
 from sim.errors import FirmwareFault, InstructionBudgetExceeded, LineNotSeen
 from sim.faults import PendingFault, access_fault, error_fault, exception_fault, format_fault
 from sim.memory import FLASH_BASE, FLASH_SIZE, Memories
+from sim.native.excfast import NativeExceptions
 from sim.native.rawhook import RAW_INTR_HOOK, add_raw_hook
 from sim.native.regs import RegisterBatch
+from sim.native.spifast import SpiFastPath
 from sim.periph import exceptions, rcc, scs
 from sim.periph.base import RegisterFile
-from sim.periph.bus import Gate, MmioBus
+from sim.periph.bus import Gate, MmioBus, NativeWindow
 from sim.periph.dwt import Dwt
 from sim.periph.exti import Exti, Syscfg
 from sim.periph.flash import FlashInterface
@@ -121,6 +123,7 @@ class Board:
         self._counter = InstructionCounter(self._uc)
         self._regs = RegisterBatch(self._uc)  # straight to libunicorn: the binding's register calls are slow
         self._read_masks = self._regs.reader(_MASK_REGS)
+        self._exceptions = self._exception_path()
         self._slept = 0  # cycles skipped in WFI
         self._running = False
         self._exc_return: int | None = None
@@ -150,6 +153,7 @@ class Board:
 
     # -- construction -------------------------------------------------------------------------------------
     def _build_peripherals(self, clock_gating: bool, sensor: str) -> None:
+        self._clock_gating = clock_gating
         self.rcc = Rcc()
         self.gpio = {name: GpioPort(name) for name in GPIO_BASE}
         self.usart2 = Usart()
@@ -187,7 +191,10 @@ class Board:
         bus.attach(SPI1_BASE, 0x400, self.spi1, gate(rcc.APB2ENR, 12))
         bus.attach(SYSCFG_BASE, 0x400, self.syscfg, gate(rcc.APB2ENR, 14))
         bus.attach(EXTI_BASE, 0x400, self.exti)
-        bus.map_into(self._uc)
+        self._spi1_native = bus.map_into(self._uc, self._native_windows())
+        if clock_gating:
+            self.rcc.on_write = self._update_native_gates
+        self._update_native_gates()
 
         dbgmcu = RegisterFile()
         dbgmcu.regs[0] = DBGMCU_IDCODE
@@ -197,6 +204,26 @@ class Board:
         ppb.attach(DBGMCU_BASE, 0x1000, dbgmcu)
         ppb.map_into(self._uc)
         self._buses = (bus, ppb)
+
+    def _exception_path(self) -> exceptions.PythonExceptions | NativeExceptions:
+        """Exception entry/return in C with the native counter (one call instead of 3-4 register batches);
+        with the Python counter the Python reference in sim.periph.exceptions."""
+        if not isinstance(self._counter, NativeCounter):
+            return exceptions.PythonExceptions(self._uc, self._regs)
+        return NativeExceptions(self._uc)
+
+    def _native_windows(self) -> tuple[NativeWindow, ...]:
+        """SPI1's SR/DR word reads answered in C (sim/native/spifast.c) when the native library is in use
+        (the native counter); with the Python counter everything stays in Python, the reference."""
+        if not isinstance(self._counter, NativeCounter):
+            return ()
+        fast = SpiFastPath()
+        return (NativeWindow(SPI1_BASE, 0x400, fast.read, fast.write, self.spi1.shared),)
+
+    def _update_native_gates(self) -> None:
+        """The native SPI1 reads see the RCC clock gate through this flag (off: everything goes to Python)."""
+        on = self._clock_gating is False or self.rcc.enabled(rcc.APB2ENR, 12)
+        self.spi1.shared.clock_on = 1 if on else 0
 
     def _install_hooks(self, segments: list[LoadSegment]) -> None:
         # An (empty) memory hook makes Unicorn report the exact PC of the accessing instruction in MMIO
@@ -363,24 +390,23 @@ class Board:
         primask, basepri, faultmask = self._read_masks()
         return primask, basepri, faultmask
 
-    def _deliverable(self) -> int | None:
+    def _pending_state(self) -> tuple[int | None, bool]:
+        """(the deliverable exception or None, whether a pending interrupt is held back only by
+        PRIMASK/BASEPRI/FAULTMASK), from one look at the NVIC."""
         nvic = self.nvic
         if not nvic.pending:
-            return None
+            return None, False
         exc = nvic.best_pending()
         if exc is None:
-            return None
+            return None, False
         prio = nvic.group_priority(exc)
+        if prio >= nvic.active_priority():
+            return None, False
         # The masks can only lower the execution priority set by the active exceptions: read them (a call
         # into libunicorn) only when that one would let `exc` in.
-        if prio >= nvic.active_priority() or prio >= nvic.execution_priority(*self._masks()):
-            return None
-        return exc
-
-    def _masked_pending(self) -> bool:
-        """A pending interrupt that only PRIMASK/BASEPRI/FAULTMASK hold back."""
-        exc = self.nvic.best_pending() if self.nvic.pending else None
-        return exc is not None and self.nvic.group_priority(exc) < self.nvic.active_priority()
+        if prio >= nvic.execution_priority(*self._masks()):
+            return None, True
+        return exc, False
 
     def _vector(self, vtor: int, exc: int) -> int:
         key = (vtor, exc)
@@ -401,15 +427,15 @@ class Board:
                 self.pc,
             )
         self.nvic.acknowledge(exc)
-        exceptions.enter(self._uc, exc, vector & ~1, self.scs.stack_align_8(), self.scs.fpu_enabled(), self._regs)
+        self._exceptions.enter(exc, vector & ~1, self.scs.stack_align_8(), self.scs.fpu_enabled())
 
     def _return_from_exception(self, exc_return: int) -> None:
         self._exc_return = None
-        exc = exceptions.current_exception(self._uc, self._regs)
+        exc = self._exceptions.current_exception()
         if exc == 0 or not self.nvic.complete(exc):
             raise FirmwareFault(f"exception return (0x{exc_return:08x}) with exception {exc} not active", None)
         try:
-            exceptions.leave(self._uc, exc_return, self._regs)
+            self._exceptions.leave(exc_return)
         except exceptions.ExceptionReturnError as err:
             raise FirmwareFault(f"{err} (returning from exception {exc})", None) from err
 
@@ -425,8 +451,9 @@ class Board:
         deadline = self._deadline
         if deadline is not None and now >= deadline:
             return None
-        self._due = self._deliverable() if self.nvic.pending else None
-        if self._due is not None:
+        due, masked = self._pending_state()
+        self._due = due
+        if due is not None:
             return None
         horizon = self._next_event()
         if deadline is not None:
@@ -434,7 +461,7 @@ class Board:
         limit = self._budget_limit
         if horizon is not None:
             limit = min(limit, horizon - self._slept)
-        if self.nvic.pending and self._masked_pending():
+        if masked:
             limit = min(limit, self._counter.retired + _MASK_POLL)
         self._horizon = horizon
         self._limit = limit

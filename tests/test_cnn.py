@@ -42,7 +42,9 @@ def _inputs(paths: ModelPaths, n_random: int) -> np.ndarray:
 def test_cnn_compiles_to_conv_kernels(trained_cnn: ModelPaths) -> None:
     text = trained_cnn.model_c.read_text()
     # The max pool is fused into the first convolution, the global average pooling into the second.
-    assert text.count("tdnn_convolve_s8(") == 2
+    # Each call names its compile-time variant, so unused conv variants are not linked.
+    assert text.count("tdnn_convolve_s8_k1_pool_") == 1 and text.count("tdnn_convolve_s8_k1_") == 2
+    assert "tdnn_convolve_s8(" not in text and "tdnn_convolve_s8_general" not in text
     assert "tdnn_max_pool_s8(" not in text and "tdnn_mean_s8(" not in text
 
 
@@ -80,3 +82,21 @@ def test_cnn_memory_and_flash_targets(trained_cnn: ModelPaths) -> None:
     assert m["arena_bytes"] < m["arena_first_fit_bytes"], m  # in-place + overlap beat plain first fit
     assert m["model_flash_ratio"] <= 1.3, m
     assert 50_000 <= m["macs"] <= 54_000, m
+
+
+def test_every_conv_variant_name_is_declared() -> None:
+    """The compiler names the conv variant it calls; every name it can produce must exist in tdnn.h."""
+    import itertools
+    import re
+
+    from training.emit_ops import ConvGeometry, conv_variant
+
+    header = (Path(__file__).resolve().parents[1] / "firmware/nn/include/tdnn.h").read_text()
+    declared = set(re.findall(r"X\((k1_\w+),", header)) | set(re.findall(r"TDNN_CONV_DECL\((\w+)\)", header))
+    names = set()
+    for k_h, pool, in_c, k_w, stride, full, mean, fast in itertools.product(
+            (1, 3), (1, 2), (3, 4, 8), (2, 3, 5), (1, 2), (True, False), (True, False), (True, False)):
+        geo = ConvGeometry(1 if k_h == 1 else 8, 64, in_c, 1 if k_h == 1 else 6, 16, 6, k_h, k_w, 1, stride, 0, 0,
+                           pool)
+        names.add(conv_variant(geo, fast, -128 if full else -20, 127, mean).removeprefix("tdnn_convolve_s8_"))
+    assert len(names) == 37 and names <= declared, sorted(names - declared)

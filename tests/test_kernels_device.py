@@ -1,6 +1,7 @@
 """The convolution's M4 path (SXTB16/SMLAD/LDRD assembly, SMMULR requantization, fused pool and mean) on the
 emulated board through INFER, against TFLM, on shapes the built-in CNN does not have: odd channel counts,
-SAME padding, stride 2, 2-D filters (k_h > 1), odd output widths (a position paired with itself)."""
+SAME padding, stride 2, 2-D filters (k_h > 1), odd output widths (a position paired with itself), Conv1D
+without pool or mean (stores from the row assembly)."""
 
 from __future__ import annotations
 
@@ -36,8 +37,20 @@ def _conv1d_model():  # noqa: ANN202
         tf.keras.layers.GlobalAveragePooling1D(), tf.keras.layers.Dense(3)])
 
 
+def _conv1d_store_model():  # noqa: ANN202
+    import tensorflow as tf
+
+    # Row assembly without pool or mean: stores of both positions, an odd step (unaligned second position)
+    # with an even group count, then an aligned one with odd groups, an odd last position and odd channels.
+    return tf.keras.Sequential([
+        tf.keras.Input((128, 3)),
+        tf.keras.layers.Conv1D(6, 5, activation="relu"), tf.keras.layers.Conv1D(5, 2),
+        tf.keras.layers.Flatten(), tf.keras.layers.Dense(3)])
+
+
 @pytest.mark.parametrize("name,build,seed", [("conv2d_same_stride2", _conv2d_model, 5),
-                                             ("conv1d_pool_stride2_mean", _conv1d_model, 6)])
+                                             ("conv1d_pool_stride2_mean", _conv1d_model, 6),
+                                             ("conv1d_store", _conv1d_store_model, 7)])
 def test_conv_dsp_path_bit_exact_on_device(tmp_path: Path, name: str, build: Callable[[], object], seed: int) -> None:
     from sim.session import embedded_session
     from training import compiler, pipeline, tflite_model
@@ -50,7 +63,7 @@ def test_conv_dsp_path_bit_exact_on_device(tmp_path: Path, name: str, build: Cal
     paths.tflite.write_bytes(tfl)
     meta = compiler.ModelMeta(name, ("a", "b", "c"), 128, 128, 100, 8, 240, feature_pipeline="raw")
     compiler.write(compiler.compile_model(tflite_model.parse(tfl), meta), paths.root)
-    assert paths.model_c.read_text().count("tdnn_convolve_s8(") == 2
+    assert paths.model_c.read_text().count("tdnn_convolve_s8_") == 2
     (paths.root / "model.json").write_text("{}")
     elf = pipeline.build_firmware(paths, log=lambda _m: None)
     s = embedded_session(elf, sensor="none")
@@ -58,4 +71,43 @@ def test_conv_dsp_path_bit_exact_on_device(tmp_path: Path, name: str, build: Cal
     x = np.random.default_rng(seed).integers(-128, 128, size=(40, 384)).astype(np.int8)
     got = np.stack([np.frombuffer(s.infer(row).output, np.int8) for row in x])
     ref = TflmOracle(tfl).invoke(x)
+    assert np.array_equal(got, ref), f"{int((got != ref).any(axis=1).sum())} of {len(x)} INFER outputs differ"
+
+
+def test_conv_clamp_variants_on_device_match_host(tmp_path: Path) -> None:
+    """Converted models rarely give a conv a clamp narrower than [-128, 127] (the *_clamp variants), so narrow
+    it in the generated C and compare the emulated M4 path with the host build of the same model.c (the portable
+    path, which the host tests check against TFLM for any clamp)."""
+    import re
+
+    from sim.session import embedded_session
+    from training import compiler, pipeline, tflite_model
+    from training.artifacts import ModelPaths
+    from training.hostlib import build_host_model
+
+    tfl = converted({"op": "device_conv1d_store", "seed": 7}, _conv1d_store_model, (128, 3))
+    paths = ModelPaths(tmp_path / "clamp")
+    paths.root.mkdir(parents=True)
+    meta = compiler.ModelMeta("clamp", ("a", "b", "c"), 128, 128, 100, 8, 240, feature_pipeline="raw")
+    compiler.write(compiler.compile_model(tflite_model.parse(tfl), meta), paths.root)
+    text = paths.model_c.read_text()
+    # fields 20/21 of tdnn_conv_params are act_min/act_max; narrow them, then call the matching variant.
+    params = re.compile(r"(static const tdnn_conv_params op\d+ = \{)([^}]*)(\};)")
+
+    def narrow(m: re.Match) -> str:
+        f = m.group(2).split(", ")
+        f[20], f[21] = "-40", "50"
+        return m.group(1) + ", ".join(f) + m.group(3)
+
+    text, n_params = params.subn(narrow, text)
+    text, n_calls = re.subn(r"tdnn_convolve_s8_k1_full_", "tdnn_convolve_s8_k1_clamp_", text)
+    assert n_params == 2 and n_calls == 2
+    paths.model_c.write_text(text)
+    (paths.root / "model.json").write_text("{}")
+    elf = pipeline.build_firmware(paths, log=lambda _m: None)
+    s = embedded_session(elf, sensor="none")
+    s.start()
+    x = np.random.default_rng(8).integers(-128, 128, size=(30, 384)).astype(np.int8)
+    got = np.stack([np.frombuffer(s.infer(row).output, np.int8) for row in x])
+    ref = build_host_model(paths.root, tmp_path / "host", 384, 3).invoke(x)
     assert np.array_equal(got, ref), f"{int((got != ref).any(axis=1).sum())} of {len(x)} INFER outputs differ"

@@ -11,7 +11,13 @@
  * outer loop. The int8 weights of two channels are unpacked once into int16 scratch, interleaved per
  * group of four taps, so the inner loop is pure loads + SMLAD: per four taps of two positions x two
  * channels, two LDRD of input, two LDRD of weights, eight SMLAD. Requantization parameters stay in
- * registers along a channel pair, and a fused MEAN sums outputs in a register instead of storing them.
+ * registers along a channel pair, and a fused MEAN sums outputs instead of storing them.
+ * One filter row (k_h == 1, every Conv1D): a whole output row of a channel pair is one assembly block
+ * (row_asm: MAC loop, max pool, requantization, clamp, MEAN sum or store) so nothing spills per block,
+ * with the weights unpacked doubled so SMLAD yields the 2 * acc that SMMULR takes. Every flag of the row
+ * assembly is a compile-time constant of one extern variant (tdnn.h); the compiler calls the one whose
+ * flags hold for the layer (the alignment and even-group flags must hold: LDRD faults on unaligned
+ * addresses on silicon, and the two-group loop only ends on an even group count).
  * After the copy the input is never read again, so the output may overlap the input. */
 #include <string.h>
 
@@ -26,10 +32,16 @@ static inline int32_t run_len(const tdnn_conv_params *p) { return (p->k_w * p->i
 /* int16 elements of the unpacked weights of two channels (kept a multiple of 2 so the input stays aligned). */
 static inline int32_t wchunk_elems(const tdnn_conv_params *p) { return 2 * p->k_h * run_len(p); }
 
+/* int16 elements reserved after the weights for the row assembly's context (row_ctx, 72 bytes). */
+#define CTX_ELEMS 36
+/* The padded input follows the weights and the context. Word aligned: the scratch is (planner: every
+ * arena offset is a multiple of 4), wchunk_elems is a multiple of 8 and CTX_ELEMS of 2. */
+static inline int32_t padded_offset(const tdnn_conv_params *p) { return wchunk_elems(p) + CTX_ELEMS; }
+
 int32_t tdnn_convolve_s8_scratch_size(const tdnn_conv_params *p)
 {
     /* + 4: a padded run may read 3 values past the end */
-    return wchunk_elems(p) + padded_h(p) * padded_w(p) * p->in_c + 4;
+    return padded_offset(p) + padded_h(p) * padded_w(p) * p->in_c + 4;
 }
 
 /* Requantization of one channel with everything per channel precomputed once per channel. */
@@ -105,6 +117,14 @@ static inline uint32_t sxtb16_ror8(uint32_t x)
     return r;
 }
 
+/* SXTAB16 with ROR #8 (acc + the sign-extended bytes 1 and 3 of x), likewise not formed by GCC. */
+static inline uint32_t sxtab16_ror8(uint32_t acc, uint32_t x)
+{
+    uint32_t r;
+    __asm__("sxtab16 %0, %1, %2, ror #8" : "=r"(r) : "r"(acc), "r"(x));
+    return r;
+}
+
 static inline uint32_t read_u32(const void *p)
 {
     uint32_t v;
@@ -114,14 +134,17 @@ static inline uint32_t read_u32(const void *p)
 
 static inline void write_u32(void *p, uint32_t v) { memcpy(p, &v, 4); }
 
-/* Four int8 -> four int16 (natural order) with two SXTB16 and two PKH. */
+/* Four int8 -> four int16 (natural order) with two SXTB16 and two PKH (GCC does not form PKH here). */
 static inline void widen4(const int8_t *src, int16_t *dst)
 {
     const uint32_t x = read_u32(src);
-    const uint32_t e = __sxtb16(x);          /* x0, x2 */
+    const uint32_t e = __sxtb16(x);    /* x0, x2 */
     const uint32_t o = sxtb16_ror8(x); /* x1, x3 */
-    write_u32(dst, (e & 0xFFFFu) | (o << 16));
-    write_u32(dst + 2, (e >> 16) | (o & 0xFFFF0000u));
+    uint32_t lo, hi;
+    __asm__("pkhbt %0, %1, %2, lsl #16" : "=r"(lo) : "r"(e), "r"(o)); /* x0, x1 */
+    __asm__("pkhtb %0, %1, %2, asr #16" : "=r"(hi) : "r"(o), "r"(e)); /* x2, x3 */
+    write_u32(dst, lo); /* STR: unaligned is fine on the M4 (only LDRD/STRD/LDM/STM fault) */
+    write_u32(dst + 2, hi);
 }
 #endif
 
@@ -146,6 +169,10 @@ static void pad_input(const tdnn_conv_params *p, const int8_t *input, int16_t *s
             const int32_t n = inside * c;
             int32_t j = 0;
 #if defined(__ARM_FEATURE_DSP)
+            for (; j + 8 <= n; j += 8) { /* two per iteration: fewer loop instructions */
+                widen4(src + j, dst + i + j);
+                widen4(src + j + 4, dst + i + j + 4);
+            }
             for (; j + 4 <= n; j += 4) {
                 widen4(src + j, dst + i + j);
             }
@@ -243,26 +270,31 @@ static acc4 dot_2x2_unaligned(acc4 s, const int16_t *x0, const int16_t *x1, cons
 
 /* Unpack the reordered int8 weights (w0 w2 w1 w3 per group) of channels c0, c1 into interleaved
  * int16 pairs: SXTB16 gives (w0, w1), SXTB16 ROR #8 gives (w2, w3). */
-static void unpack_weights(const int8_t *w0, const int8_t *w1, int32_t groups, uint32_t *dst)
+static inline __attribute__((always_inline)) void unpack_weights_x(const int8_t *w0, const int8_t *w1, int32_t groups,
+                                                                   uint32_t *dst, const int TWICE)
 {
     for (int32_t g = 0; g < groups; g++) {
         const uint32_t x = read_u32(w0 + 4 * g);
         const uint32_t y = read_u32(w1 + 4 * g);
-        dst[0] = __sxtb16(x);
-        dst[1] = sxtb16_ror8(x);
-        dst[2] = __sxtb16(y);
-        dst[3] = sxtb16_ror8(y);
+        const uint32_t e0 = __sxtb16(x), o0 = sxtb16_ror8(x), e1 = __sxtb16(y), o1 = sxtb16_ror8(y);
+        /* SXTAB16 adds the same sign-extended bytes again: 2 * [-128, 127] fits an int16 half */
+        dst[0] = TWICE ? (uint32_t)__sxtab16(e0, x) : e0;
+        dst[1] = TWICE ? sxtab16_ror8(o0, x) : o0;
+        dst[2] = TWICE ? (uint32_t)__sxtab16(e1, y) : e1;
+        dst[3] = TWICE ? sxtab16_ror8(o1, y) : o1;
         dst += 4;
     }
 }
 
-static inline acc4 block(const tdnn_conv_params *p, acc4 s, const int16_t *x0, const int16_t *x1,
-                         const uint32_t *w, int32_t groups, int32_t row_stride, int aligned_b)
+static void unpack_weights(const int8_t *w0, const int8_t *w1, int32_t groups, uint32_t *dst)
 {
-    for (int32_t r = 0; r < p->k_h; r++) {
-        s = dot_2x2(s, x0 + r * row_stride, x1 + r * row_stride, w + r * 4 * groups, groups, aligned_b);
-    }
-    return s;
+    unpack_weights_x(w0, w1, groups, dst, 0);
+}
+
+/* Doubled weights: SMLAD then accumulates 2 * acc, the operand SMMULR needs (no shift per output). */
+static void unpack_weights_twice(const int8_t *w0, const int8_t *w1, int32_t groups, uint32_t *dst)
+{
+    unpack_weights_x(w0, w1, groups, dst, 1);
 }
 
 /* Fast requantization + clamp, parameters in locals. FULL: the clamp range is [-128, 127] (one SSAT). */
@@ -274,16 +306,232 @@ static inline __attribute__((always_inline)) int32_t rq_fast(int32_t acc, int32_
     return full ? v : tdnn_min_i32(tdnn_max_i32(v, lo), hi);
 }
 
-/* The conv for one combination of compile-time flags (GCC drops the branches of the others):
- * POOL: fused 1x2 max pool; FULL: clamp range [-128, 127]; K1: one filter row (Conv1D). Fast requant only. */
+/* Context of one channel pair for the row assembly, placed in scratch right after the pair's unpacked
+ * weights: the MAC loop ends when the weight pointer reaches it, so the same register that ends the loop
+ * addresses every parameter. Word aligned (see padded_offset); the assembly's LDRD/STRD offsets below
+ * are multiples of 4 from that word-aligned base. */
+typedef struct {
+    int32_t bias0, bias1;   /* 0: 2 * folded bias (the doubled-accumulator convention) */
+    int32_t mult0, mult1;   /* 8 */
+    int32_t round0, round1; /* 16: rounding term with the output offset folded in */
+    int32_t shift0, shift1; /* 24: right shifts */
+    int32_t sum0, sum1;     /* 32: fused MEAN sums */
+    const uint32_t *wbuf;   /* 40 */
+    int32_t dx;             /* 44: bytes from x0 after a block's MAC loop to the next block's x0 */
+    const int16_t *xend;    /* 48: x0 after the row's last block */
+    int8_t *out;            /* 52: where the next block stores channel oc */
+    int32_t out_c;          /* 56: output bytes per position */
+    int32_t c1;             /* 60: oc1 - oc (0 when an odd channel count pairs the last channel with itself) */
+    int32_t lo, hi;         /* 64: clamp range */
+} row_ctx;
+
+_Static_assert(sizeof(row_ctx) == 2 * CTX_ELEMS, "row_ctx must fill CTX_ELEMS int16");
+_Static_assert(__builtin_offsetof(row_ctx, sum0) == 32 && __builtin_offsetof(row_ctx, wbuf) == 40 &&
+                   __builtin_offsetof(row_ctx, dx) == 44 && __builtin_offsetof(row_ctx, xend) == 48 &&
+                   __builtin_offsetof(row_ctx, out) == 52 && __builtin_offsetof(row_ctx, lo) == 64,
+               "the row assembly hard-codes these offsets");
+
+/* Requantize the doubled accumulator S = 2 * acc in place (tmp: W), four instructions:
+ *   SMMLAR(S, M, round) = floor((round * 2^32 + S * M + 2^31) / 2^32) = round + y exactly, y = SMMULR(S, M)
+ *   (no wrap: the compiler's fast_requant bound keeps round + y inside int32);
+ * the fast form above adds (y >> 31); this adds (S >> 31) instead. They differ only when S < 0 and y = 0
+ * (S >= 0 gives y >= 0, y < 0 needs S < 0), and then (round - 1) >> r == round >> r == out_offset because
+ * round = 2^(r-1) + out_offset * 2^r with r >= 1. Then shift and saturate to int8. */
+#define RQ(S, M, R, SH)                                                                                   \
+    "smmlar %[w], %[" S "], %[" M "], %[" R "]\n\t"                                                         \
+    "add %[" S "], %[w], %[" S "], asr #31\n\t"                                                            \
+    "asr %[" S "], %[" S "], %[" SH "]\n\t"                                                                \
+    "ssat %[" S "], #8, %[" S "]\n\t"
+#define CLAMP(S)                                                                                          \
+    "cmp %[" S "], %[a0]\n\t"                                                                              \
+    "it lt\n\t"                                                                                           \
+    "movlt %[" S "], %[a0]\n\t"                                                                            \
+    "cmp %[" S "], %[b0]\n\t"                                                                              \
+    "it gt\n\t"                                                                                           \
+    "movgt %[" S "], %[b0]\n\t"
+
+/* One output row of a channel pair: all position pairs from x0 to c->xend, entirely in assembly so that
+ * nothing spills between blocks (14 registers: 4 accumulators, 2 input pointers, weight pointer, context,
+ * 6 data). Per block: bias, MAC loop (per 4 taps x 2 positions x 2 channels: 4 loads, 8 SMLAD, 2 loop),
+ * [max of the two positions], requantize, [clamp], sum (MEAN) or store, advance.
+ * Alignment (LDRD faults on unaligned addresses on silicon): x0 starts word aligned (row start + even
+ * position * step, rows word aligned) and moves by 8 and by dx = 4 * step - 8 * groups bytes, so it stays
+ * aligned; x1 = x0 + 2 * step bytes is aligned only when step is even (ALB), else loaded with LDR, which
+ * the M4 allows unaligned. The weights start word aligned and move by 8. */
+static inline __attribute__((always_inline)) void row_asm(row_ctx *c, const int16_t *x0, const int16_t *x1,
+                                                          const int POOL, const int FULL, const int MEAN,
+                                                          const int ALB, const int EVEN)
+{
+    uint32_t sa0, sa1, sb0, sb1, a0, a1, b0, b1, w0, w1;
+    const uint32_t *w;
+    __asm__ volatile(
+        "0:\n\t"
+        "ldrd %[sa0], %[sa1], [%[n]]\n\t"
+        "ldrd %[sb0], %[sb1], [%[n]]\n\t"
+        "ldr %[w], [%[n], #40]\n\t"
+        "1:\n\t"
+        ".rept %c[even] + 1\n\t" /* EVEN: two groups per iteration (half the loop instructions) */
+        "ldrd %[a0], %[a1], [%[x0]], #8\n\t"
+        "ldrd %[w0], %[w1], [%[w]], #8\n\t"
+        ".if %c[alb]\n\t"
+        "ldrd %[b0], %[b1], [%[x1]], #8\n\t"
+        ".else\n\t"
+        "ldr %[b1], [%[x1], #4]\n\t"
+        "ldr %[b0], [%[x1]], #8\n\t"
+        ".endif\n\t"
+        "smlad %[sa0], %[a0], %[w0], %[sa0]\n\t"
+        "smlad %[sa0], %[a1], %[w1], %[sa0]\n\t"
+        "smlad %[sb0], %[b0], %[w0], %[sb0]\n\t"
+        "smlad %[sb0], %[b1], %[w1], %[sb0]\n\t"
+        "ldrd %[w0], %[w1], [%[w]], #8\n\t"
+        "smlad %[sa1], %[a0], %[w0], %[sa1]\n\t"
+        "smlad %[sa1], %[a1], %[w1], %[sa1]\n\t"
+        "smlad %[sb1], %[b0], %[w0], %[sb1]\n\t"
+        "smlad %[sb1], %[b1], %[w1], %[sb1]\n\t"
+        ".endr\n\t"
+        "cmp %[w], %[n]\n\t"
+        "bne 1b\n\t"
+        ".if %c[pool]\n\t" /* fused max pool: max of the two positions, requantized once */
+        "cmp %[sa0], %[sb0]\n\t"
+        "it lt\n\t"
+        "movlt %[sa0], %[sb0]\n\t"
+        "cmp %[sa1], %[sb1]\n\t"
+        "it lt\n\t"
+        "movlt %[sa1], %[sb1]\n\t"
+        ".endif\n\t"
+        "ldrd %[a0], %[a1], [%[n], #8]\n\t"
+        "ldrd %[b0], %[b1], [%[n], #16]\n\t"
+        "ldrd %[w0], %[w1], [%[n], #24]\n\t"
+        RQ("sa0", "a0", "b0", "w0")
+        RQ("sa1", "a1", "b1", "w1")
+        ".if %c[pool] == 0\n\t"
+        RQ("sb0", "a0", "b0", "w0")
+        RQ("sb1", "a1", "b1", "w1")
+        ".endif\n\t"
+        ".if %c[full] == 0\n\t"
+        "ldrd %[a0], %[b0], [%[n], #64]\n\t"
+        CLAMP("sa0")
+        CLAMP("sa1")
+        ".if %c[pool] == 0\n\t"
+        CLAMP("sb0")
+        CLAMP("sb1")
+        ".endif\n\t"
+        ".endif\n\t"
+        ".if %c[mean]\n\t"
+        "ldrd %[a0], %[a1], [%[n], #32]\n\t"
+        "add %[a0], %[a0], %[sa0]\n\t"
+        "add %[a1], %[a1], %[sa1]\n\t"
+        ".if %c[pool] == 0\n\t"
+        "add %[a0], %[a0], %[sb0]\n\t"
+        "add %[a1], %[a1], %[sb1]\n\t"
+        ".endif\n\t"
+        "strd %[a0], %[a1], [%[n], #32]\n\t"
+        ".else\n\t" /* byte stores: no alignment requirement */
+        "ldr %[w], [%[n], #52]\n\t"
+        "ldrd %[a0], %[a1], [%[n], #56]\n\t"
+        "strb %[sa0], [%[w]]\n\t"
+        "strb %[sa1], [%[w], %[a1]]\n\t"
+        "add %[w], %[w], %[a0]\n\t"
+        ".if %c[pool] == 0\n\t"
+        "strb %[sb0], [%[w]]\n\t"
+        "strb %[sb1], [%[w], %[a1]]\n\t"
+        "add %[w], %[w], %[a0]\n\t"
+        ".endif\n\t"
+        "str %[w], [%[n], #52]\n\t"
+        ".endif\n\t"
+        "ldrd %[w], %[a0], [%[n], #44]\n\t" /* dx, xend */
+        "add %[x0], %[x0], %[w]\n\t"
+        "add %[x1], %[x1], %[w]\n\t"
+        "cmp %[x0], %[a0]\n\t"
+        "bne 0b\n\t"
+        : [sa0] "=&r"(sa0), [sa1] "=&r"(sa1), [sb0] "=&r"(sb0), [sb1] "=&r"(sb1), [x0] "+&r"(x0), [x1] "+&r"(x1),
+          [w] "=&r"(w), [a0] "=&r"(a0), [a1] "=&r"(a1), [b0] "=&r"(b0), [b1] "=&r"(b1), [w0] "=&r"(w0),
+          [w1] "=&r"(w1)
+        : [n] "r"(c), [pool] "i"(POOL), [full] "i"(FULL), [mean] "i"(MEAN), [alb] "i"(ALB),
+          [even] "i"(EVEN)
+        : "cc", "memory");
+}
+#undef RQ
+#undef CLAMP
+
+/* Fast requantization of a doubled accumulator + clamp (the row assembly's arithmetic, for odd tails). */
+static inline int32_t rq_twice(int32_t acc2, int32_t mult, int32_t round, int32_t shift, int32_t lo, int32_t hi)
+{
+    const int32_t y = smmulr(acc2, mult);
+    return tdnn_min_i32(tdnn_max_i32(__ssat((y + round + (y >> 31)) >> shift, 8), lo), hi);
+}
+
+/* Conv with one filter row (k_h == 1, fast requantization, even padded row length): each output row of a
+ * channel pair is one row_asm call; an odd last position (no fused pool) is done in C. */
+static inline __attribute__((always_inline)) void conv_k1_fast(const tdnn_conv_params *p, const int16_t *padded,
+                                                             uint32_t *wbuf, row_ctx *c, int8_t *output,
+                                                             const int POOL, const int FULL, const int MEAN,
+                                                             const int ALB, const int EVEN)
+{
+    const int32_t groups = run_len(p) >> 2;
+    const int32_t row_step = p->stride_h * padded_w(p) * p->in_c;
+    const int32_t step = p->stride_w * p->in_c;
+    const int32_t cw = conv_w(p), pairs = cw >> 1;
+    const int32_t out_c = p->out_c, out_w = p->out_w;
+    c->wbuf = wbuf;
+    c->dx = 4 * step - 8 * groups;
+    c->out_c = out_c;
+    c->lo = p->act_min;
+    c->hi = p->act_max;
+    for (int32_t oc = 0; oc < out_c; oc += 2) {
+        const int32_t oc1 = oc + (oc + 1 < out_c);
+        unpack_weights_twice(p->weights + oc * 4 * groups, p->weights + oc1 * 4 * groups, groups, wbuf);
+        const requant_ch q0 = requant_setup(p, oc), q1 = requant_setup(p, oc1);
+        c->bias0 = 2 * p->bias[oc]; /* |bias| < 2^30 (fast_requant) */
+        c->bias1 = 2 * p->bias[oc1];
+        c->mult0 = q0.mult;
+        c->mult1 = q1.mult;
+        c->round0 = q0.round;
+        c->round1 = q1.round;
+        c->shift0 = q0.shift;
+        c->shift1 = q1.shift;
+        c->sum0 = c->sum1 = 0;
+        c->c1 = oc1 - oc;
+        for (int32_t oy = 0; oy < p->out_h; oy++) {
+            const int16_t *row = padded + oy * row_step;
+            int8_t *orow = output + oy * out_w * out_c + oc;
+            if (pairs > 0) {
+                c->xend = row + pairs * 2 * step;
+                c->out = orow;
+                row_asm(c, row, row + step, POOL, FULL, MEAN, ALB, EVEN);
+            }
+            if (!POOL && (cw & 1)) { /* x = cw - 1 is even: its run is word aligned */
+                const int16_t *x0 = row + (cw - 1) * step;
+                acc4 s = {c->bias0, c->bias1, c->bias0, c->bias1};
+                s = dot_2x2(s, x0, x0, wbuf, groups, 1);
+                const int32_t v0 = rq_twice(s.a0, q0.mult, q0.round, q0.shift, p->act_min, p->act_max);
+                const int32_t v1 = rq_twice(s.a1, q1.mult, q1.round, q1.shift, p->act_min, p->act_max);
+                if (MEAN) {
+                    c->sum0 += v0;
+                    c->sum1 += v1;
+                } else {
+                    orow[(cw - 1) * out_c] = (int8_t)v0;
+                    orow[(cw - 1) * out_c + c->c1] = (int8_t)v1;
+                }
+            }
+        }
+        if (MEAN) {
+            output[oc] = mean_of(p, c->sum0);
+            output[oc1] = mean_of(p, c->sum1);
+        }
+    }
+}
+
+/* The conv with k_h > 1 for one combination of compile-time flags (GCC drops the branches of the others):
+ * POOL: fused 1x2 max pool; FULL: clamp range [-128, 127]. Fast requant only (k_h == 1: conv_k1_fast). */
 static inline __attribute__((always_inline)) void conv_fast(const tdnn_conv_params *p, const int16_t *padded,
                                                           uint32_t *wbuf, int8_t *output, const int POOL,
-                                                          const int FULL, const int K1)
+                                                          const int FULL)
 {
     const int32_t MEAN = p->mean_fused;
     const int32_t run = run_len(p);
     const int32_t groups = run >> 2;
-    const int32_t k_h = K1 ? 1 : p->k_h;
+    const int32_t k_h = p->k_h;
     const int32_t row_stride = padded_w(p) * p->in_c; /* int16 elements per padded input row */
     const int32_t filter_stride = k_h * run;
     const int32_t step = p->stride_w * p->in_c;
@@ -308,16 +556,12 @@ static inline __attribute__((always_inline)) void conv_fast(const tdnn_conv_para
                 const int16_t *x0 = row + x * step;
                 const int16_t *x1 = x0 + (has_px ? step : 0);
                 acc4 s = {bias0, bias1, bias0, bias1};
-                if (K1) {
-                    s = aligned_b || !has_px ? dot_2x2(s, x0, x1, wbuf, groups, 1) : dot_2x2(s, x0, x1, wbuf, groups, 0);
-                } else {
-                    for (int32_t r = 0; r < k_h; r++) {
-                        const uint32_t *w = wbuf + r * 4 * groups;
-                        if (aligned_b || !has_px) {
-                            s = dot_2x2(s, x0 + r * row_stride, x1 + r * row_stride, w, groups, 1);
-                        } else {
-                            s = dot_2x2(s, x0 + r * row_stride, x1 + r * row_stride, w, groups, 0);
-                        }
+                for (int32_t r = 0; r < k_h; r++) {
+                    const uint32_t *w = wbuf + r * 4 * groups;
+                    if (aligned_b || !has_px) {
+                        s = dot_2x2(s, x0 + r * row_stride, x1 + r * row_stride, w, groups, 1);
+                    } else {
+                        s = dot_2x2(s, x0 + r * row_stride, x1 + r * row_stride, w, groups, 0);
                     }
                 }
                 if (POOL) {
@@ -424,29 +668,78 @@ static void conv_general(const tdnn_conv_params *p, const int16_t *padded, uint3
     }
 }
 
+/* One extern function per compile-time variant (tdnn.h): the generated model calls the ones it needs by
+ * name, so with -ffunction-sections / --gc-sections the firmware carries only those. */
+#define TDNN_CONV_VARIANT(name, POOL, FULL)                                                              \
+    void tdnn_convolve_s8_##name(const tdnn_conv_params *p, const int8_t *input, int16_t *scratch,       \
+                                 int8_t *output)                                                        \
+    {                                                                                                   \
+        int16_t *padded = scratch + padded_offset(p);                                                   \
+        pad_input(p, input, padded);                                                                    \
+        conv_fast(p, padded, (uint32_t *)(void *)scratch, output, POOL, FULL);                          \
+    }
+TDNN_CONV_VARIANT(pool_full, 1, 1)
+TDNN_CONV_VARIANT(pool_clamp, 1, 0)
+TDNN_CONV_VARIANT(full, 0, 1)
+TDNN_CONV_VARIANT(clamp, 0, 0)
+#undef TDNN_CONV_VARIANT
+
+#define TDNN_CONV_K1_VARIANT(name, POOL, FULL, MEAN, ALB, EVEN)                                          \
+    void tdnn_convolve_s8_##name(const tdnn_conv_params *p, const int8_t *input, int16_t *scratch,       \
+                                 int8_t *output)                                                        \
+    {                                                                                                   \
+        int16_t *padded = scratch + padded_offset(p);                                                   \
+        pad_input(p, input, padded);                                                                    \
+        row_ctx *c = (row_ctx *)(void *)(scratch + wchunk_elems(p)); /* word aligned, see padded_offset */ \
+        conv_k1_fast(p, padded, (uint32_t *)(void *)scratch, c, output, POOL, FULL, MEAN, ALB, EVEN);   \
+    }
+TDNN_CONV_K1_VARIANTS(TDNN_CONV_K1_VARIANT)
+#undef TDNN_CONV_K1_VARIANT
+
+void tdnn_convolve_s8_general(const tdnn_conv_params *p, const int8_t *input, int16_t *scratch, int8_t *output)
+{
+    int16_t *padded = scratch + padded_offset(p);
+    pad_input(p, input, padded);
+    conv_general(p, padded, (uint32_t *)(void *)scratch, output);
+}
+
+#endif /* __ARM_FEATURE_DSP */
+
+typedef void (*conv_fn)(const tdnn_conv_params *, const int8_t *, int16_t *, int8_t *);
+
+typedef struct {
+    uint8_t pool, full, mean, alb, even;
+    conv_fn fn;
+} k1_variant;
+
+/* Run-time choice of the variant (the same choice as emit_ops.conv_variant). */
 void tdnn_convolve_s8(const tdnn_conv_params *p, const int8_t *input, int16_t *scratch, int8_t *output)
 {
-    uint32_t *wbuf = (uint32_t *)(void *)scratch;
-    int16_t *padded = scratch + wchunk_elems(p);
-    pad_input(p, input, padded);
+#define TDNN_K1_ENTRY(name, POOL, FULL, MEAN, ALB, EVEN) {POOL, FULL, MEAN, ALB, EVEN, tdnn_convolve_s8_##name},
+    static const k1_variant k1[] = {TDNN_CONV_K1_VARIANTS(TDNN_K1_ENTRY)};
+#undef TDNN_K1_ENTRY
     const int full = p->act_min == -128 && p->act_max == 127;
     const int pool = p->pool_w == 2;
     if (!p->fast_requant || ((padded_w(p) * p->in_c) & 1)) {
-        conv_general(p, padded, wbuf, output); /* odd row lengths too: LDRD needs aligned rows */
+        tdnn_convolve_s8_general(p, input, scratch, output); /* odd row lengths too: LDRD needs aligned rows */
     } else if (p->k_h == 1) {
-        if (pool) {
-            full ? conv_fast(p, padded, wbuf, output, 1, 1, 1) : conv_fast(p, padded, wbuf, output, 1, 0, 1);
-        } else {
-            full ? conv_fast(p, padded, wbuf, output, 0, 1, 1) : conv_fast(p, padded, wbuf, output, 0, 0, 1);
+        const int alb = ((p->stride_w * p->in_c) & 1) == 0;
+        const int even = ((run_len(p) >> 2) & 1) == 0;
+        for (uint32_t i = 0; i < sizeof k1 / sizeof k1[0]; i++) {
+            if (k1[i].pool == pool && k1[i].full == full && k1[i].mean == p->mean_fused && k1[i].alb == alb &&
+                k1[i].even == even) {
+                k1[i].fn(p, input, scratch, output);
+                return;
+            }
         }
     } else if (pool) {
-        full ? conv_fast(p, padded, wbuf, output, 1, 1, 0) : conv_fast(p, padded, wbuf, output, 1, 0, 0);
+        (full ? tdnn_convolve_s8_pool_full : tdnn_convolve_s8_pool_clamp)(p, input, scratch, output);
     } else {
-        full ? conv_fast(p, padded, wbuf, output, 0, 1, 0) : conv_fast(p, padded, wbuf, output, 0, 0, 0);
+        (full ? tdnn_convolve_s8_full : tdnn_convolve_s8_clamp)(p, input, scratch, output);
     }
 }
 
-#else /* portable C path: same data layout, one output at a time */
+#if !defined(__ARM_FEATURE_DSP) /* portable C path: same data layout, one output at a time */
 
 static int32_t dot(const tdnn_conv_params *p, const int16_t *in, const int8_t *w, int32_t row_stride)
 {
@@ -462,9 +755,9 @@ static int32_t dot(const tdnn_conv_params *p, const int16_t *in, const int8_t *w
     return acc;
 }
 
-void tdnn_convolve_s8(const tdnn_conv_params *p, const int8_t *input, int16_t *scratch, int8_t *output)
+void tdnn_convolve_s8_general(const tdnn_conv_params *p, const int8_t *input, int16_t *scratch, int8_t *output)
 {
-    int16_t *padded = scratch + wchunk_elems(p);
+    int16_t *padded = scratch + padded_offset(p);
     pad_input(p, input, padded);
     const int32_t filter_stride = p->k_h * run_len(p);
     const int32_t row_stride = padded_w(p) * p->in_c;
@@ -494,5 +787,21 @@ void tdnn_convolve_s8(const tdnn_conv_params *p, const int8_t *input, int16_t *s
         }
     }
 }
+
+/* Without DSP every variant is the portable kernel (the generated code names variants either way). */
+#define TDNN_CONV_PORTABLE(name)                                                                        \
+    void tdnn_convolve_s8_##name(const tdnn_conv_params *p, const int8_t *input, int16_t *scratch,       \
+                                 int8_t *output)                                                        \
+    {                                                                                                   \
+        tdnn_convolve_s8_general(p, input, scratch, output);                                            \
+    }
+#define TDNN_CONV_K1_PORTABLE(name, POOL, FULL, MEAN, ALB, EVEN) TDNN_CONV_PORTABLE(name)
+TDNN_CONV_PORTABLE(pool_full)
+TDNN_CONV_PORTABLE(pool_clamp)
+TDNN_CONV_PORTABLE(full)
+TDNN_CONV_PORTABLE(clamp)
+TDNN_CONV_K1_VARIANTS(TDNN_CONV_K1_PORTABLE)
+#undef TDNN_CONV_K1_PORTABLE
+#undef TDNN_CONV_PORTABLE
 
 #endif

@@ -1,4 +1,5 @@
-"""Builds sim/native/blockhook.c with the host C compiler into a cached shared library.
+"""Builds sim/native/blockhook.c (with spifast.c and excfast.c: SPI register reads, exception entry/return)
+with the host C compiler into a cached shared library.
 
 The library's file name carries a hash of the source, the flags and the machine, so an edited source
 is rebuilt and a stale one is never loaded. `scripts/bootstrap.sh` builds it at install time
@@ -22,6 +23,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 SOURCE = Path(__file__).with_name("blockhook.c")
+EXTRA_SOURCES = (Path(__file__).with_name("spifast.c"), Path(__file__).with_name("excfast.c"))
 CFLAGS = ("-O2", "-fPIC", "-shared", "-std=c11", "-Wall", "-Wextra", "-Werror")
 
 
@@ -56,6 +58,8 @@ def find_compiler() -> list[str] | None:
 
 def library_path(cache: Path | None = None) -> Path:
     digest = hashlib.sha256(SOURCE.read_bytes())
+    for extra in EXTRA_SOURCES:
+        digest.update(extra.read_bytes())
     digest.update(" ".join(CFLAGS).encode())
     digest.update(f"{sys.platform}-{platform.machine()}".encode())
     return (cache or cache_dir()) / f"blockhook-{digest.hexdigest()[:16]}.so"
@@ -87,7 +91,7 @@ def build(cache: Path | None = None, log: Callable[[str], None] | None = None) -
     # Build under a temporary name and rename, so concurrent processes never load a half-written file.
     fd, tmp_name = tempfile.mkstemp(prefix=out.stem + ".", suffix=".tmp", dir=out.parent)
     os.close(fd)
-    cmd = [*compiler, *CFLAGS, "-o", tmp_name, str(SOURCE)]
+    cmd = [*compiler, *CFLAGS, "-o", tmp_name, str(SOURCE), *(str(p) for p in EXTRA_SOURCES)]
     (log or _stderr)(f"[sim.native] building the native block hook: {shlex.join(cmd)}")
     try:
         proc = subprocess.run(cmd, capture_output=True, text=True, check=False)

@@ -124,3 +124,21 @@ def leave(uc: Uc, exc_return: int, regs: RegisterBatch | None = None) -> int:
     ]
     regs.write(writes)
     return int(ret)
+
+
+class PythonExceptions:
+    """enter / leave / current_exception bound to one Uc: the reference implementation (NativeExceptions in
+    sim/native/excfast.py has the same interface and results)."""
+
+    def __init__(self, uc: Uc, regs: RegisterBatch | None = None) -> None:
+        self._uc = uc
+        self._regs = regs if regs is not None else RegisterBatch(uc)
+
+    def enter(self, exc: int, handler: int, align8: bool, fpu_on: bool) -> int:
+        return enter(self._uc, exc, handler, align8, fpu_on, self._regs)
+
+    def current_exception(self) -> int:
+        return current_exception(self._uc, self._regs)
+
+    def leave(self, exc_return: int) -> int:
+        return leave(self._uc, exc_return, self._regs)

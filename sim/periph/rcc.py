@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from sim.periph.base import Peripheral
 
 CR, PLLCFGR, CFGR, CIR = 0x00, 0x04, 0x08, 0x0C
@@ -27,6 +29,7 @@ class Rcc(Peripheral):
     def __init__(self) -> None:
         super().__init__()
         self._hclk: int | None = None  # cached: the sensor pacing and run_for ask for it very often
+        self.on_write: Callable[[], None] | None = None  # after every register write (clock gates may change)
 
     def write_reg(self, offset: int, value: int, mask: int) -> None:
         self._hclk = None
@@ -36,6 +39,8 @@ class Rcc(Peripheral):
         if offset == CFGR:
             new = (new & ~0xC) | ((new & 0x3) << 2)
         self.regs[offset] = new
+        if self.on_write is not None:
+            self.on_write()
 
     def enabled(self, offset: int, bit: int) -> bool:
         return bool(self.regs.get(offset, 0) >> bit & 1)

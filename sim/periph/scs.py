@@ -72,14 +72,21 @@ class SysTick:
         return (self.ctrl & 0x7) | flag
 
     def next_tick_irq(self) -> int | None:
-        """Clock value of the next transition that pends SysTick, or None when none will."""
-        if self._t0 is None or not self.ctrl & TICKINT:
+        """Clock value of the next transition that pends SysTick, or None when none will. (`_first` and
+        `_div` inlined: the board asks several times per interrupt.)"""
+        t0, ctrl = self._t0, self.ctrl
+        if t0 is None or not ctrl & TICKINT:
             return None
-        first = self._first()
-        if first is None or (self.load == 0 and self._irq_hits >= 1):
+        load, val0, hits = self.load, self._val0, self._irq_hits
+        if val0:
+            first = val0
+        elif load:
+            first = load + 1
+        else:
             return None
-        ticks = first + self._irq_hits * (self.load + 1)
-        return self._t0 + ticks * self._div()
+        if load == 0 and hits >= 1:
+            return None
+        return t0 + (first + hits * (load + 1)) * (1 if ctrl & CLKSOURCE else 8)
 
     def fire_tick_irq(self) -> None:
         self._irq_hits += 1

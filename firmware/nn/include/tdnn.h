@@ -58,10 +58,62 @@ typedef struct {
     uint8_t fast_requant, mean_fused;
 } tdnn_conv_params;
 
-/* int16 elements of scratch tdnn_convolve_s8 needs: two channels' unpacked weights (2*k_h*run), then
- * the zero-point padded input as int16, + 4. */
+/* int16 elements of scratch tdnn_convolve_s8 needs: two channels' unpacked weights (2*k_h*run), a 72-byte
+ * row context (36), then the zero-point padded input as int16, + 4. The scratch must be word aligned. */
 int32_t tdnn_convolve_s8_scratch_size(const tdnn_conv_params *p);
 void tdnn_convolve_s8(const tdnn_conv_params *p, const int8_t *input, int16_t *scratch, int8_t *output);
+/* The same kernel per compile-time variant (the model compiler calls the one it needs, so unused ones
+ * are not linked; training/emit_ops.py conv_variant builds the name). tdnn_convolve_s8 makes the same
+ * choice at run time. general: full requantization or an odd padded row length (any layer). Otherwise fast
+ * requantization and: k1 = one filter row (k_h == 1, row assembly); pool = pool_w == 2; full = clamp
+ * [-128, 127] (clamp = any other range); for k1 also mean = mean_fused, x1al/x1un = the second position of
+ * a pair is word aligned or not (stride_w * in_c even or odd), g2/g1 = two or one 4-tap groups per loop
+ * iteration (run / 4 even or odd). */
+#define TDNN_CONV_DECL(name) \
+    void tdnn_convolve_s8_##name(const tdnn_conv_params *p, const int8_t *input, int16_t *scratch, int8_t *output);
+#define TDNN_CONV_K1_DECL(name, pool, full, mean, alb, even) TDNN_CONV_DECL(name)
+/* X(name, POOL, FULL, MEAN, ALB, EVEN) for every k1 variant. */
+#define TDNN_CONV_K1_VARIANTS(X) \
+    X(k1_clamp_x1un_g1, 0, 0, 0, 0, 0) \
+    X(k1_clamp_x1un_g2, 0, 0, 0, 0, 1) \
+    X(k1_clamp_x1al_g1, 0, 0, 0, 1, 0) \
+    X(k1_clamp_x1al_g2, 0, 0, 0, 1, 1) \
+    X(k1_clamp_mean_x1un_g1, 0, 0, 1, 0, 0) \
+    X(k1_clamp_mean_x1un_g2, 0, 0, 1, 0, 1) \
+    X(k1_clamp_mean_x1al_g1, 0, 0, 1, 1, 0) \
+    X(k1_clamp_mean_x1al_g2, 0, 0, 1, 1, 1) \
+    X(k1_full_x1un_g1, 0, 1, 0, 0, 0) \
+    X(k1_full_x1un_g2, 0, 1, 0, 0, 1) \
+    X(k1_full_x1al_g1, 0, 1, 0, 1, 0) \
+    X(k1_full_x1al_g2, 0, 1, 0, 1, 1) \
+    X(k1_full_mean_x1un_g1, 0, 1, 1, 0, 0) \
+    X(k1_full_mean_x1un_g2, 0, 1, 1, 0, 1) \
+    X(k1_full_mean_x1al_g1, 0, 1, 1, 1, 0) \
+    X(k1_full_mean_x1al_g2, 0, 1, 1, 1, 1) \
+    X(k1_pool_clamp_x1un_g1, 1, 0, 0, 0, 0) \
+    X(k1_pool_clamp_x1un_g2, 1, 0, 0, 0, 1) \
+    X(k1_pool_clamp_x1al_g1, 1, 0, 0, 1, 0) \
+    X(k1_pool_clamp_x1al_g2, 1, 0, 0, 1, 1) \
+    X(k1_pool_clamp_mean_x1un_g1, 1, 0, 1, 0, 0) \
+    X(k1_pool_clamp_mean_x1un_g2, 1, 0, 1, 0, 1) \
+    X(k1_pool_clamp_mean_x1al_g1, 1, 0, 1, 1, 0) \
+    X(k1_pool_clamp_mean_x1al_g2, 1, 0, 1, 1, 1) \
+    X(k1_pool_full_x1un_g1, 1, 1, 0, 0, 0) \
+    X(k1_pool_full_x1un_g2, 1, 1, 0, 0, 1) \
+    X(k1_pool_full_x1al_g1, 1, 1, 0, 1, 0) \
+    X(k1_pool_full_x1al_g2, 1, 1, 0, 1, 1) \
+    X(k1_pool_full_mean_x1un_g1, 1, 1, 1, 0, 0) \
+    X(k1_pool_full_mean_x1un_g2, 1, 1, 1, 0, 1) \
+    X(k1_pool_full_mean_x1al_g1, 1, 1, 1, 1, 0) \
+    X(k1_pool_full_mean_x1al_g2, 1, 1, 1, 1, 1)
+TDNN_CONV_DECL(general)
+TDNN_CONV_DECL(pool_full)
+TDNN_CONV_DECL(pool_clamp)
+TDNN_CONV_DECL(full)
+TDNN_CONV_DECL(clamp)
+TDNN_CONV_K1_VARIANTS(TDNN_CONV_K1_DECL)
+#undef TDNN_CONV_K1_DECL
+#undef TDNN_CONV_DECL
 
 /* Depthwise 2-D convolution, NHWC, batch 1, dilation 1; weights [k_h][k_w][out_c] as in the .tflite,
  * out_c = in_c * depth_multiplier; bias raw (not folded: padded taps are skipped as in TFLM). */
