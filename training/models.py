@@ -57,6 +57,27 @@ def build_cnn(input_shape: tuple[int, ...], num_classes: int):
     )
 
 
+def build_cnn_deep(input_shape: tuple[int, ...], num_classes: int):
+    """A third convolution for accuracy: Conv1D(8,5) -> MaxPool(2) -> Conv1D(16,5) -> MaxPool(2) ->
+    Conv1D(16,3) -> global average -> Dense. About 73,000 MACs."""
+    import tensorflow as tf
+
+    layers = tf.keras.layers
+    return tf.keras.Sequential(
+        [
+            tf.keras.Input(shape=input_shape, name="window"),
+            layers.Conv1D(8, 5, activation="relu"),
+            layers.MaxPool1D(2),
+            layers.Conv1D(16, 5, activation="relu"),
+            layers.MaxPool1D(2),
+            layers.Conv1D(16, 3, activation="relu"),
+            layers.GlobalAveragePooling1D(),
+            layers.Dense(num_classes, activation="softmax"),
+        ],
+        name="cnn_deep",
+    )
+
+
 MODELS: dict[str, ModelSpec] = {
     "mlp": ModelSpec("mlp", "mean_std", "the post's 6-feature MLP: mean/std per axis -> Dense(16) -> Dense(4)",
                      build_mlp),
@@ -67,6 +88,10 @@ MODELS: dict[str, ModelSpec] = {
                      "-> global average pooling -> Dense(4), about 52,000 MACs", build_cnn,
                      epochs=30, batch_size=32, learning_rate=0.003, representative=1500, per_class=1500,
                      label_smoothing=0.1),
+    "cnn_deep": ModelSpec("cnn_deep", "raw", "1-D CNN with a third convolution: Conv1D(8,5) -> MaxPool(2) -> "
+                          "Conv1D(16,5) -> MaxPool(2) -> Conv1D(16,3) -> global average pooling -> Dense(4), about "
+                          "73,000 MACs", build_cnn_deep, epochs=30, batch_size=32, learning_rate=0.003,
+                          representative=1500, per_class=1500, label_smoothing=0.1),
 }
 
 
