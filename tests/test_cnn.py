@@ -94,9 +94,10 @@ def test_every_conv_variant_name_is_declared() -> None:
     header = (Path(__file__).resolve().parents[1] / "firmware/nn/include/tdnn.h").read_text()
     declared = set(re.findall(r"X\((k1_\w+),", header)) | set(re.findall(r"TDNN_CONV_DECL\((\w+)\)", header))
     names = set()
-    for k_h, pool, in_c, k_w, stride, full, mean, fast in itertools.product(
-            (1, 3), (1, 2), (3, 4, 8), (2, 3, 5), (1, 2), (True, False), (True, False), (True, False)):
+    for k_h, pool, in_c, k_w, stride, full, mean, fast, zp in itertools.product(
+            (1, 3), (1, 2), (3, 4, 8, 16), (2, 3, 5), (1, 2), (True, False), (True, False), (True, False), (-128, 0)):
         geo = ConvGeometry(1 if k_h == 1 else 8, 64, in_c, 1 if k_h == 1 else 6, 16, 6, k_h, k_w, 1, stride, 0, 0,
                            pool)
-        names.add(conv_variant(geo, fast, -128 if full else -20, 127, mean).removeprefix("tdnn_convolve_s8_"))
+        names.add(conv_variant(geo, fast, -128 if full else -20, 127, mean, zp).removeprefix("tdnn_convolve_s8_"))
+    # k1: 32 flag combinations; in_c 16 x k_w 5 (20 groups) exceeds the unrolled MAC and takes the k_h > 1 names
     assert len(names) == 37 and names <= declared, sorted(names - declared)

@@ -163,9 +163,9 @@ class ConvGeometry:
 
     @property
     def scratch_elems(self) -> int:
-        """int16 elements: two channels' unpacked weights, the 72-byte row context, then the padded input
+        """int16 elements: two channels' unpacked weights, the 80-byte row context, then the padded input
         (tdnn_convolve_s8_scratch_size)."""
-        return 2 * self.k_h * self.run + 36 + ((self.out_h - 1) * self.stride_h + self.k_h) * \
+        return 2 * self.k_h * self.run + 40 + ((self.out_h - 1) * self.stride_h + self.k_h) * \
             ((self.out_w * self.pool_w - 1) * self.stride_w + self.k_w) * self.in_c + 4
 
     @property
@@ -265,18 +265,21 @@ def fast_requant_ok(bias: np.ndarray, w: np.ndarray, shifts: list[int], out_zp: 
     return True
 
 
-def conv_variant(geo: ConvGeometry, fast: bool, lo: int, hi: int, mean: bool) -> str:
+K1_MAX_GROUPS = 16  # TDNN_CONV_K1_MAX_GROUPS (tdnn.h): 4-tap groups the k1 row assembly unrolls
+
+
+def conv_variant(geo: ConvGeometry, fast: bool, lo: int, hi: int, mean: bool, zp_out: int | None = None) -> str:
     """The tdnn_convolve_s8_* function for this layer (firmware/nn/include/tdnn.h), chosen here so that only
     the variants a model uses are linked (the same choice tdnn_convolve_s8 makes at run time)."""
     if not fast or (((geo.out_w * geo.pool_w - 1) * geo.stride_w + geo.k_w) * geo.in_c) % 2:
         return "tdnn_convolve_s8_general"  # odd padded row lengths: no word-aligned rows for LDRD
     parts = ["pool"] if geo.pool_w == 2 else []
     parts += ["full"] if (lo, hi) == (-128, 127) else ["clamp"]
-    if geo.k_h != 1:
+    if geo.k_h != 1 or geo.run // 4 > K1_MAX_GROUPS:
         return "tdnn_convolve_s8_" + "_".join(parts)
     parts += ["mean"] if mean else []
     parts += ["x1al" if (geo.stride_w * geo.in_c) % 2 == 0 else "x1un"]  # second position word aligned
-    parts += ["g2" if (geo.run // 4) % 2 == 0 else "g1"]  # 4-tap groups per MAC loop iteration
+    parts += ["relu"] if zp_out is not None and lo >= zp_out else []  # rounding correction clamped away
     return "tdnn_convolve_s8_k1_" + "_".join(parts)
 
 
@@ -308,7 +311,7 @@ def emit_conv(ctx: EmitContext, op: Operator) -> Emitted:
     decls = [c_array("int8_t", f"{p}_weights", weights), c_array("int32_t", f"{p}_bias", folded),
              c_array("int32_t", f"{p}_mult", np.array(mults)), c_array("int8_t", f"{p}_shift", np.array(shifts)),
              f"static const tdnn_conv_params {p} = {{{', '.join(map(str, fields))}}};\n"]
-    fn = conv_variant(geo, fast, lo, hi, mean is not None)
+    fn = conv_variant(geo, fast, lo, hi, mean is not None, zp_out)
     call = (f"{fn}(&{p}, {ctx.buf[inp.index]}, (int16_t *)(void *){ctx.scratch[op.index]}, "
             f"{ctx.buf[op.outputs[0]]});")
     const_bytes = weights.size + 9 * geo.out_c + 56  # + the params struct (4 pointers, 1 int32, 19 int16, 2 bytes)

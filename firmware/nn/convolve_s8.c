@@ -16,8 +16,9 @@
  * (row_asm: MAC loop, max pool, requantization, clamp, MEAN sum or store) so nothing spills per block,
  * with the weights unpacked doubled so SMLAD yields the 2 * acc that SMMULR takes. Every flag of the row
  * assembly is a compile-time constant of one extern variant (tdnn.h); the compiler calls the one whose
- * flags hold for the layer (the alignment and even-group flags must hold: LDRD faults on unaligned
- * addresses on silicon, and the two-group loop only ends on an even group count).
+ * flags hold for the layer (the alignment flag must hold: LDRD faults on unaligned addresses on silicon).
+ * The row assembly's MAC is unrolled for up to TDNN_CONV_K1_MAX_GROUPS 4-tap groups and entered by BX at
+ * the point that leaves the layer's group count (no loop instructions, immediate offsets).
  * After the copy the input is never read again, so the output may overlap the input. */
 #include <string.h>
 
@@ -32,8 +33,8 @@ static inline int32_t run_len(const tdnn_conv_params *p) { return (p->k_w * p->i
 /* int16 elements of the unpacked weights of two channels (kept a multiple of 2 so the input stays aligned). */
 static inline int32_t wchunk_elems(const tdnn_conv_params *p) { return 2 * p->k_h * run_len(p); }
 
-/* int16 elements reserved after the weights for the row assembly's context (row_ctx, 72 bytes). */
-#define CTX_ELEMS 36
+/* int16 elements reserved after the weights for the row assembly's context (row_ctx, 80 bytes). */
+#define CTX_ELEMS 40
 /* The padded input follows the weights and the context. Word aligned: the scratch is (planner: every
  * arena offset is a multiple of 4), wchunk_elems is a multiple of 8 and CTX_ELEMS of 2. */
 static inline int32_t padded_offset(const tdnn_conv_params *p) { return wchunk_elems(p) + CTX_ELEMS; }
@@ -103,7 +104,16 @@ static int8_t mean_of(const tdnn_conv_params *p, int32_t sum)
     if (p->mean_mult == 0) {
         return (int8_t)(sum / count);
     }
-    const int32_t v = tdnn_requantize(sum - p->out_offset * count, p->mean_mult, p->mean_shift) + p->mean_out_zp;
+    const int32_t x = sum - p->out_offset * count;
+    int32_t v;
+    if (p->mean_shift <= 0 && x < (1 << 29) && x > -(1 << 29)) {
+        /* tdnn_requantize with a right shift r: floor((x*M + 2^30) / 2^31) == SMMULR(2x, M), then
+         * rounding half away from zero (2x cannot overflow here) */
+        const int32_t r = -p->mean_shift, y = smmulr(2 * x, p->mean_mult);
+        v = (r == 0 ? y : (y + (1 << (r - 1)) - (y < 0)) >> r) + p->mean_out_zp;
+    } else {
+        v = tdnn_requantize(x, p->mean_mult, p->mean_shift) + p->mean_out_zp;
+    }
     return (int8_t)tdnn_min_i32(tdnn_max_i32(v, -128), 127);
 }
 
@@ -306,29 +316,32 @@ static inline __attribute__((always_inline)) int32_t rq_fast(int32_t acc, int32_
     return full ? v : tdnn_min_i32(tdnn_max_i32(v, lo), hi);
 }
 
-/* Context of one channel pair for the row assembly, placed in scratch right after the pair's unpacked
- * weights: the MAC loop ends when the weight pointer reaches it, so the same register that ends the loop
- * addresses every parameter. Word aligned (see padded_offset); the assembly's LDRD/STRD offsets below
- * are multiples of 4 from that word-aligned base. */
+/* Context of one channel pair for the row assembly, placed in scratch after the pair's unpacked weights
+ * and the bias block: one base register addresses the weights (negative offsets), the bias block (LDMDB)
+ * and every parameter. Word aligned (see padded_offset); the assembly's LDRD/STRD/LDM offsets below are
+ * multiples of 4 from that word-aligned base. */
 typedef struct {
-    int32_t bias0, bias1;   /* 0: 2 * folded bias (the doubled-accumulator convention) */
-    int32_t mult0, mult1;   /* 8 */
-    int32_t round0, round1; /* 16: rounding term with the output offset folded in */
-    int32_t shift0, shift1; /* 24: right shifts */
-    int32_t sum0, sum1;     /* 32: fused MEAN sums */
-    const uint32_t *wbuf;   /* 40 */
-    int32_t dx;             /* 44: bytes from x0 after a block's MAC loop to the next block's x0 */
-    const int16_t *xend;    /* 48: x0 after the row's last block */
-    int8_t *out;            /* 52: where the next block stores channel oc */
-    int32_t out_c;          /* 56: output bytes per position */
-    int32_t c1;             /* 60: oc1 - oc (0 when an odd channel count pairs the last channel with itself) */
-    int32_t lo, hi;         /* 64: clamp range */
+    int32_t mult0, mult1;   /* 0: one LDM of the six requantization words */
+    int32_t round0, round1; /* 8: rounding term with the output offset folded in */
+    int32_t shift0, shift1; /* 16: right shifts */
+    int32_t sum0, sum1;     /* 24: fused MEAN sums */
+    int32_t entry;          /* 32: C: byte offset of the row's MAC entry; the row assembly: its address */
+    int32_t dx;             /* 36: bytes from x0 after a block to the next block's x0 */
+    const int16_t *xend;    /* 40: x0 after the row's last block */
+    int8_t *out;            /* 44: where the next block stores channel oc */
+    int32_t out_c;          /* 48: output bytes per position */
+    int32_t c1;             /* 52: oc1 - oc (0 when an odd channel count pairs the last channel with itself) */
+    int32_t lo, hi;         /* 56: clamp range */
 } row_ctx;
 
-_Static_assert(sizeof(row_ctx) == 2 * CTX_ELEMS, "row_ctx must fill CTX_ELEMS int16");
-_Static_assert(__builtin_offsetof(row_ctx, sum0) == 32 && __builtin_offsetof(row_ctx, wbuf) == 40 &&
-                   __builtin_offsetof(row_ctx, dx) == 44 && __builtin_offsetof(row_ctx, xend) == 48 &&
-                   __builtin_offsetof(row_ctx, out) == 52 && __builtin_offsetof(row_ctx, lo) == 64,
+/* Before the context, right after the weights: the bias block, 2 * folded bias of oc, oc1, oc, oc1 (one
+ * LDMDB from the context; the doubled-accumulator convention). */
+#define BIAS_ELEMS 8
+_Static_assert(sizeof(row_ctx) + 2 * BIAS_ELEMS == 2 * CTX_ELEMS, "bias block + row_ctx must fill CTX_ELEMS");
+_Static_assert(__builtin_offsetof(row_ctx, shift1) == 20 && __builtin_offsetof(row_ctx, sum0) == 24 &&
+                   __builtin_offsetof(row_ctx, entry) == 32 && __builtin_offsetof(row_ctx, dx) == 36 &&
+                   __builtin_offsetof(row_ctx, xend) == 40 && __builtin_offsetof(row_ctx, out) == 44 &&
+                   __builtin_offsetof(row_ctx, lo) == 56,
                "the row assembly hard-codes these offsets");
 
 /* Requantize the doubled accumulator S = 2 * acc in place (tmp: W), four instructions:
@@ -336,10 +349,16 @@ _Static_assert(__builtin_offsetof(row_ctx, sum0) == 32 && __builtin_offsetof(row
  *   (no wrap: the compiler's fast_requant bound keeps round + y inside int32);
  * the fast form above adds (y >> 31); this adds (S >> 31) instead. They differ only when S < 0 and y = 0
  * (S >= 0 gives y >= 0, y < 0 needs S < 0), and then (round - 1) >> r == round >> r == out_offset because
- * round = 2^(r-1) + out_offset * 2^r with r >= 1. Then shift and saturate to int8. */
+ * round = 2^(r-1) + out_offset * 2^r with r >= 1. Then shift and saturate to int8.
+ * RELU (act_min >= out_offset): the correction is dropped. It only matters for y < 0, where both forms
+ * give at most out_offset (y <= -1: (y + round) >> r <= out_offset), which the clamp raises to act_min. */
 #define RQ(S, M, R, SH)                                                                                   \
-    "smmlar %[w], %[" S "], %[" M "], %[" R "]\n\t"                                                         \
-    "add %[" S "], %[w], %[" S "], asr #31\n\t"                                                            \
+    ".if %c[relu]\n\t"                                                                                     \
+    "smmlar %[" S "], %[" S "], %[" M "], %[" R "]\n\t"                                                      \
+    ".else\n\t"                                                                                            \
+    "smmlar %[e], %[" S "], %[" M "], %[" R "]\n\t"                                                         \
+    "add %[" S "], %[e], %[" S "], asr #31\n\t"                                                            \
+    ".endif\n\t"                                                                                           \
     "asr %[" S "], %[" S "], %[" SH "]\n\t"                                                                \
     "ssat %[" S "], #8, %[" S "]\n\t"
 #define CLAMP(S)                                                                                          \
@@ -351,46 +370,63 @@ _Static_assert(__builtin_offsetof(row_ctx, sum0) == 32 && __builtin_offsetof(row
     "movgt %[" S "], %[b0]\n\t"
 
 /* One output row of a channel pair: all position pairs from x0 to c->xend, entirely in assembly so that
- * nothing spills between blocks (14 registers: 4 accumulators, 2 input pointers, weight pointer, context,
- * 6 data). Per block: bias, MAC loop (per 4 taps x 2 positions x 2 channels: 4 loads, 8 SMLAD, 2 loop),
+ * nothing spills between blocks (14 registers: 4 accumulators, 2 input pointers, context, 1 temporary,
+ * 6 data). x0 and x1 point at the END of the two positions' runs. Per block: bias (LDMDB), a jump into
+ * the unrolled MAC (per 4 taps x 2 positions x 2 channels: 4 loads, 8 SMLAD, no loop instructions),
  * [max of the two positions], requantize, [clamp], sum (MEAN) or store, advance.
  * Alignment (LDRD faults on unaligned addresses on silicon): x0 starts word aligned (row start + even
- * position * step, rows word aligned) and moves by 8 and by dx = 4 * step - 8 * groups bytes, so it stays
+ * position * step + 8 * groups bytes, rows word aligned) and moves by dx = 4 * step bytes, so it stays
  * aligned; x1 = x0 + 2 * step bytes is aligned only when step is even (ALB), else loaded with LDR, which
- * the M4 allows unaligned. The weights start word aligned and move by 8. */
+ * the M4 allows unaligned. The weights, the bias block and the context are word aligned; every offset
+ * from them is a multiple of 4. */
 static inline __attribute__((always_inline)) void row_asm(row_ctx *c, const int16_t *x0, const int16_t *x1,
                                                           const int POOL, const int FULL, const int MEAN,
-                                                          const int ALB, const int EVEN)
+                                                          const int ALB, const int RELU)
 {
-    uint32_t sa0, sa1, sb0, sb1, a0, a1, b0, b1, w0, w1;
-    const uint32_t *w;
+    uint32_t e;
+    /* Fixed ascending registers: one LDMDB loads the bias block, one LDM the requantization words. */
+    register uint32_t sa0 __asm__("r8"), sa1 __asm__("r9"), sb0 __asm__("r10"), sb1 __asm__("r11");
+    /* Fixed ascending registers: one LDM loads the six requantization words into them. */
+    register uint32_t a0 __asm__("r0"), a1 __asm__("r1"), b0 __asm__("r2"), b1 __asm__("r3"), w0 __asm__("r4"),
+        w1 __asm__("r5");
     __asm__ volatile(
+        "adr.w %[e], 2f\n\t" /* entry of the unrolled MAC sequence for this group count, once per row */
+        "ldr %[a0], [%[n], #32]\n\t"
+        "add %[e], %[e], %[a0]\n\t"
+        "orr %[e], %[e], #1\n\t" /* Thumb state for BX */
+        "str %[e], [%[n], #32]\n\t"
         "0:\n\t"
-        "ldrd %[sa0], %[sa1], [%[n]]\n\t"
-        "ldrd %[sb0], %[sb1], [%[n]]\n\t"
-        "ldr %[w], [%[n], #40]\n\t"
-        "1:\n\t"
-        ".rept %c[even] + 1\n\t" /* EVEN: two groups per iteration (half the loop instructions) */
-        "ldrd %[a0], %[a1], [%[x0]], #8\n\t"
-        "ldrd %[w0], %[w1], [%[w]], #8\n\t"
+        "ldmdb %[n], {%[sa0], %[sa1], %[sb0], %[sb1]}\n\t" /* the bias block (r8-r11) */
+        "ldr pc, [%[n], #32]\n\t" /* into the unrolled MAC (bit 0 set: Thumb) */
+        "2:\n\t"
+        /* MAX_GROUPS groups, fully unrolled, addressed backwards from the run ends (x0, x1) and from the
+         * weights' end (n): the last G groups are the MAC of a G-group run, entered by BX. Every
+         * instruction is 32-bit (negative offsets), so a group is a fixed 48 (ALB) or 52 bytes. */
+        ".set tdnn_j, %c[maxg]\n\t"
+        ".rept %c[maxg]\n\t"
+        "ldrd %[a0], %[a1], [%[x0], #-8*tdnn_j]\n\t"
+        "ldrd %[w0], %[w1], [%[n], #-16*tdnn_j-16]\n\t"
         ".if %c[alb]\n\t"
-        "ldrd %[b0], %[b1], [%[x1]], #8\n\t"
+        "ldrd %[b0], %[b1], [%[x1], #-8*tdnn_j]\n\t"
         ".else\n\t"
-        "ldr %[b1], [%[x1], #4]\n\t"
-        "ldr %[b0], [%[x1]], #8\n\t"
+        "ldr.w %[b0], [%[x1], #-8*tdnn_j]\n\t"
+        "ldr.w %[b1], [%[x1], #-8*tdnn_j+4]\n\t"
         ".endif\n\t"
         "smlad %[sa0], %[a0], %[w0], %[sa0]\n\t"
         "smlad %[sa0], %[a1], %[w1], %[sa0]\n\t"
         "smlad %[sb0], %[b0], %[w0], %[sb0]\n\t"
         "smlad %[sb0], %[b1], %[w1], %[sb0]\n\t"
-        "ldrd %[w0], %[w1], [%[w]], #8\n\t"
+        "ldrd %[w0], %[w1], [%[n], #-16*tdnn_j-8]\n\t"
         "smlad %[sa1], %[a0], %[w0], %[sa1]\n\t"
         "smlad %[sa1], %[a1], %[w1], %[sa1]\n\t"
         "smlad %[sb1], %[b0], %[w0], %[sb1]\n\t"
         "smlad %[sb1], %[b1], %[w1], %[sb1]\n\t"
+        ".set tdnn_j, tdnn_j-1\n\t"
         ".endr\n\t"
-        "cmp %[w], %[n]\n\t"
-        "bne 1b\n\t"
+        "3:\n\t"
+        ".if (3b - 2b) != %c[maxg] * (52 - 4 * %c[alb])\n\t"
+        ".error \"row_asm: unexpected MAC group size\"\n\t"
+        ".endif\n\t"
         ".if %c[pool]\n\t" /* fused max pool: max of the two positions, requantized once */
         "cmp %[sa0], %[sb0]\n\t"
         "it lt\n\t"
@@ -399,9 +435,7 @@ static inline __attribute__((always_inline)) void row_asm(row_ctx *c, const int1
         "it lt\n\t"
         "movlt %[sa1], %[sb1]\n\t"
         ".endif\n\t"
-        "ldrd %[a0], %[a1], [%[n], #8]\n\t"
-        "ldrd %[b0], %[b1], [%[n], #16]\n\t"
-        "ldrd %[w0], %[w1], [%[n], #24]\n\t"
+        "ldm %[n], {%[a0], %[a1], %[b0], %[b1], %[w0], %[w1]}\n\t" /* mult, round, shift (r0-r5) */
         RQ("sa0", "a0", "b0", "w0")
         RQ("sa1", "a1", "b1", "w1")
         ".if %c[pool] == 0\n\t"
@@ -409,7 +443,7 @@ static inline __attribute__((always_inline)) void row_asm(row_ctx *c, const int1
         RQ("sb1", "a1", "b1", "w1")
         ".endif\n\t"
         ".if %c[full] == 0\n\t"
-        "ldrd %[a0], %[b0], [%[n], #64]\n\t"
+        "ldrd %[a0], %[b0], [%[n], #56]\n\t"
         CLAMP("sa0")
         CLAMP("sa1")
         ".if %c[pool] == 0\n\t"
@@ -418,37 +452,37 @@ static inline __attribute__((always_inline)) void row_asm(row_ctx *c, const int1
         ".endif\n\t"
         ".endif\n\t"
         ".if %c[mean]\n\t"
-        "ldrd %[a0], %[a1], [%[n], #32]\n\t"
+        "ldrd %[a0], %[a1], [%[n], #24]\n\t"
         "add %[a0], %[a0], %[sa0]\n\t"
         "add %[a1], %[a1], %[sa1]\n\t"
         ".if %c[pool] == 0\n\t"
         "add %[a0], %[a0], %[sb0]\n\t"
         "add %[a1], %[a1], %[sb1]\n\t"
         ".endif\n\t"
-        "strd %[a0], %[a1], [%[n], #32]\n\t"
+        "strd %[a0], %[a1], [%[n], #24]\n\t"
         ".else\n\t" /* byte stores: no alignment requirement */
-        "ldr %[w], [%[n], #52]\n\t"
-        "ldrd %[a0], %[a1], [%[n], #56]\n\t"
-        "strb %[sa0], [%[w]]\n\t"
-        "strb %[sa1], [%[w], %[a1]]\n\t"
-        "add %[w], %[w], %[a0]\n\t"
+        "ldr %[e], [%[n], #44]\n\t"
+        "ldrd %[a0], %[a1], [%[n], #48]\n\t"
+        "strb %[sa0], [%[e]]\n\t"
+        "strb %[sa1], [%[e], %[a1]]\n\t"
+        "add %[e], %[e], %[a0]\n\t"
         ".if %c[pool] == 0\n\t"
-        "strb %[sb0], [%[w]]\n\t"
-        "strb %[sb1], [%[w], %[a1]]\n\t"
-        "add %[w], %[w], %[a0]\n\t"
+        "strb %[sb0], [%[e]]\n\t"
+        "strb %[sb1], [%[e], %[a1]]\n\t"
+        "add %[e], %[e], %[a0]\n\t"
         ".endif\n\t"
-        "str %[w], [%[n], #52]\n\t"
+        "str %[e], [%[n], #44]\n\t"
         ".endif\n\t"
-        "ldrd %[w], %[a0], [%[n], #44]\n\t" /* dx, xend */
-        "add %[x0], %[x0], %[w]\n\t"
-        "add %[x1], %[x1], %[w]\n\t"
-        "cmp %[x0], %[a0]\n\t"
+        "ldrd %[a0], %[a1], [%[n], #36]\n\t" /* dx, xend */
+        "add %[x0], %[x0], %[a0]\n\t"
+        "add %[x1], %[x1], %[a0]\n\t"
+        "cmp %[x0], %[a1]\n\t"
         "bne 0b\n\t"
         : [sa0] "=&r"(sa0), [sa1] "=&r"(sa1), [sb0] "=&r"(sb0), [sb1] "=&r"(sb1), [x0] "+&r"(x0), [x1] "+&r"(x1),
-          [w] "=&r"(w), [a0] "=&r"(a0), [a1] "=&r"(a1), [b0] "=&r"(b0), [b1] "=&r"(b1), [w0] "=&r"(w0),
+          [e] "=&r"(e), [a0] "=&r"(a0), [a1] "=&r"(a1), [b0] "=&r"(b0), [b1] "=&r"(b1), [w0] "=&r"(w0),
           [w1] "=&r"(w1)
-        : [n] "r"(c), [pool] "i"(POOL), [full] "i"(FULL), [mean] "i"(MEAN), [alb] "i"(ALB),
-          [even] "i"(EVEN)
+        : [n] "r"(c), [pool] "i"(POOL), [full] "i"(FULL), [mean] "i"(MEAN), [alb] "i"(ALB), [relu] "i"(RELU),
+          [maxg] "i"(TDNN_CONV_K1_MAX_GROUPS)
         : "cc", "memory");
 }
 #undef RQ
@@ -466,15 +500,15 @@ static inline int32_t rq_twice(int32_t acc2, int32_t mult, int32_t round, int32_
 static inline __attribute__((always_inline)) void conv_k1_fast(const tdnn_conv_params *p, const int16_t *padded,
                                                              uint32_t *wbuf, row_ctx *c, int8_t *output,
                                                              const int POOL, const int FULL, const int MEAN,
-                                                             const int ALB, const int EVEN)
+                                                             const int ALB, const int RELU)
 {
     const int32_t groups = run_len(p) >> 2;
     const int32_t row_step = p->stride_h * padded_w(p) * p->in_c;
     const int32_t step = p->stride_w * p->in_c;
     const int32_t cw = conv_w(p), pairs = cw >> 1;
     const int32_t out_c = p->out_c, out_w = p->out_w;
-    c->wbuf = wbuf;
-    c->dx = 4 * step - 8 * groups;
+    int32_t *bias = (int32_t *)(void *)c - 4; /* the bias block */
+    c->dx = 4 * step; /* x0 and x1 stay at their run ends during a block */
     c->out_c = out_c;
     c->lo = p->act_min;
     c->hi = p->act_max;
@@ -482,8 +516,8 @@ static inline __attribute__((always_inline)) void conv_k1_fast(const tdnn_conv_p
         const int32_t oc1 = oc + (oc + 1 < out_c);
         unpack_weights_twice(p->weights + oc * 4 * groups, p->weights + oc1 * 4 * groups, groups, wbuf);
         const requant_ch q0 = requant_setup(p, oc), q1 = requant_setup(p, oc1);
-        c->bias0 = 2 * p->bias[oc]; /* |bias| < 2^30 (fast_requant) */
-        c->bias1 = 2 * p->bias[oc1];
+        bias[0] = bias[2] = 2 * p->bias[oc]; /* |bias| < 2^30 (fast_requant) */
+        bias[1] = bias[3] = 2 * p->bias[oc1];
         c->mult0 = q0.mult;
         c->mult1 = q1.mult;
         c->round0 = q0.round;
@@ -496,13 +530,15 @@ static inline __attribute__((always_inline)) void conv_k1_fast(const tdnn_conv_p
             const int16_t *row = padded + oy * row_step;
             int8_t *orow = output + oy * out_w * out_c + oc;
             if (pairs > 0) {
-                c->xend = row + pairs * 2 * step;
+                const int16_t *end = row + 4 * groups; /* end of the first position's run */
+                c->xend = end + pairs * 2 * step;
                 c->out = orow;
-                row_asm(c, row, row + step, POOL, FULL, MEAN, ALB, EVEN);
+                c->entry = (TDNN_CONV_K1_MAX_GROUPS - groups) * (52 - 4 * ALB);
+                row_asm(c, end, end + step, POOL, FULL, MEAN, ALB, RELU);
             }
             if (!POOL && (cw & 1)) { /* x = cw - 1 is even: its run is word aligned */
                 const int16_t *x0 = row + (cw - 1) * step;
-                acc4 s = {c->bias0, c->bias1, c->bias0, c->bias1};
+                acc4 s = {bias[0], bias[1], bias[0], bias[1]};
                 s = dot_2x2(s, x0, x0, wbuf, groups, 1);
                 const int32_t v0 = rq_twice(s.a0, q0.mult, q0.round, q0.shift, p->act_min, p->act_max);
                 const int32_t v1 = rq_twice(s.a1, q1.mult, q1.round, q1.shift, p->act_min, p->act_max);
@@ -684,14 +720,18 @@ TDNN_CONV_VARIANT(full, 0, 1)
 TDNN_CONV_VARIANT(clamp, 0, 0)
 #undef TDNN_CONV_VARIANT
 
-#define TDNN_CONV_K1_VARIANT(name, POOL, FULL, MEAN, ALB, EVEN)                                          \
+#define TDNN_CONV_K1_VARIANT(name, POOL, FULL, MEAN, ALB, RELU)                                          \
     void tdnn_convolve_s8_##name(const tdnn_conv_params *p, const int8_t *input, int16_t *scratch,       \
                                  int8_t *output)                                                        \
     {                                                                                                   \
         int16_t *padded = scratch + padded_offset(p);                                                   \
         pad_input(p, input, padded);                                                                    \
-        row_ctx *c = (row_ctx *)(void *)(scratch + wchunk_elems(p)); /* word aligned, see padded_offset */ \
-        conv_k1_fast(p, padded, (uint32_t *)(void *)scratch, c, output, POOL, FULL, MEAN, ALB, EVEN);   \
+        row_ctx *c = (row_ctx *)(void *)(scratch + wchunk_elems(p) + BIAS_ELEMS); /* word aligned */       \
+        if ((run_len(p) >> 2) > TDNN_CONV_K1_MAX_GROUPS) { /* longer than the unrolled MAC (not chosen) */   \
+            conv_general(p, padded, (uint32_t *)(void *)scratch, output);                               \
+        } else {                                                                                        \
+            conv_k1_fast(p, padded, (uint32_t *)(void *)scratch, c, output, POOL, FULL, MEAN, ALB, RELU); \
+        }                                                                                               \
     }
 TDNN_CONV_K1_VARIANTS(TDNN_CONV_K1_VARIANT)
 #undef TDNN_CONV_K1_VARIANT
@@ -708,26 +748,26 @@ void tdnn_convolve_s8_general(const tdnn_conv_params *p, const int8_t *input, in
 typedef void (*conv_fn)(const tdnn_conv_params *, const int8_t *, int16_t *, int8_t *);
 
 typedef struct {
-    uint8_t pool, full, mean, alb, even;
+    uint8_t pool, full, mean, alb, relu;
     conv_fn fn;
 } k1_variant;
 
 /* Run-time choice of the variant (the same choice as emit_ops.conv_variant). */
 void tdnn_convolve_s8(const tdnn_conv_params *p, const int8_t *input, int16_t *scratch, int8_t *output)
 {
-#define TDNN_K1_ENTRY(name, POOL, FULL, MEAN, ALB, EVEN) {POOL, FULL, MEAN, ALB, EVEN, tdnn_convolve_s8_##name},
+#define TDNN_K1_ENTRY(name, POOL, FULL, MEAN, ALB, RELU) {POOL, FULL, MEAN, ALB, RELU, tdnn_convolve_s8_##name},
     static const k1_variant k1[] = {TDNN_CONV_K1_VARIANTS(TDNN_K1_ENTRY)};
 #undef TDNN_K1_ENTRY
     const int full = p->act_min == -128 && p->act_max == 127;
     const int pool = p->pool_w == 2;
     if (!p->fast_requant || ((padded_w(p) * p->in_c) & 1)) {
         tdnn_convolve_s8_general(p, input, scratch, output); /* odd row lengths too: LDRD needs aligned rows */
-    } else if (p->k_h == 1) {
+    } else if (p->k_h == 1 && (run_len(p) >> 2) <= TDNN_CONV_K1_MAX_GROUPS) {
         const int alb = ((p->stride_w * p->in_c) & 1) == 0;
-        const int even = ((run_len(p) >> 2) & 1) == 0;
+        const int relu = p->act_min >= p->out_offset;
         for (uint32_t i = 0; i < sizeof k1 / sizeof k1[0]; i++) {
             if (k1[i].pool == pool && k1[i].full == full && k1[i].mean == p->mean_fused && k1[i].alb == alb &&
-                k1[i].even == even) {
+                k1[i].relu == relu) {
                 k1[i].fn(p, input, scratch, output);
                 return;
             }
@@ -795,7 +835,7 @@ void tdnn_convolve_s8_general(const tdnn_conv_params *p, const int8_t *input, in
     {                                                                                                   \
         tdnn_convolve_s8_general(p, input, scratch, output);                                            \
     }
-#define TDNN_CONV_K1_PORTABLE(name, POOL, FULL, MEAN, ALB, EVEN) TDNN_CONV_PORTABLE(name)
+#define TDNN_CONV_K1_PORTABLE(name, POOL, FULL, MEAN, ALB, RELU) TDNN_CONV_PORTABLE(name)
 TDNN_CONV_PORTABLE(pool_full)
 TDNN_CONV_PORTABLE(pool_clamp)
 TDNN_CONV_PORTABLE(full)

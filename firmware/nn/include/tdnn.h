@@ -67,45 +67,48 @@ void tdnn_convolve_s8(const tdnn_conv_params *p, const int8_t *input, int16_t *s
  * choice at run time. general: full requantization or an odd padded row length (any layer). Otherwise fast
  * requantization and: k1 = one filter row (k_h == 1, row assembly); pool = pool_w == 2; full = clamp
  * [-128, 127] (clamp = any other range); for k1 also mean = mean_fused, x1al/x1un = the second position of
- * a pair is word aligned or not (stride_w * in_c even or odd), g2/g1 = two or one 4-tap groups per loop
- * iteration (run / 4 even or odd). */
+ * a pair is word aligned or not (stride_w * in_c even or odd), relu = act_min >= out_offset (the
+ * requantization's rounding correction for negative values is then clamped away); k1 needs
+ * run / 4 <= TDNN_CONV_K1_MAX_GROUPS. */
 #define TDNN_CONV_DECL(name) \
     void tdnn_convolve_s8_##name(const tdnn_conv_params *p, const int8_t *input, int16_t *scratch, int8_t *output);
-#define TDNN_CONV_K1_DECL(name, pool, full, mean, alb, even) TDNN_CONV_DECL(name)
-/* X(name, POOL, FULL, MEAN, ALB, EVEN) for every k1 variant. */
+#define TDNN_CONV_K1_DECL(name, pool, full, mean, alb, relu) TDNN_CONV_DECL(name)
+/* 4-tap groups (run / 4) the k1 row assembly unrolls; longer runs use the k_h > 1 variants. */
+#define TDNN_CONV_K1_MAX_GROUPS 16
+/* X(name, POOL, FULL, MEAN, ALB, RELU) for every k1 variant. */
 #define TDNN_CONV_K1_VARIANTS(X) \
-    X(k1_clamp_x1un_g1, 0, 0, 0, 0, 0) \
-    X(k1_clamp_x1un_g2, 0, 0, 0, 0, 1) \
-    X(k1_clamp_x1al_g1, 0, 0, 0, 1, 0) \
-    X(k1_clamp_x1al_g2, 0, 0, 0, 1, 1) \
-    X(k1_clamp_mean_x1un_g1, 0, 0, 1, 0, 0) \
-    X(k1_clamp_mean_x1un_g2, 0, 0, 1, 0, 1) \
-    X(k1_clamp_mean_x1al_g1, 0, 0, 1, 1, 0) \
-    X(k1_clamp_mean_x1al_g2, 0, 0, 1, 1, 1) \
-    X(k1_full_x1un_g1, 0, 1, 0, 0, 0) \
-    X(k1_full_x1un_g2, 0, 1, 0, 0, 1) \
-    X(k1_full_x1al_g1, 0, 1, 0, 1, 0) \
-    X(k1_full_x1al_g2, 0, 1, 0, 1, 1) \
-    X(k1_full_mean_x1un_g1, 0, 1, 1, 0, 0) \
-    X(k1_full_mean_x1un_g2, 0, 1, 1, 0, 1) \
-    X(k1_full_mean_x1al_g1, 0, 1, 1, 1, 0) \
-    X(k1_full_mean_x1al_g2, 0, 1, 1, 1, 1) \
-    X(k1_pool_clamp_x1un_g1, 1, 0, 0, 0, 0) \
-    X(k1_pool_clamp_x1un_g2, 1, 0, 0, 0, 1) \
-    X(k1_pool_clamp_x1al_g1, 1, 0, 0, 1, 0) \
-    X(k1_pool_clamp_x1al_g2, 1, 0, 0, 1, 1) \
-    X(k1_pool_clamp_mean_x1un_g1, 1, 0, 1, 0, 0) \
-    X(k1_pool_clamp_mean_x1un_g2, 1, 0, 1, 0, 1) \
-    X(k1_pool_clamp_mean_x1al_g1, 1, 0, 1, 1, 0) \
-    X(k1_pool_clamp_mean_x1al_g2, 1, 0, 1, 1, 1) \
-    X(k1_pool_full_x1un_g1, 1, 1, 0, 0, 0) \
-    X(k1_pool_full_x1un_g2, 1, 1, 0, 0, 1) \
-    X(k1_pool_full_x1al_g1, 1, 1, 0, 1, 0) \
-    X(k1_pool_full_x1al_g2, 1, 1, 0, 1, 1) \
-    X(k1_pool_full_mean_x1un_g1, 1, 1, 1, 0, 0) \
-    X(k1_pool_full_mean_x1un_g2, 1, 1, 1, 0, 1) \
-    X(k1_pool_full_mean_x1al_g1, 1, 1, 1, 1, 0) \
-    X(k1_pool_full_mean_x1al_g2, 1, 1, 1, 1, 1)
+    X(k1_clamp_x1un, 0, 0, 0, 0, 0) \
+    X(k1_clamp_x1un_relu, 0, 0, 0, 0, 1) \
+    X(k1_clamp_x1al, 0, 0, 0, 1, 0) \
+    X(k1_clamp_x1al_relu, 0, 0, 0, 1, 1) \
+    X(k1_clamp_mean_x1un, 0, 0, 1, 0, 0) \
+    X(k1_clamp_mean_x1un_relu, 0, 0, 1, 0, 1) \
+    X(k1_clamp_mean_x1al, 0, 0, 1, 1, 0) \
+    X(k1_clamp_mean_x1al_relu, 0, 0, 1, 1, 1) \
+    X(k1_full_x1un, 0, 1, 0, 0, 0) \
+    X(k1_full_x1un_relu, 0, 1, 0, 0, 1) \
+    X(k1_full_x1al, 0, 1, 0, 1, 0) \
+    X(k1_full_x1al_relu, 0, 1, 0, 1, 1) \
+    X(k1_full_mean_x1un, 0, 1, 1, 0, 0) \
+    X(k1_full_mean_x1un_relu, 0, 1, 1, 0, 1) \
+    X(k1_full_mean_x1al, 0, 1, 1, 1, 0) \
+    X(k1_full_mean_x1al_relu, 0, 1, 1, 1, 1) \
+    X(k1_pool_clamp_x1un, 1, 0, 0, 0, 0) \
+    X(k1_pool_clamp_x1un_relu, 1, 0, 0, 0, 1) \
+    X(k1_pool_clamp_x1al, 1, 0, 0, 1, 0) \
+    X(k1_pool_clamp_x1al_relu, 1, 0, 0, 1, 1) \
+    X(k1_pool_clamp_mean_x1un, 1, 0, 1, 0, 0) \
+    X(k1_pool_clamp_mean_x1un_relu, 1, 0, 1, 0, 1) \
+    X(k1_pool_clamp_mean_x1al, 1, 0, 1, 1, 0) \
+    X(k1_pool_clamp_mean_x1al_relu, 1, 0, 1, 1, 1) \
+    X(k1_pool_full_x1un, 1, 1, 0, 0, 0) \
+    X(k1_pool_full_x1un_relu, 1, 1, 0, 0, 1) \
+    X(k1_pool_full_x1al, 1, 1, 0, 1, 0) \
+    X(k1_pool_full_x1al_relu, 1, 1, 0, 1, 1) \
+    X(k1_pool_full_mean_x1un, 1, 1, 1, 0, 0) \
+    X(k1_pool_full_mean_x1un_relu, 1, 1, 1, 0, 1) \
+    X(k1_pool_full_mean_x1al, 1, 1, 1, 1, 0) \
+    X(k1_pool_full_mean_x1al_relu, 1, 1, 1, 1, 1)
 TDNN_CONV_DECL(general)
 TDNN_CONV_DECL(pool_full)
 TDNN_CONV_DECL(pool_clamp)
