@@ -14,3 +14,6 @@ echo "== pytest"
 echo "== robot (BACKEND=${BACKEND:-embedded})"
 mkdir -p build/robot
 "$ROOT/.venv/bin/robot" --outputdir build/robot --variable "BACKEND:${BACKEND:-embedded}" robot_tests/
+echo "== robot, LIS2DW12 on I2C1 (BACKEND=${BACKEND:-embedded})"
+"$ROOT/.venv/bin/robot" --outputdir build/robot/lis2dw12 --variable "BACKEND:${BACKEND:-embedded}" \
+  --variable SENSOR:lis2dw12 robot_tests/gestures.robot

@@ -41,6 +41,7 @@ class TinymlBoard:
         self.session: DeviceSession | None = None
         self.windows = None
         self.predictions: list[protocol.Prediction] = []
+        self.sensor = "lis3dsh"  # of the last Boot Board
         self._renode = None  # one Renode instance per suite, shared by every Boot Board
         self.ROBOT_LIBRARY_LISTENER = self
 
@@ -100,6 +101,7 @@ class TinymlBoard:
         On serial the board is not reset (it cannot be from here): INFO makes it repeat its BOOT line.
         """
         self._close_session()
+        self.sensor = sensor
         if self.backend_name == "renode" and self._renode is None:
             from sim.renode.backend import RenodeConnection
 
@@ -193,7 +195,16 @@ class TinymlBoard:
         from training.tflm_oracle import TflmOracle
 
         assert self.windows is not None
-        q = pipeline.model_inputs(self.paths, self.windows.raw)
+        raw = self.windows.raw
+        if self.sensor == "lis2dw12":
+            # The firmware rescales LIS2DW12 counts to the model's LIS3DSH units: compare on what it saw.
+            from sim.periph.lis2dw12 import firmware_counts_from_g
+            from training.artifacts import load_meta_json
+
+            sensor = load_meta_json(self.paths)["sensor"]
+            raw = firmware_counts_from_g(self.windows.g, int(sensor["full_scale_g"]),
+                                         int(sensor["lsb_ug"])).reshape(raw.shape)
+        q = pipeline.model_inputs(self.paths, raw)
         ref = TflmOracle(self.paths.tflite.read_bytes()).invoke(q)
         for i, p in enumerate(self.predictions):
             cls = int(ref[i].argmax())

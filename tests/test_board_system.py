@@ -9,7 +9,7 @@ import numpy as np
 
 from sim import protocol
 from sim.board import Board
-from sim.periph.lis2dw12 import firmware_counts
+from sim.periph.lis2dw12 import firmware_counts, firmware_counts_from_g
 from training import pipeline
 from training.artifacts import ModelPaths
 from training.tflm_oracle import TflmOracle
@@ -26,6 +26,7 @@ def test_lis2dw12_on_i2c1_matches_tflm_on_converted_data(trained_mlp: ModelPaths
     # What the firmware sees: 14-bit counts at +-8 g (0.976 mg, saturating), rescaled to 0.24 mg units.
     raw14 = np.clip(np.rint(w.g / 0.976e-3), -8192, 8191)
     converted = firmware_counts(raw14).reshape(w.g.shape)
+    assert np.array_equal(converted, firmware_counts_from_g(w.g))
     ref = TflmOracle(trained_mlp.tflite.read_bytes()).invoke(pipeline.model_inputs(trained_mlp, converted))
     board = Board(mlp_elf, sensor="lis2dw12")
     board.run_until_idle()

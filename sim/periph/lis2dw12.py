@@ -59,6 +59,14 @@ def firmware_counts(raw14: np.ndarray, full_scale_g: int = 8, model_lsb_ug: int 
     return np.clip(q, -32768, 32767).astype(np.int16)
 
 
+def firmware_counts_from_g(samples_g: np.ndarray, full_scale_g: int = 8, model_lsb_ug: int = 240) -> np.ndarray:
+    """What the firmware's window holds for samples fed to this sensor: 14-bit high-performance counts
+    (0.244 mg * fs/2 each, rounded as this model does, saturated) rescaled by `firmware_counts`."""
+    lsb_g = 0.244e-3 * full_scale_g / 2
+    raw14 = np.clip(np.rint(np.asarray(samples_g, dtype=np.float64) / lsb_g), -8192, 8191)
+    return firmware_counts(raw14, full_scale_g, model_lsb_ug)
+
+
 class Lis2dw12:
     name = "LIS2DW12"
 
