@@ -108,3 +108,20 @@ def to_counts(sample_g: np.ndarray, lsb_g: float, lo: int, hi: int) -> tuple[tup
             saturated = True
         out.append(raw)
     return (out[0], out[1], out[2]), saturated
+
+
+class FedSensor:
+    """Host side shared by the accelerometer models: samples fed in g queue up in `self.stream`."""
+
+    stream: SampleStream
+
+    def feed(self, samples_g: np.ndarray) -> None:
+        self.stream.feed(samples_g)
+
+    @property
+    def queued(self) -> int:
+        return len(self.stream.queue)
+
+    @property
+    def clipped(self) -> int:
+        return self.stream.clipped

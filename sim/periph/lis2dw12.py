@@ -22,7 +22,7 @@ from collections.abc import Callable
 
 import numpy as np
 
-from sim.periph.accel import SampleStream, to_counts
+from sim.periph.accel import FedSensor, SampleStream, to_counts
 
 ADDRESS_SA0_HIGH, ADDRESS_SA0_LOW = 0x19, 0x18
 WHO_AM_I, CTRL1, CTRL2, CTRL3, CTRL4_INT1, CTRL5_INT2, CTRL6 = 0x0F, 0x20, 0x21, 0x22, 0x23, 0x24, 0x25
@@ -67,7 +67,7 @@ def firmware_counts_from_g(samples_g: np.ndarray, full_scale_g: int = 8, model_l
     return firmware_counts(raw14, full_scale_g, model_lsb_ug)
 
 
-class Lis2dw12:
+class Lis2dw12(FedSensor):
     name = "LIS2DW12"
 
     def __init__(
@@ -91,18 +91,7 @@ class Lis2dw12:
         self._expect_pointer = False
         self._int1 = False
 
-    # -- host side ----------------------------------------------------------------------------------------
-    def feed(self, samples_g: np.ndarray) -> None:
-        self.stream.feed(samples_g)
-
-    @property
-    def queued(self) -> int:
-        return len(self.stream.queue)
-
-    @property
-    def clipped(self) -> int:
-        return self.stream.clipped
-
+    # -- state (feed/queued/clipped come from FedSensor) ---------------------------------------------------
     def _low_power_12bit(self) -> bool:
         ctrl1 = self.regs[CTRL1]
         return (ctrl1 >> 2) & 3 == 0 and ctrl1 & 3 == 0

@@ -15,7 +15,7 @@ from collections.abc import Callable
 
 import numpy as np
 
-from sim.periph.accel import SampleStream, to_counts
+from sim.periph.accel import FedSensor, SampleStream, to_counts
 
 WHO_AM_I, CTRL_REG4, CTRL_REG1, CTRL_REG2, CTRL_REG3, CTRL_REG5, CTRL_REG6 = (
     0x0F,
@@ -58,7 +58,7 @@ class _ManualClock:
         return self.now
 
 
-class Lis3dsh:
+class Lis3dsh(FedSensor):
     name = "LIS3DSH"
 
     def __init__(
@@ -83,18 +83,7 @@ class Lis3dsh:
         for reg, val in _RESET.items():
             self.regs[reg] = val
 
-    # -- host side ----------------------------------------------------------------------------------------
-    def feed(self, samples_g: np.ndarray) -> None:
-        self.stream.feed(samples_g)
-
-    @property
-    def queued(self) -> int:
-        return len(self.stream.queue)
-
-    @property
-    def clipped(self) -> int:
-        return self.stream.clipped
-
+    # -- state (feed/queued/clipped come from FedSensor) ---------------------------------------------------
     def powered(self) -> bool:
         return (self.regs[CTRL_REG4] >> 4) != 0
 
