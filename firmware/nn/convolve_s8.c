@@ -119,6 +119,31 @@ static int8_t mean_of(const tdnn_conv_params *p, int32_t sum)
 
 #if defined(__ARM_FEATURE_DSP)
 
+/* mean_of's fast path with its per-layer terms formed once per layer (mean_of otherwise). */
+typedef struct {
+    int32_t offc, mult, r, round, corr, zp, fast;
+} mean_pre;
+
+static inline mean_pre mean_setup(const tdnn_conv_params *p)
+{
+    const int32_t r = -p->mean_shift;
+    const mean_pre m = {p->out_offset * p->out_h * p->out_w, p->mean_mult, r, r > 0 ? 1 << (r - 1) : 0,
+                        r > 0 ? -1 : 0, p->mean_out_zp, p->mean_mult != 0 && r >= 0};
+    return m;
+}
+
+static inline __attribute__((always_inline)) int8_t mean_fast(const tdnn_conv_params *p, const mean_pre *m,
+                                                              int32_t sum)
+{
+    const int32_t x = sum - m->offc;
+    if (!m->fast || x >= (1 << 29) || x <= -(1 << 29)) {
+        return mean_of(p, sum);
+    }
+    /* mean_of: (y + 2^(r-1) - (y < 0)) >> r for r > 0, y for r == 0 */
+    const int32_t y = smmulr(2 * x, m->mult);
+    return (int8_t)__ssat(((y + m->round + ((y >> 31) & m->corr)) >> m->r) + m->zp, 8);
+}
+
 /* SXTB16 with its free ROR #8 operand (GCC does not fold a separate rotate into it). */
 static inline uint32_t sxtb16_ror8(uint32_t x)
 {
@@ -156,6 +181,49 @@ static inline void widen4(const int8_t *src, int16_t *dst)
     write_u32(dst, lo); /* STR: unaligned is fine on the M4 (only LDRD/STRD/LDM/STM fault) */
     write_u32(dst + 2, hi);
 }
+
+/* n8 blocks of 8 int8 -> 8 int16 (natural order); dst must be word aligned (STM), src may be unaligned
+ * (plain LDR, allowed unaligned on the M4) unless SRC_AL (src word aligned: LDRD). Per 8 values: 1-2
+ * loads, 4 SXTB16, 4 PKH, one STM; two blocks per loop iteration. */
+static inline __attribute__((always_inline)) void widen8_blocks(const int8_t *src, int16_t *dst, int32_t n8,
+                                                                const int SRC_AL)
+{
+    register uint32_t o0 __asm__("r0"), o1 __asm__("r1"), o2 __asm__("r2"), o3 __asm__("r3");
+    uint32_t x, y, e, o;
+    int32_t n16 = n8 >> 1;
+#define TDNN_WIDEN8                                                                                       \
+    ".if %c[al]\n\t"                                                                                       \
+    "ldrd %[x], %[y], [%[s]], #8\n\t"                                                                      \
+    ".else\n\t"                                                                                            \
+    "ldr %[x], [%[s]], #4\n\t"                                                                             \
+    "ldr %[y], [%[s]], #4\n\t"                                                                             \
+    ".endif\n\t"                                                                                           \
+    "sxtb16 %[e], %[x]\n\t"                       /* x0, x2 */                                             \
+    "sxtb16 %[o], %[x], ror #8\n\t"               /* x1, x3 */                                             \
+    "pkhbt %[o0], %[e], %[o], lsl #16\n\t"        /* x0, x1 */                                             \
+    "pkhtb %[o1], %[o], %[e], asr #16\n\t"        /* x2, x3 */                                             \
+    "sxtb16 %[e], %[y]\n\t"                                                                                \
+    "sxtb16 %[o], %[y], ror #8\n\t"                                                                        \
+    "pkhbt %[o2], %[e], %[o], lsl #16\n\t"                                                                 \
+    "pkhtb %[o3], %[o], %[e], asr #16\n\t"                                                                 \
+    "stmia %[d]!, {%[o0], %[o1], %[o2], %[o3]}\n\t"
+    if (n16 > 0) {
+        __asm__ volatile("1:\n\t" TDNN_WIDEN8 TDNN_WIDEN8 "subs %[n], %[n], #1\n\t"
+                         "bne 1b\n\t"
+                         : [o0] "=&r"(o0), [o1] "=&r"(o1), [o2] "=&r"(o2), [o3] "=&r"(o3), [x] "=&r"(x),
+                           [y] "=&r"(y), [e] "=&r"(e), [o] "=&r"(o), [s] "+&r"(src), [d] "+&r"(dst), [n] "+&r"(n16)
+                         : [al] "i"(SRC_AL)
+                         : "cc", "memory");
+    }
+    if (n8 & 1) {
+        __asm__ volatile(TDNN_WIDEN8
+                         : [o0] "=&r"(o0), [o1] "=&r"(o1), [o2] "=&r"(o2), [o3] "=&r"(o3), [x] "=&r"(x),
+                           [y] "=&r"(y), [e] "=&r"(e), [o] "=&r"(o), [s] "+&r"(src), [d] "+&r"(dst)
+                         : [al] "i"(SRC_AL)
+                         : "memory");
+    }
+#undef TDNN_WIDEN8
+}
 #endif
 
 /* int8 input -> int16 scratch with the zero-point border. */
@@ -179,9 +247,18 @@ static void pad_input(const tdnn_conv_params *p, const int8_t *input, int16_t *s
             const int32_t n = inside * c;
             int32_t j = 0;
 #if defined(__ARM_FEATURE_DSP)
-            for (; j + 8 <= n; j += 8) { /* two per iteration: fewer loop instructions */
-                widen4(src + j, dst + i + j);
-                widen4(src + j + 4, dst + i + j + 4);
+            if (((i & 1) != 0) && n > 0) { /* make dst + i + j word aligned for the STM */
+                dst[i] = src[0];
+                j = 1;
+            }
+            if (n - j >= 8) {
+                const int32_t n8 = (n - j) >> 3;
+                if ((((uintptr_t)(src + j)) & 3) == 0) {
+                    widen8_blocks(src + j, dst + i + j, n8, 1);
+                } else {
+                    widen8_blocks(src + j, dst + i + j, n8, 0);
+                }
+                j += n8 * 8;
             }
             for (; j + 4 <= n; j += 4) {
                 widen4(src + j, dst + i + j);
@@ -301,10 +378,43 @@ static void unpack_weights(const int8_t *w0, const int8_t *w1, int32_t groups, u
     unpack_weights_x(w0, w1, groups, dst, 0);
 }
 
-/* Doubled weights: SMLAD then accumulates 2 * acc, the operand SMMULR needs (no shift per output). */
-static void unpack_weights_twice(const int8_t *w0, const int8_t *w1, int32_t groups, uint32_t *dst)
+/* Doubled weights: SMLAD then accumulates 2 * acc, the operand SMMULR needs (no shift per output).
+ * In assembly, two groups per iteration: per group two LDR (the flash weights need no alignment), four
+ * SXTB16 + four SXTAB16, one STM (dst is word aligned: the scratch start). */
+static inline __attribute__((always_inline)) void unpack_weights_twice(const int8_t *w0, const int8_t *w1,
+                                                                       int32_t groups, uint32_t *dst)
 {
-    unpack_weights_x(w0, w1, groups, dst, 1);
+    register uint32_t d0 __asm__("r0"), d1 __asm__("r1"), d2 __asm__("r2"), d3 __asm__("r3");
+    uint32_t x, y;
+    int32_t n2 = groups >> 1;
+#define TDNN_UNPACK_GROUP                                                                                  \
+    "ldr %[x], [%[a]], #4\n\t"                                                                             \
+    "ldr %[y], [%[b]], #4\n\t"                                                                             \
+    "sxtb16 %[d0], %[x]\n\t"                                                                               \
+    "sxtab16 %[d0], %[d0], %[x]\n\t"                                                                        \
+    "sxtb16 %[d1], %[x], ror #8\n\t"                                                                        \
+    "sxtab16 %[d1], %[d1], %[x], ror #8\n\t"                                                                \
+    "sxtb16 %[d2], %[y]\n\t"                                                                               \
+    "sxtab16 %[d2], %[d2], %[y]\n\t"                                                                        \
+    "sxtb16 %[d3], %[y], ror #8\n\t"                                                                        \
+    "sxtab16 %[d3], %[d3], %[y], ror #8\n\t"                                                                \
+    "stmia %[d]!, {%[d0], %[d1], %[d2], %[d3]}\n\t"
+    if (n2 > 0) {
+        __asm__ volatile("1:\n\t" TDNN_UNPACK_GROUP TDNN_UNPACK_GROUP "subs %[n], %[n], #1\n\t"
+                         "bne 1b\n\t"
+                         : [d0] "=&r"(d0), [d1] "=&r"(d1), [d2] "=&r"(d2), [d3] "=&r"(d3), [x] "=&r"(x),
+                           [y] "=&r"(y), [a] "+&r"(w0), [b] "+&r"(w1), [d] "+&r"(dst), [n] "+&r"(n2)
+                         :
+                         : "cc", "memory");
+    }
+    if (groups & 1) {
+        __asm__ volatile(TDNN_UNPACK_GROUP
+                         : [d0] "=&r"(d0), [d1] "=&r"(d1), [d2] "=&r"(d2), [d3] "=&r"(d3), [x] "=&r"(x),
+                           [y] "=&r"(y), [a] "+&r"(w0), [b] "+&r"(w1), [d] "+&r"(dst)
+                         :
+                         : "memory");
+    }
+#undef TDNN_UNPACK_GROUP
 }
 
 /* Fast requantization + clamp, parameters in locals. FULL: the clamp range is [-128, 127] (one SSAT). */
@@ -378,7 +488,11 @@ _Static_assert(__builtin_offsetof(row_ctx, shift1) == 20 && __builtin_offsetof(r
  * position * step + 8 * groups bytes, rows word aligned) and moves by dx = 4 * step bytes, so it stays
  * aligned; x1 = x0 + 2 * step bytes is aligned only when step is even (ALB), else loaded with LDR, which
  * the M4 allows unaligned. The weights, the bias block and the context are word aligned; every offset
- * from them is a multiple of 4. */
+ * from them is a multiple of 4.
+ * MEAN with RELU (the temporary e is then free in the loop): the row's sums are packed as
+ * sum0 + 65536 * sum1 in e and stored to c->sum0 at the end (exact for up to TDNN_CONV_PACK_MAX outputs
+ * per row: |sum| <= 128 * 255 < 2^15); otherwise they are accumulated in c->sum0/sum1. Without MEAN,
+ * RELU keeps the output pointer in e instead of c->out (which is then not advanced). */
 static inline __attribute__((always_inline)) void row_asm(row_ctx *c, const int16_t *x0, const int16_t *x1,
                                                           const int POOL, const int FULL, const int MEAN,
                                                           const int ALB, const int RELU)
@@ -395,6 +509,11 @@ static inline __attribute__((always_inline)) void row_asm(row_ctx *c, const int1
         "add %[e], %[e], %[a0]\n\t"
         "orr %[e], %[e], #1\n\t" /* Thumb state for BX */
         "str %[e], [%[n], #32]\n\t"
+        ".if %c[pack]\n\t"
+        "movs %[e], #0\n\t" /* the row's packed MEAN sums */
+        ".elseif %c[relu]\n\t"
+        "ldr %[e], [%[n], #44]\n\t" /* the output pointer stays in e */
+        ".endif\n\t"
         "0:\n\t"
         "ldmdb %[n], {%[sa0], %[sa1], %[sb0], %[sb1]}\n\t" /* the bias block (r8-r11) */
         "ldr pc, [%[n], #32]\n\t" /* into the unrolled MAC (bit 0 set: Thumb) */
@@ -451,7 +570,14 @@ static inline __attribute__((always_inline)) void row_asm(row_ctx *c, const int1
         CLAMP("sb1")
         ".endif\n\t"
         ".endif\n\t"
-        ".if %c[mean]\n\t"
+        ".if %c[pack]\n\t" /* sum0 + 65536 * sum1 in e (free without the rounding correction) */
+        "add %[e], %[e], %[sa0]\n\t"
+        "add %[e], %[e], %[sa1], lsl #16\n\t"
+        ".if %c[pool] == 0\n\t"
+        "add %[e], %[e], %[sb0]\n\t"
+        "add %[e], %[e], %[sb1], lsl #16\n\t"
+        ".endif\n\t"
+        ".elseif %c[mean]\n\t"
         "ldrd %[a0], %[a1], [%[n], #24]\n\t"
         "add %[a0], %[a0], %[sa0]\n\t"
         "add %[a1], %[a1], %[sa1]\n\t"
@@ -461,7 +587,9 @@ static inline __attribute__((always_inline)) void row_asm(row_ctx *c, const int1
         ".endif\n\t"
         "strd %[a0], %[a1], [%[n], #24]\n\t"
         ".else\n\t" /* byte stores: no alignment requirement */
+        ".if %c[relu] == 0\n\t"
         "ldr %[e], [%[n], #44]\n\t"
+        ".endif\n\t"
         "ldrd %[a0], %[a1], [%[n], #48]\n\t"
         "strb %[sa0], [%[e]]\n\t"
         "strb %[sa1], [%[e], %[a1]]\n\t"
@@ -471,22 +599,30 @@ static inline __attribute__((always_inline)) void row_asm(row_ctx *c, const int1
         "strb %[sb1], [%[e], %[a1]]\n\t"
         "add %[e], %[e], %[a0]\n\t"
         ".endif\n\t"
+        ".if %c[relu] == 0\n\t"
         "str %[e], [%[n], #44]\n\t"
+        ".endif\n\t"
         ".endif\n\t"
         "ldrd %[a0], %[a1], [%[n], #36]\n\t" /* dx, xend */
         "add %[x0], %[x0], %[a0]\n\t"
         "add %[x1], %[x1], %[a0]\n\t"
         "cmp %[x0], %[a1]\n\t"
         "bne 0b\n\t"
+        ".if %c[pack]\n\t"
+        "str %[e], [%[n], #24]\n\t"
+        ".endif\n\t"
         : [sa0] "=&r"(sa0), [sa1] "=&r"(sa1), [sb0] "=&r"(sb0), [sb1] "=&r"(sb1), [x0] "+&r"(x0), [x1] "+&r"(x1),
           [e] "=&r"(e), [a0] "=&r"(a0), [a1] "=&r"(a1), [b0] "=&r"(b0), [b1] "=&r"(b1), [w0] "=&r"(w0),
           [w1] "=&r"(w1)
         : [n] "r"(c), [pool] "i"(POOL), [full] "i"(FULL), [mean] "i"(MEAN), [alb] "i"(ALB), [relu] "i"(RELU),
-          [maxg] "i"(TDNN_CONV_K1_MAX_GROUPS)
+          [pack] "i"(MEAN && RELU), [maxg] "i"(TDNN_CONV_K1_MAX_GROUPS)
         : "cc", "memory");
 }
 #undef RQ
 #undef CLAMP
+
+/* Positions per row the packed MEAN sums of row_asm hold exactly. */
+#define TDNN_CONV_PACK_MAX 255
 
 /* Fast requantization of a doubled accumulator + clamp (the row assembly's arithmetic, for odd tails). */
 static inline int32_t rq_twice(int32_t acc2, int32_t mult, int32_t round, int32_t shift, int32_t lo, int32_t hi)
@@ -512,20 +648,30 @@ static inline __attribute__((always_inline)) void conv_k1_fast(const tdnn_conv_p
     c->out_c = out_c;
     c->lo = p->act_min;
     c->hi = p->act_max;
-    for (int32_t oc = 0; oc < out_c; oc += 2) {
-        const int32_t oc1 = oc + (oc + 1 < out_c);
-        unpack_weights_twice(p->weights + oc * 4 * groups, p->weights + oc1 * 4 * groups, groups, wbuf);
-        const requant_ch q0 = requant_setup(p, oc), q1 = requant_setup(p, oc1);
-        bias[0] = bias[2] = 2 * p->bias[oc]; /* |bias| < 2^30 (fast_requant) */
-        bias[1] = bias[3] = 2 * p->bias[oc1];
-        c->mult0 = q0.mult;
-        c->mult1 = q1.mult;
-        c->round0 = q0.round;
-        c->round1 = q1.round;
-        c->shift0 = q0.shift;
-        c->shift1 = q1.shift;
+    /* Per channel pair: walk the weights and the per-channel arrays by pointer; k1 variants are only chosen
+     * with fast requantization, so the right shift and the rounding term are formed directly. */
+    const int8_t *wp = p->weights;
+    const int32_t wstride = 4 * groups;
+    const int32_t off = p->out_offset;
+    const int32_t entry = (TDNN_CONV_K1_MAX_GROUPS - groups) * (52 - 4 * ALB);
+    const mean_pre mp = mean_setup(p);
+    for (int32_t oc = 0; oc < out_c; oc += 2, wp += 2 * wstride) {
+        const int32_t c1 = oc + 1 < out_c; /* 0: an odd last channel is paired with itself */
+        const int32_t oc1 = oc + c1;
+        unpack_weights_twice(wp, wp + c1 * wstride, groups, wbuf);
+        const int32_t r0 = -p->shift[oc], r1 = -p->shift[oc1];
+        const int32_t b0 = 2 * p->bias[oc], b1 = 2 * p->bias[oc1]; /* |bias| < 2^30 (fast_requant) */
+        bias[0] = bias[2] = b0;
+        bias[1] = bias[3] = b1;
+        c->mult0 = p->mult[oc];
+        c->mult1 = p->mult[oc1];
+        c->round0 = (1 << (r0 - 1)) + off * (1 << r0);
+        c->round1 = (1 << (r1 - 1)) + off * (1 << r1);
+        c->shift0 = r0;
+        c->shift1 = r1;
         c->sum0 = c->sum1 = 0;
-        c->c1 = oc1 - oc;
+        c->c1 = c1;
+        int32_t sum0 = 0, sum1 = 0; /* MEAN && RELU: the rows' unpacked sums */
         for (int32_t oy = 0; oy < p->out_h; oy++) {
             const int16_t *row = padded + oy * row_step;
             int8_t *orow = output + oy * out_w * out_c + oc;
@@ -533,27 +679,38 @@ static inline __attribute__((always_inline)) void conv_k1_fast(const tdnn_conv_p
                 const int16_t *end = row + 4 * groups; /* end of the first position's run */
                 c->xend = end + pairs * 2 * step;
                 c->out = orow;
-                c->entry = (TDNN_CONV_K1_MAX_GROUPS - groups) * (52 - 4 * ALB);
+                c->entry = entry;
                 row_asm(c, end, end + step, POOL, FULL, MEAN, ALB, RELU);
+                if (MEAN && RELU) { /* packed = s0 + 65536 * s1 exactly, |s0|, |s1| < 2^15 */
+                    const int32_t packed = c->sum0, s0 = (int16_t)packed;
+                    sum0 += s0;
+                    sum1 += (packed - s0) / 65536;
+                }
             }
             if (!POOL && (cw & 1)) { /* x = cw - 1 is even: its run is word aligned */
                 const int16_t *x0 = row + (cw - 1) * step;
-                acc4 s = {bias[0], bias[1], bias[0], bias[1]};
+                acc4 s = {b0, b1, b0, b1};
                 s = dot_2x2(s, x0, x0, wbuf, groups, 1);
-                const int32_t v0 = rq_twice(s.a0, q0.mult, q0.round, q0.shift, p->act_min, p->act_max);
-                const int32_t v1 = rq_twice(s.a1, q1.mult, q1.round, q1.shift, p->act_min, p->act_max);
-                if (MEAN) {
+                const int32_t v0 = rq_twice(s.a0, c->mult0, c->round0, r0, p->act_min, p->act_max);
+                const int32_t v1 = rq_twice(s.a1, c->mult1, c->round1, r1, p->act_min, p->act_max);
+                if (MEAN && RELU) {
+                    sum0 += v0;
+                    sum1 += v1;
+                } else if (MEAN) {
                     c->sum0 += v0;
                     c->sum1 += v1;
                 } else {
                     orow[(cw - 1) * out_c] = (int8_t)v0;
-                    orow[(cw - 1) * out_c + c->c1] = (int8_t)v1;
+                    orow[(cw - 1) * out_c + c1] = (int8_t)v1;
                 }
             }
         }
-        if (MEAN) {
-            output[oc] = mean_of(p, c->sum0);
-            output[oc1] = mean_of(p, c->sum1);
+        if (MEAN && RELU) {
+            output[oc] = mean_fast(p, &mp, sum0);
+            output[oc1] = mean_fast(p, &mp, sum1);
+        } else if (MEAN) {
+            output[oc] = mean_fast(p, &mp, c->sum0);
+            output[oc1] = mean_fast(p, &mp, c->sum1);
         }
     }
 }
@@ -727,7 +884,8 @@ TDNN_CONV_VARIANT(clamp, 0, 0)
         int16_t *padded = scratch + padded_offset(p);                                                   \
         pad_input(p, input, padded);                                                                    \
         row_ctx *c = (row_ctx *)(void *)(scratch + wchunk_elems(p) + BIAS_ELEMS); /* word aligned */       \
-        if ((run_len(p) >> 2) > TDNN_CONV_K1_MAX_GROUPS) { /* longer than the unrolled MAC (not chosen) */   \
+        if ((run_len(p) >> 2) > TDNN_CONV_K1_MAX_GROUPS || /* longer than the unrolled MAC (not chosen) */  \
+            (MEAN && RELU && p->out_w > TDNN_CONV_PACK_MAX)) { /* rows too wide for the packed sums */         \
             conv_general(p, padded, (uint32_t *)(void *)scratch, output);                               \
         } else {                                                                                        \
             conv_k1_fast(p, padded, (uint32_t *)(void *)scratch, c, output, POOL, FULL, MEAN, ALB, RELU); \
