@@ -3,31 +3,23 @@ plus the memory and flash figures the issue sets as targets."""
 
 from __future__ import annotations
 
-import shutil
 from pathlib import Path
 
 import numpy as np
 import pytest
 
+from tests.conftest import build_elf, train_small
 from training.artifacts import ModelPaths
 
 
 @pytest.fixture(scope="module")
 def trained_cnn(tmp_path_factory: pytest.TempPathFactory) -> ModelPaths:
-    from training import pipeline
-
-    paths = ModelPaths(tmp_path_factory.mktemp("build") / "cnn")
-    pipeline.train(paths, seed=7, per_class=150, epochs=4, log=lambda _m: None)
-    return paths
+    return train_small(tmp_path_factory, "cnn", seed=7, per_class=150, epochs=4)
 
 
 @pytest.fixture(scope="module")
 def cnn_elf(trained_cnn: ModelPaths) -> Path:
-    if shutil.which("arm-none-eabi-gcc") is None:
-        pytest.skip("arm-none-eabi-gcc missing: run scripts/bootstrap.sh")
-    from training import pipeline
-
-    return pipeline.build_firmware(trained_cnn, log=lambda _m: None)
+    return build_elf(trained_cnn)
 
 
 def _inputs(paths: ModelPaths, n_random: int) -> np.ndarray:
