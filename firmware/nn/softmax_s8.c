@@ -24,6 +24,24 @@ static int32_t one_over_one_plus_x(int32_t a)
     return tdnn_sat_shl(x, 1);
 }
 
+/* 1 / sum_of_exps (Q12.19) as TFLM's GetReciprocal: a Q0.31 scale and the shift that goes with it. */
+static inline int32_t reciprocal(int32_t sum_of_exps, int32_t *exponent)
+{
+    /* sum_of_exps >= 1.0 (the maximum contributes exp(0)), so it has at most 19 leading zeros. */
+    const int32_t headroom_plus_one = (int32_t)__builtin_clz((uint32_t)sum_of_exps);
+    const int32_t shifted_sum_minus_one =
+        (int32_t)(((uint32_t)sum_of_exps << headroom_plus_one) - ((uint32_t)1 << 31));
+    *exponent = ACCUM_INT_BITS - headroom_plus_one + 31 - 8;
+    return one_over_one_plus_x(shifted_sum_minus_one);
+}
+
+/* One output: exp * (1 / sum) in Q0.31, to int8 with zero point -128. */
+static inline int32_t scale_exp(int32_t shifted_scale, int32_t e, int32_t exponent)
+{
+    const int32_t v = tdnn_rdbpot(tdnn_srdhm(shifted_scale, e), exponent) - 128;
+    return tdnn_min_i32(tdnn_max_i32(v, -128), 127);
+}
+
 void tdnn_softmax_s8(const int8_t *input, int32_t rows, int32_t row_size, const int32_t *exp_table,
                      int32_t diff_min, int8_t *output)
 {
@@ -41,18 +59,13 @@ void tdnn_softmax_s8(const int8_t *input, int32_t rows, int32_t row_size, const 
                 sum_of_exps += tdnn_rdbpot(exp_table[-diff], ACCUM_INT_BITS);
             }
         }
-        /* sum_of_exps >= 1.0 (the maximum contributes exp(0)), so it has at most 19 leading zeros. */
-        const int32_t headroom_plus_one = (int32_t)__builtin_clz((uint32_t)sum_of_exps);
-        const int32_t shifted_sum_minus_one =
-            (int32_t)(((uint32_t)sum_of_exps << headroom_plus_one) - ((uint32_t)1 << 31));
-        const int32_t shifted_scale = one_over_one_plus_x(shifted_sum_minus_one);
-        const int32_t exponent = ACCUM_INT_BITS - headroom_plus_one + 31 - 8;
+        int32_t exponent;
+        const int32_t shifted_scale = reciprocal(sum_of_exps, &exponent);
         for (int32_t c = 0; c < row_size; c++) {
             const int32_t diff = (int32_t)in[c] - max_in_row;
             int32_t v = -128;
             if (diff >= diff_min) {
-                v = tdnn_rdbpot(tdnn_srdhm(shifted_scale, exp_table[-diff]), exponent) - 128;
-                v = tdnn_min_i32(tdnn_max_i32(v, -128), 127);
+                v = scale_exp(shifted_scale, exp_table[-diff], exponent);
             }
             out[c] = (int8_t)v;
         }
@@ -108,18 +121,14 @@ void tdnn_softmax_s8_exp(const int8_t *input, int32_t rows, int32_t row_size, in
                 sum_of_exps += tdnn_rdbpot(scaled_exp(diff, input_mult, input_left_shift), ACCUM_INT_BITS);
             }
         }
-        const int32_t headroom_plus_one = (int32_t)__builtin_clz((uint32_t)sum_of_exps);
-        const int32_t shifted_sum_minus_one =
-            (int32_t)(((uint32_t)sum_of_exps << headroom_plus_one) - ((uint32_t)1 << 31));
-        const int32_t shifted_scale = one_over_one_plus_x(shifted_sum_minus_one);
-        const int32_t exponent = ACCUM_INT_BITS - headroom_plus_one + 31 - 8;
+        int32_t exponent;
+        const int32_t shifted_scale = reciprocal(sum_of_exps, &exponent);
         for (int32_t c = 0; c < row_size; c++) {
             const int32_t diff = (int32_t)in[c] - max_in_row;
             int32_t v = -128;
             if (diff >= diff_min) {
                 const int32_t e = scaled_exp(diff, input_mult, input_left_shift);
-                v = tdnn_rdbpot(tdnn_srdhm(shifted_scale, e), exponent) - 128;
-                v = tdnn_min_i32(tdnn_max_i32(v, -128), 127);
+                v = scale_exp(shifted_scale, e, exponent);
             }
             out[c] = (int8_t)v;
         }
