@@ -198,6 +198,15 @@ def reorder_conv_weights(w: np.ndarray) -> np.ndarray:
     return padded.reshape(oc, kh, run // 4, 4)[..., [0, 2, 1, 3]].reshape(-1)
 
 
+def _readers(g: Graph) -> dict[int, list[Operator]]:
+    """Tensor index -> the operators that read it (the fusion passes look one consumer ahead)."""
+    readers: dict[int, list[Operator]] = {}
+    for op in g.operators:
+        for t in op.inputs:
+            readers.setdefault(t, []).append(op)
+    return readers
+
+
 def fuse_conv_pool(g: Graph) -> Graph:
     """CONV_2D -> MAX_POOL_2D (1x2, stride 1x2, VALID) becomes one conv call with pool_w = 2.
 
@@ -205,10 +214,7 @@ def fuse_conv_pool(g: Graph) -> Graph:
     half the requantizations, no pool pass, no full-size conv output buffer. Skipped when a left
     shift could wrap (shift > 0) or the two clamps do not intersect.
     """
-    readers: dict[int, list[Operator]] = {}
-    for op in g.operators:
-        for t in op.inputs:
-            readers.setdefault(t, []).append(op)
+    readers = _readers(g)
     drop: set[int] = set()
     ops: list[Operator] = []
     for op in g.operators:
@@ -327,10 +333,7 @@ def fuse_conv_mean(g: Graph) -> Graph:
     its channel's sum instead of storing it, then applies tdnn_mean_s8's arithmetic. Bit-exact by
     construction, and the conv's full output buffer is never needed.
     """
-    readers: dict[int, list[Operator]] = {}
-    for op in g.operators:
-        for t in op.inputs:
-            readers.setdefault(t, []).append(op)
+    readers = _readers(g)
     drop: set[int] = set()
     ops: list[Operator] = []
     for op in g.operators:
