@@ -23,8 +23,10 @@ def _preds(lines: list[str]) -> list[protocol.Prediction]:
 
 def test_lis2dw12_on_i2c1_matches_tflm_on_converted_data(trained_mlp: ModelPaths, mlp_elf: Path) -> None:
     w = pipeline.device_windows(trained_mlp, 2, seed=77)
-    # What the firmware sees: 14-bit counts at +-8 g (0.976 mg, saturating), rescaled to 0.24 mg units.
-    raw14 = np.clip(np.rint(w.g / 0.976e-3), -8192, 8191)
+    # What the firmware sees: 14-bit counts at +-8 g (976 ug each, rounded toward zero from whole micro-g as
+    # Renode's LIS2DW12 does, saturating), rescaled to 0.24 mg units.
+    ug = np.rint(w.g * 1e6).astype(np.int64)
+    raw14 = np.clip(np.fix(ug / 976), -8192, 8191)
     converted = firmware_counts(raw14).reshape(w.g.shape)
     assert np.array_equal(converted, firmware_counts_from_g(w.g))
     ref = TflmOracle(trained_mlp.tflite.read_bytes()).invoke(pipeline.model_inputs(trained_mlp, converted))

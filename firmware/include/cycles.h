@@ -15,4 +15,20 @@ static inline uint32_t cycles_now(void)
     return DWT_CYCCNT;
 }
 
+/* Interrupts the model can keep waiting (sensor data-ready, SysTick: priority 0x80 and below) are held off
+ * around a timed inference, so `cycles=` counts the model alone and is the same on every board and emulator
+ * (an interrupt landing inside the window would add its handler, at a point that differs between Renode and
+ * the embedded board). USART2 (0x40) still preempts: its data register holds one byte. */
+#define CYCLES_HOLD_PRIORITY 0x80u
+
+static inline void cycles_hold_background(void)
+{
+    __asm volatile("msr basepri, %0\n\tisb" ::"r"(CYCLES_HOLD_PRIORITY) : "memory");
+}
+
+static inline void cycles_release_background(void)
+{
+    __asm volatile("msr basepri, %0" ::"r"(0u) : "memory");
+}
+
 #endif /* CYCLES_H */

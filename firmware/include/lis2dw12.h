@@ -7,10 +7,14 @@
 #define LIS2DW12_WHO_AM_I_VALUE 0x44u
 
 /* Probe 0x19 then 0x18 (bounded), configure high-performance 14-bit mode at `odr_hz` and
- * `full_scale_g`, data-ready routed to INT1. 0 when found and configured, -1 otherwise. */
+ * `full_scale_g`, the FIFO in continuous mode with its SENSOR_FIFO_WATERMARK threshold routed to INT1.
+ * 0 when found and configured, -1 otherwise. */
 int lis2dw12_init(uint32_t full_scale_g, uint32_t odr_hz);
 
-/* Read OUT_X_L..OUT_Z_H (one 6-byte burst, auto-increment) and convert each axis to the model's
+/* Unread samples in the FIFO (FIFO_SAMPLES.DIFF, 0..32), or -1 on bus error. */
+int lis2dw12_fifo_level(void);
+
+/* Read the oldest FIFO sample, OUT_X_L..OUT_Z_H (one 6-byte burst, auto-increment), and convert each axis to the model's
  * units (MODEL_SENSOR_LSB_UG per count, see to_model_counts in lis2dw12.c). 0, or -1 on bus error. */
 int lis2dw12_read_xyz(int16_t xyz[3]);
 

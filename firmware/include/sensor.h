@@ -3,6 +3,14 @@
 #define SENSOR_H
 
 #include <stdint.h>
+#include "model.h"
+
+/* Samples per data-ready interrupt from a sensor with a FIFO (LIS2DW12): the largest power of two up to 16
+ * that divides both the window and the hop, so every window completes on a whole batch. */
+#define SENSOR_FIFO_BATCH_FITS(n) (MODEL_WINDOW % (n) == 0 && MODEL_HOP % (n) == 0)
+#define SENSOR_FIFO_WATERMARK \
+    (SENSOR_FIFO_BATCH_FITS(16) ? 16u : SENSOR_FIFO_BATCH_FITS(8) ? 8u : SENSOR_FIFO_BATCH_FITS(4) ? 4u \
+     : SENSOR_FIFO_BATCH_FITS(2) ? 2u : 1u)
 
 /* Probe SPI1 (LIS3DSH) then I2C1 (LIS2DW12 at 0x19, 0x18), each bounded; configure the model's full
  * scale and sample rate; arm INT1 (PE0) -> EXTI0. Returns 1 when a sensor was found. */
@@ -17,6 +25,8 @@ int sensor_pending(void);        /* samples waiting */
 uint32_t sensor_last_sample_tick(void);
 uint32_t sensor_dropped(void);   /* samples lost because the queue was full */
 int sensor_bus_failed(void);     /* a read of the sensor failed on the bus */
+/* Sample periods without data after which the sensor counts as stopped: 5, plus a FIFO batch if it has one. */
+uint32_t sensor_timeout_periods(void);
 
 /* From the SysTick handler: if INT1 is high although its edge was handled (a missed edge, or a sensor
  * model that drives a level), trigger EXTI0 by software so the sample is read. */

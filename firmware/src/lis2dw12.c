@@ -5,10 +5,18 @@
  * 0.244 mg per count at +-2 g, doubling per range (0.976 mg at +-8 g). The model was trained on LIS3DSH
  * counts of MODEL_SENSOR_LSB_UG (240 ug at +-8 g), so each count is rescaled by 976/240 (exactly
  * 61/15) to those units; the result saturates at int16 like the LIS3DSH output would.
+ *
+ * Samples go through the sensor's 32-level FIFO in continuous mode; INT1 rises when it holds
+ * SENSOR_FIFO_WATERMARK samples (INT1_FTH), and the reader takes the count from FIFO_SAMPLES.DIFF. One
+ * interrupt per batch instead of per sample, and every sample is read exactly once: that also holds on
+ * Renode 1.15.3, whose LIS2DW12 drives a data-ready INT1 as a level whenever the ODR is set (it cannot
+ * mark new samples) but counts its FIFO faithfully. Each sample is read with its own 6-byte transfer:
+ * address roll-over from OUT_Z_H back to OUT_X_L is not modelled there in continuous mode.
  */
 #include "lis2dw12.h"
 #include "i2c.h"
 #include "model.h"
+#include "sensor.h"
 
 #define REG_WHO_AM_I   0x0Fu
 #define REG_CTRL1      0x20u
@@ -16,11 +24,14 @@
 #define REG_CTRL4_INT1 0x23u
 #define REG_CTRL6      0x25u
 #define REG_OUT_X_L    0x28u
-#define REG_CTRL7      0x3Fu
+#define REG_FIFO_CTRL  0x2Eu
+#define REG_FIFO_SAMPLES 0x2Fu
 #define CTRL1_MODE_HP  (1u << 2)
-#define CTRL2_BDU_INC  0x0Cu     /* BDU | IF_ADD_INC */
-#define CTRL4_INT1_DRDY 0x01u
-#define CTRL7_INT_EN   0x20u     /* INTERRUPTS_ENABLE: not needed for DRDY on the chip, needed by Renode */
+/* IF_ADD_INC only: no BDU, which matters for reads racing a new sample; these reads come from the FIFO. */
+#define CTRL2_IF_ADD_INC 0x04u
+#define CTRL4_INT1_FTH 0x02u
+#define FIFO_MODE_CONTINUOUS (6u << 5)
+#define FIFO_DIFF_MASK 0x3Fu
 #define PROBE_TRIES    2u
 
 static uint8_t address;
@@ -75,14 +86,23 @@ int lis2dw12_init(uint32_t full_scale_g, uint32_t odr_hz)
         return -1;
     }
     fs_g = full_scale_g;
-    if (write1(REG_CTRL2, CTRL2_BDU_INC) != 0 ||
+    if (write1(REG_CTRL2, CTRL2_IF_ADD_INC) != 0 ||
         write1(REG_CTRL6, (uint8_t)((uint32_t)fs << 4)) != 0 ||
-        write1(REG_CTRL4_INT1, CTRL4_INT1_DRDY) != 0 ||
-        write1(REG_CTRL7, CTRL7_INT_EN) != 0 ||
+        write1(REG_FIFO_CTRL, (uint8_t)(FIFO_MODE_CONTINUOUS | SENSOR_FIFO_WATERMARK)) != 0 ||
+        write1(REG_CTRL4_INT1, CTRL4_INT1_FTH) != 0 ||
         write1(REG_CTRL1, (uint8_t)(((uint32_t)odr << 4) | CTRL1_MODE_HP)) != 0) {
         return -1;
     }
     return 0;
+}
+
+int lis2dw12_fifo_level(void)
+{
+    uint8_t v = 0u;
+    if (i2c1_read_reg(address, REG_FIFO_SAMPLES, &v, 1u) != 0) {
+        return -1;
+    }
+    return (int)(v & FIFO_DIFF_MASK);
 }
 
 int16_t lis2dw12_to_model_counts(int32_t raw14, uint32_t full_scale_g, uint32_t model_lsb_ug)

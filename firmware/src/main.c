@@ -16,8 +16,11 @@
 #include "systick.h"
 #include "uart.h"
 
-/* No data-ready for more than 5 sample periods (rounded up to whole ticks) = the sensor stopped. */
-#define TIMEOUT_TICKS ((5u * SYSTICK_HZ + MODEL_SAMPLE_RATE_HZ - 1u) / MODEL_SAMPLE_RATE_HZ)
+/* No data for more than sensor_timeout_periods() sample periods (rounded up to whole ticks) = it stopped. */
+static uint32_t timeout_ticks(void)
+{
+    return (sensor_timeout_periods() * SYSTICK_HZ + MODEL_SAMPLE_RATE_HZ - 1u) / MODEL_SAMPLE_RATE_HZ;
+}
 
 _Static_assert(MODEL_HOP > 0 && MODEL_HOP <= MODEL_WINDOW, "need 0 < MODEL_HOP <= MODEL_WINDOW");
 _Static_assert(MODEL_NUM_CLASSES >= 1 && MODEL_NUM_CLASSES <= MODEL_OUTPUT_SIZE,
@@ -49,9 +52,11 @@ static void window_slide(void)
 static void classify_window(void)
 {
     features_compute(window, input);
+    cycles_hold_background();
     uint32_t c0 = cycles_now();
     model_invoke(input, output);
     uint32_t c1 = cycles_now();
+    cycles_release_background();
 
     int best = 0;   /* first maximum wins on ties */
     for (int i = 1; i < MODEL_NUM_CLASSES; i++) {
@@ -87,7 +92,7 @@ static void watch_sensor(void)
         bus_reported = 1u;
     }
     uint32_t quiet = systick_ticks() - sensor_last_sample_tick();
-    if (!timed_out && quiet > TIMEOUT_TICKS) {
+    if (!timed_out && quiet > timeout_ticks()) {
         uart_puts("ERR code=sensor_timeout ms=");
         uart_put_u32(quiet * (1000u / SYSTICK_HZ));
         uart_putc('\n');

@@ -1,10 +1,11 @@
 /*
  * sensor.c - accelerometer front end: probe order SPI1 then I2C1, data-ready on INT1 (PE0) -> EXTI0.
  *
- * The EXTI0 handler (priority 0x40, above USART2 and SysTick) reads each sample as soon as data-ready
- * rises, so the sensor's output is never overwritten while the main loop is busy (a PRED line takes
- * ~5 ms at 115200 baud on a real board), and pushes it into a single-producer/single-consumer queue
- * that the main loop drains.
+ * The EXTI0 handler (priority 0x80: below USART2, whose one-byte data register cannot wait for a FIFO
+ * batch on I2C, above SysTick) reads the data as soon as INT1 rises, so the sensor's output is never
+ * overwritten while the main loop is busy (a PRED line takes ~5 ms at 115200 baud on a real board), and
+ * pushes it into a single-producer/single-consumer queue that the main loop drains. The LIS3DSH raises
+ * INT1 per sample; the LIS2DW12 per SENSOR_FIFO_WATERMARK samples from its FIFO (lis2dw12.c says why).
  */
 #include "sensor.h"
 #include "gpio.h"
@@ -15,7 +16,8 @@
 #include "spi.h"
 #include "systick.h"
 
-#define QUEUE_LEN 16u   /* power of two; 160 ms of samples at 100 Hz */
+#define QUEUE_LEN 16u   /* power of two; 160 ms of samples at 100 Hz; samples that do not fit stay in the FIFO */
+#define EXTI0_PRIORITY 0x80u
 #define INT1_PIN  0u    /* PE0 */
 
 /* Sensors compiled in (Makefile SENSORS=...): both by default, so one image runs on every board revision
@@ -45,7 +47,7 @@ static void arm_int1(void)
     EXTI_RTSR |= 1u;
     EXTI_PR = 1u;
     EXTI_IMR |= 1u;
-    nvic_enable(IRQ_EXTI0, 0x40u);
+    nvic_enable(IRQ_EXTI0, EXTI0_PRIORITY);
     if (GPIO_IDR(GPIOE_BASE) & (1u << INT1_PIN)) {
         EXTI_SWIER = 1u;   /* data was ready before the edge detector was armed */
     }
@@ -84,29 +86,11 @@ const char *sensor_bus(void)
     return kind == KIND_LIS3DSH ? "spi1" : (kind == KIND_LIS2DW12 ? "i2c1" : "-");
 }
 
-void EXTI0_IRQHandler(void)
+static int push(const int16_t xyz[3])
 {
-    EXTI_PR = 1u;   /* write 1 to clear */
-    int16_t xyz[3];
-    int err = 1;
-#if defined(WITH_LIS3DSH)
-    if (kind == KIND_LIS3DSH) {
-        err = lis3dsh_read_xyz(xyz);
-    }
-#endif
-#if defined(WITH_LIS2DW12)
-    if (kind == KIND_LIS2DW12) {
-        err = lis2dw12_read_xyz(xyz);
-    }
-#endif
-    if (err != 0) {
-        bus_failed = 1u;
-        return;
-    }
     uint32_t h = head;
     if (h - tail >= QUEUE_LEN) {
-        dropped++;
-        return;
+        return -1;
     }
     int16_t *slot = queue[h & (QUEUE_LEN - 1u)];
     slot[0] = xyz[0];
@@ -114,6 +98,44 @@ void EXTI0_IRQHandler(void)
     slot[2] = xyz[2];
     head = h + 1u;
     last_tick = systick_ticks();
+    return 0;
+}
+
+void EXTI0_IRQHandler(void)
+{
+    EXTI_PR = 1u;   /* write 1 to clear */
+    int16_t xyz[3];
+#if defined(WITH_LIS3DSH)
+    if (kind == KIND_LIS3DSH) {
+        if (lis3dsh_read_xyz(xyz) != 0) {
+            bus_failed = 1u;
+        } else if (push(xyz) != 0) {
+            dropped++;
+        }
+    }
+#endif
+#if defined(WITH_LIS2DW12)
+    if (kind == KIND_LIS2DW12) {
+        int level = lis2dw12_fifo_level();
+        if (level < 0) {
+            bus_failed = 1u;
+            return;
+        }
+        /* Take what the queue has room for; the rest waits in the FIFO (INT1 stays high, sensor_tick retries). */
+        for (int i = 0; i < level && head - tail < QUEUE_LEN; i++) {
+            if (lis2dw12_read_xyz(xyz) != 0) {
+                bus_failed = 1u;
+                return;
+            }
+            (void)push(xyz);
+        }
+    }
+#endif
+}
+
+uint32_t sensor_timeout_periods(void)
+{
+    return kind == KIND_LIS2DW12 ? 5u + SENSOR_FIFO_WATERMARK : 5u;
 }
 
 void sensor_tick(void)

@@ -9,20 +9,30 @@ saturate at the 14-bit (12-bit) range. STATUS.DRDY rises with each new sample an
 is read (OUT_Z_H); CTRL4_INT1 INT1_DRDY routes it to INT1 (latched, active high: CTRL3.H_LACTIVE = 0;
 CTRL7.DRDY_PULSED = 1 gives a pulse per sample). CTRL7.INTERRUPTS_ENABLE is not needed for data-ready.
 
-Differences from Renode's LIS2DW12 model (renode-infrastructure Sensors/LIS2DW12.cs), which the firmware
-tolerates: Renode increments the address only inside OUT_X_L..OUT_Z_H, converts with FS/0x3FFF g per LSB
-truncating toward zero, reports DRDY whenever ODR != 0, drives IRQ as a level (INTERRUPTS_ENABLE and
-INT1_DRDY and ODR != 0) rather than per sample, and advances to the next fed sample on an OUT_Z_H read
-only in FIFO mode. This model follows the datasheet.
+FIFO (FIFO_CTRL FMode: 000 bypass, 001 FIFO = stop when full, 110 continuous = overwrite the oldest and set
+FIFO_OVR): 32 samples; FIFO_SAMPLES holds DIFF[5:0], FIFO_OVR (bit 6) and FIFO_FTH (bit 7: DIFF >= FTH);
+CTRL4_INT1 INT1_FTH routes FIFO_FTH to INT1 as a level. Reading OUT_X_L loads the oldest sample into the
+output registers, as Renode's model does (the firmware reads each sample as one 6-byte burst).
+
+Quantization: the datasheet gives the sensitivity, not the rounding. A sample arrives in micro-g (RESD
+stores int32 ug; samples in g are rounded to the nearest ug first) and becomes round-toward-zero(ug /
+(244 * FS/2)), which is what Renode 1.15.3's model computes in decimal arithmetic, so one RESD file gives
+identical counts on both (tests/test_renode_differential.py). Other differences from Renode's model
+(renode-infrastructure Sensors/LIS2DW12.cs), which the firmware tolerates: Renode increments the address
+only inside OUT_X_L..OUT_Z_H (and wraps OUT_Z_H to OUT_X_L only in FIFO mode), reports DRDY whenever
+ODR != 0 and drives a data-ready INT1 as a level whenever the ODR is set (it cannot mark new samples:
+the firmware uses the FIFO threshold instead), and returns its default sample (0, 0, 1 g) from an empty
+FIFO. This model follows the datasheet there.
 """
 
 from __future__ import annotations
 
+from collections import deque
 from collections.abc import Callable
 
 import numpy as np
 
-from sim.periph.accel import FedSensor, SampleStream, to_counts
+from sim.periph.accel import FedSensor, SampleStream
 
 ADDRESS_SA0_HIGH, ADDRESS_SA0_LOW = 0x19, 0x18
 WHO_AM_I, CTRL1, CTRL2, CTRL3, CTRL4_INT1, CTRL5_INT2, CTRL6 = 0x0F, 0x20, 0x21, 0x22, 0x23, 0x24, 0x25
@@ -31,6 +41,11 @@ WHO_AM_I_VALUE = 0x44
 IF_ADD_INC, SOFT_RESET, BOOT = 1 << 2, 1 << 6, 1 << 7
 DRDY = 1 << 0
 INT1_DRDY = 1 << 0
+INT1_FTH = 1 << 1
+INT1_DIFF5 = 1 << 2
+FIFO_DEPTH = 32
+FMODE_BYPASS, FMODE_FIFO, FMODE_CONTINUOUS = 0, 1, 6
+FIFO_OVR, FIFO_FTH = 1 << 6, 1 << 7
 H_LACTIVE = 1 << 3
 DRDY_PULSED = 1 << 7
 FS_G = {0: 2, 1: 4, 2: 8, 3: 16}
@@ -59,11 +74,23 @@ def firmware_counts(raw14: np.ndarray, full_scale_g: int = 8, model_lsb_ug: int 
     return np.clip(q, -32768, 32767).astype(np.int16)
 
 
+def counts_from_ug(ug: np.ndarray, step_ug: int, lo: int, hi: int) -> np.ndarray:
+    """Output counts for samples in integer micro-g: round toward zero (ug / step_ug), saturated to [lo, hi]."""
+    u = np.asarray(ug, dtype=np.int64)
+    return np.clip(np.sign(u) * (np.abs(u) // step_ug), lo, hi)
+
+
+def step_ug(fs_code: int, low_power_12bit: bool) -> int:
+    """Micro-g per count of the right-justified output (14-bit, or 12-bit in low-power mode 1)."""
+    step = 244 * (FS_G[fs_code] // 2)
+    return step * 4 if low_power_12bit else step
+
+
 def firmware_counts_from_g(samples_g: np.ndarray, full_scale_g: int = 8, model_lsb_ug: int = 240) -> np.ndarray:
     """What the firmware's window holds for samples fed to this sensor: 14-bit high-performance counts
-    (0.244 mg * fs/2 each, rounded as this model does, saturated) rescaled by `firmware_counts`."""
-    lsb_g = 0.244e-3 * full_scale_g / 2
-    raw14 = np.clip(np.rint(np.asarray(samples_g, dtype=np.float64) / lsb_g), -8192, 8191)
+    (quantized as this model and Renode's do, saturated) rescaled by `firmware_counts`."""
+    ug = np.rint(np.asarray(samples_g, dtype=np.float64) * 1e6)
+    raw14 = counts_from_ug(ug, 244 * (full_scale_g // 2), -8192, 8191)
     return firmware_counts(raw14, full_scale_g, model_lsb_ug)
 
 
@@ -86,6 +113,8 @@ class Lis2dw12(FedSensor):
         for reg, val in _RESET.items():
             self.regs[reg] = val
         self._raw = (0, 0, 0)  # right-justified counts of the current output
+        self.fifo: deque[tuple[int, int, int]] = deque()
+        self._fifo_overrun = False
         self.samples_read = 0
         self._pointer = 0
         self._expect_pointer = False
@@ -105,7 +134,20 @@ class Lis2dw12(FedSensor):
         return self._odr_mhz() != 0
 
     def has_data(self) -> bool:
-        return self.powered() and (bool(self.stream.queue) or bool(self.regs[STATUS] & DRDY))
+        """Samples still to come, or ones the firmware is due to read (a batch below the FIFO threshold waits)."""
+        if not self.powered():
+            return False
+        if self._fifo_mode() != FMODE_BYPASS:
+            return bool(self.stream.queue) or bool(self._fifo_status() & FIFO_FTH and self.fifo)
+        return bool(self.stream.queue) or bool(self.regs[STATUS] & DRDY)
+
+    def _fifo_mode(self) -> int:
+        return self.regs[FIFO_CTRL] >> 5
+
+    def _fifo_status(self) -> int:
+        diff = min(len(self.fifo), FIFO_DEPTH)
+        fth = self.regs[FIFO_CTRL] & 0x1F
+        return diff | (FIFO_OVR if self._fifo_overrun else 0) | (FIFO_FTH if diff >= fth else 0)
 
     # -- time ---------------------------------------------------------------------------------------------
     def next_event(self) -> int | None:
@@ -118,9 +160,26 @@ class Lis2dw12(FedSensor):
         lp12 = self._low_power_12bit()
         bits = 12 if lp12 else 14
         lo, hi = -(1 << (bits - 1)), (1 << (bits - 1)) - 1
-        self._raw, clipped = to_counts(sample_g, lsb_g((self.regs[CTRL6] >> 4) & 3, lp12), lo, hi)
-        if clipped:
+        ug = np.rint(np.asarray(sample_g, dtype=np.float64) * 1e6)
+        unclipped = np.sign(ug) * (np.abs(ug) // step_ug((self.regs[CTRL6] >> 4) & 3, lp12))
+        raw = np.clip(unclipped, lo, hi)
+        if (raw != unclipped).any():
             self.stream.clipped += 1
+        counts = (int(raw[0]), int(raw[1]), int(raw[2]))
+        mode = self._fifo_mode()
+        if mode in (FMODE_FIFO, FMODE_CONTINUOUS):
+            if len(self.fifo) >= FIFO_DEPTH:
+                if mode == FMODE_FIFO:
+                    self.stream.overruns += 1  # FIFO mode stops collecting when full
+                    self._update_int1()
+                    return
+                self.fifo.popleft()
+                self._fifo_overrun = True
+                self.stream.overruns += 1
+            self.fifo.append(counts)
+            self._update_int1()
+            return
+        self._raw = counts
         if self.regs[STATUS] & DRDY:
             self.stream.overruns += 1
         self.regs[STATUS] |= DRDY
@@ -130,11 +189,16 @@ class Lis2dw12(FedSensor):
         self._update_int1()
 
     def int1_level(self) -> bool:
+        ctrl4 = self.regs[CTRL4_INT1]
         active = (
-            bool(self.regs[CTRL4_INT1] & INT1_DRDY)
+            bool(ctrl4 & INT1_DRDY)
             and not self.regs[CTRL7] & DRDY_PULSED
             and bool(self.regs[STATUS] & DRDY)
         )
+        if self._fifo_mode() != FMODE_BYPASS:
+            status = self._fifo_status()
+            active = active or bool(ctrl4 & INT1_FTH and status & FIFO_FTH) or bool(
+                ctrl4 & INT1_DIFF5 and len(self.fifo) >= FIFO_DEPTH)
         return active != bool(self.regs[CTRL3] & H_LACTIVE)
 
     def _update_int1(self) -> None:
@@ -177,7 +241,14 @@ class Lis2dw12(FedSensor):
     def _read(self, reg: int) -> int:
         if reg >= len(self.regs):
             return 0
+        if reg == FIFO_SAMPLES:
+            return self._fifo_status()
         if OUT_X_L <= reg <= OUT_Z_H:
+            if reg == OUT_X_L and self._fifo_mode() != FMODE_BYPASS and self.fifo:
+                self._raw = self.fifo.popleft()  # the oldest FIFO sample moves to the output registers
+                self._fifo_overrun = False
+                self.samples_read += 1
+                self._update_int1()
             axis, high = divmod(reg - OUT_X_L, 2)
             shift = 4 if self._low_power_12bit() else 2
             value = (self._raw[axis] << shift) & 0xFFFF  # left-justified
@@ -197,6 +268,8 @@ class Lis2dw12(FedSensor):
             for r, v in _RESET.items():
                 self.regs[r] = v
             self._pointer = ptr
+            self.fifo.clear()
+            self._fifo_overrun = False
             self.stream.set_odr(0)
             self._update_int1()
             return
@@ -205,5 +278,8 @@ class Lis2dw12(FedSensor):
         self.regs[reg] = value & 0xFF
         if reg == CTRL1:
             self.stream.set_odr(self._odr_mhz())
-        if reg in (CTRL3, CTRL4_INT1, CTRL7):
+        if reg == FIFO_CTRL and self._fifo_mode() == FMODE_BYPASS:
+            self.fifo.clear()  # bypass mode empties the FIFO
+            self._fifo_overrun = False
+        if reg in (CTRL3, CTRL4_INT1, CTRL7, FIFO_CTRL):
             self._update_int1()

@@ -6,8 +6,8 @@ The emulation runs only inside UART waits: each matched line pauses it (pauseEmu
 time at which samples are fed is known and runs are repeatable.
 
 Sensor feeding:
-- lis2dw12 (upstream model on i2c1): each window becomes a RESD file whose block starts at the current virtual
-  time, fed with `FeedAccelerationSamplesFromRESD @file`; Renode streams it at the sensor's output data rate.
+- lis2dw12 (upstream model behind the RM0090 I2C master): each window becomes a text file of samples queued with
+  `FeedAccelerationSample @file`; the firmware reads them in FIFO batches (see feed()).
 - lis3dsh (LIS3DSH.cs on spi1): each window becomes a CSV fed with `FeedAccelerationSamplesFromCsv @file`.
 """
 
@@ -21,15 +21,12 @@ from pathlib import Path
 
 import numpy as np
 
-from sim import resd, sensor_csv
+from sim import sensor_csv
 from sim.backend import INSTRUCTIONS, LEDS, SENSOR, BackendUnavailable, BackendUnsupported
 from sim.renode import platform
 from sim.renode.robot_client import RenodeRobotClient
 
 SENSORS = ("lis2dw12", "lis3dsh", "none")
-# Feed a window's first sample this far before the estimated pause time: the estimate may run a little
-# late, and a block that starts in the future reads as "before stream" (the sensor's default sample).
-FEED_LEAD_NS = 1_000_000
 
 
 @dataclass(frozen=True)
@@ -53,6 +50,7 @@ class RenodeFiles:
     no_sensor_overlay: Path = platform.NO_SENSOR_OVERLAY_FILE
     lis3dsh_model: Path = platform.LIS3DSH_MODEL_FILE
     lis3dsh_overlay: Path = platform.LIS3DSH_OVERLAY_FILE
+    models: tuple[Path, ...] = platform.MODEL_FILES
 
 
 def _at(path: Path) -> str:
@@ -66,7 +64,8 @@ def boot_keywords(files: RenodeFiles, sensor: str, uart_timeout_s: int = 10) -> 
     """The Robot keywords that bring the board up, in order."""
     if sensor not in SENSORS:
         raise ValueError(f"sensor must be one of {', '.join(SENSORS)}, got {sensor!r}")
-    cmds = [f'mach create "{platform.MACHINE_NAME}"']
+    cmds = [*platform.EMULATION_SETTINGS, f'mach create "{platform.MACHINE_NAME}"']
+    cmds += [f"include {_at(model)}" for model in files.models]
     if sensor == "lis3dsh":
         cmds.append(f"include {_at(files.lis3dsh_model)}")
     overlay = files.no_sensor_overlay if sensor == "none" else files.overlay
@@ -78,7 +77,7 @@ def boot_keywords(files: RenodeFiles, sensor: str, uart_timeout_s: int = 10) -> 
         Keyword("Reset Emulation"),
         *(Keyword("Execute Command", (c,)) for c in cmds),
         Keyword("Create Terminal Tester", (platform.UART,),
-                (("timeout", uart_timeout_s), ("defaultPauseEmulation", True), ("defaultWaitForEcho", False))),
+                (("timeout", uart_timeout_s), ("defaultPauseEmulation", True))),
     ]
 
 
@@ -94,7 +93,6 @@ class RenodeBackend:
     quiet_s: float = 0.05  # virtual seconds without UART traffic that count as idle
     workdir: Path = field(default_factory=lambda: Path(tempfile.mkdtemp(prefix="tinyml-renode-")))
     name: str = "renode"
-    _vtime_ns: int = 0
     _feeds: int = 0
 
     @property
@@ -107,7 +105,6 @@ class RenodeBackend:
     def begin(self) -> None:
         for kw in boot_keywords(self.files, self.sensor, max(1, round(self.line_timeout_s))):
             self.client.run(kw.name, *kw.args, **dict(kw.named))
-        self._vtime_ns = 0
         self._feeds = 0
 
     def write(self, data: bytes) -> None:
@@ -120,10 +117,12 @@ class RenodeBackend:
         samples = np.asarray(samples_g, dtype=np.float64).reshape(-1, 3)
         self._feeds += 1
         if self.sensor == "lis2dw12":
-            path = self.workdir / f"feed_{self._feeds:05d}.resd"
-            start = max(0, self._vtime_ns - FEED_LEAD_NS)
-            resd.write_acceleration(path, samples, self.sample_rate_hz, start_time_ns=start)
-            self.client.execute_command(f"{platform.LIS2DW12} FeedAccelerationSamplesFromRESD {_at(path)}")
+            # Queued in the model's host FIFO (FeedAccelerationSample @file: one "x y z" line in g per sample),
+            # read once each through the sensor FIFO. A RESD stream would pace them at the ODR but ends with
+            # one extra sample (its after-stream callback feeds once more), which would shift the next window.
+            path = self.workdir / f"feed_{self._feeds:05d}.txt"
+            path.write_text(samples_text(samples))
+            self.client.execute_command(f"{platform.LIS2DW12} FeedAccelerationSample {_at(path)}")
         elif self.sensor == "lis3dsh":
             path = self.workdir / f"feed_{self._feeds:05d}.csv"
             sensor_csv.write_csv(path, samples, self.sample_rate_hz)
@@ -132,37 +131,28 @@ class RenodeBackend:
             raise BackendUnsupported("this Renode board was booted without a sensor (sensor=none)")
 
     def run_until_idle(self, until: re.Pattern[str] | None = None) -> list[str]:
+        """Lines up to the first that matches `until` (the emulation stays paused right after it, so LEDs are read
+        as that line left them; later lines come with the next call), or, without `until`, until quiet."""
+        if until is None:
+            return self._drain()
         lines: list[str] = []
-        if until is not None:
-            while True:
-                got = self._next(self.line_timeout_s)
-                if got is None:
-                    return lines  # the caller reports what it expected and what came
-                lines.append(got)
-                if until.search(got):
-                    break
-        return lines + self._drain()
+        while (got := self._next(self.line_timeout_s)) is not None:
+            lines.append(got)
+            if until.search(got):
+                break
+        return lines  # without a match the caller reports what it expected and what came
 
     def _next(self, timeout_s: float) -> str | None:
         got = self.client.next_line(timeout_s)
-        if got is None:
-            self._vtime_ns += int(timeout_s * 1e9)
-            return None
-        self._vtime_ns = int(got.timestamp_ms * 1e6)
-        return got.line
+        return None if got is None else got.line
 
     def _drain(self) -> list[str]:
+        # Lines until none comes for quiet_s of virtual time. (A tester wait with timeout 0 can block for ever
+        # on 1.15.3 once the emulation has run, so every wait here has a positive virtual timeout.)
         lines: list[str] = []
-        while True:
-            while (got := self._next(0)) is not None:
-                lines.append(got)
-            if self.client.uart_idle(self.quiet_s):
-                self._vtime_ns += int(self.quiet_s * 1e9)
-                return lines
-            got = self._next(self.line_timeout_s)
-            if got is None:
-                return lines
+        while (got := self._next(self.quiet_s)) is not None:
             lines.append(got)
+        return lines
 
     def leds(self) -> dict[str, bool]:
         states = {}
@@ -183,6 +173,19 @@ class RenodeBackend:
 
     def close(self) -> None:
         """The Renode process belongs to whoever started it (RenodeConnection); nothing to release here."""
+
+
+def samples_text(samples_g: np.ndarray) -> str:
+    """Samples as Renode's FeedAccelerationSample(path) reads them: "x y z" in g, each rounded to a whole
+    micro-g (what a RESD file holds), so Renode's decimal arithmetic and the embedded board quantize alike."""
+    ug = np.rint(np.asarray(samples_g, dtype=np.float64) * 1e6).astype(np.int64)
+    return "".join(" ".join(_ug_to_g(v) for v in row) + "\n" for row in ug)
+
+
+def _ug_to_g(ug: int) -> str:
+    sign = "-" if ug < 0 else ""
+    whole, frac = divmod(abs(int(ug)), 1_000_000)
+    return f"{sign}{whole}.{frac:06d}"
 
 
 def _lines_with_newline(text: str) -> Iterator[str]:
