@@ -14,6 +14,9 @@ Suite Setup       Prepare Suite
 ${BACKEND}        embedded
 ${SERIAL_PORT}    ${EMPTY}
 ${MODEL}          cnn
+${SENSOR}         lis3dsh    # or lis2dw12 (on I2C1): scripts/test.sh runs this suite with both
+&{SENSOR_NAME}    lis3dsh=LIS3DSH    lis2dw12=LIS2DW12
+&{SENSOR_BUS}     lis3dsh=spi1    lis2dw12=i2c1
 ${PER_CLASS}      5
 ${MIN_ACCURACY}   0.5
 
@@ -25,15 +28,15 @@ Prepare Suite
 *** Test Cases ***
 Boot Line Reports Model, Sensor And Clock
     Skip Unless Backend Can    sensor    # a real board reports whatever sensor it carries
-    ${boot}=    Boot Board
-    Should Be Equal    ${boot}[sensor]    LIS3DSH
-    Should Be Equal    ${boot}[bus]    spi1
+    ${boot}=    Boot Board    sensor=${SENSOR}
+    Should Be Equal    ${boot}[sensor]    ${SENSOR_NAME}[${SENSOR}]
+    Should Be Equal    ${boot}[bus]    ${SENSOR_BUS}[${SENSOR}]
     Should Be Equal    ${boot}[model]    ${MODEL}
     Should Be Equal As Integers    ${boot}[clock_hz]    168000000
 
 Held Out Gestures Are Classified Like TFLite Micro
     Skip Unless Backend Can    sensor
-    Boot Board
+    Boot Board    sensor=${SENSOR}
     ${n}=    Generate Held Out Windows    per_class=${PER_CLASS}
     ${got}=    Feed Windows And Collect Predictions
     Should Be Equal As Integers    ${got}    ${n}
@@ -44,7 +47,7 @@ Held Out Gestures Are Classified Like TFLite Micro
 
 Exported Data File Replays With Labels
     Skip Unless Backend Can    sensor
-    Boot Board
+    Boot Board    sensor=${SENSOR}
     ${n}=    Load Windows From File    ${CURDIR}/../build/${MODEL}/data/device_windows.csv
     Should Be True    ${n} >= 4
     Feed Windows And Collect Predictions

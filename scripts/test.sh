@@ -1,19 +1,59 @@
 #!/usr/bin/env bash
-# All tests: lint, pytest (host kernels vs TFLite Micro, feature parity, emulator, footprint, data formats),
-# then the Robot Framework suites on the embedded board. Bootstraps first. Idempotent.
+# All tests: lint, pytest (host kernels vs TFLite Micro, feature parity, emulator, footprint, data formats,
+# the embedded board against Renode), then the Robot Framework suites on the embedded board and, when Renode
+# is available, the same suites on Renode 1.15.3 plus the Renode-style suites under renode-test.
+# Bootstraps first. Idempotent.
+#
+# Renode: TINYML_RENODE_PACKAGE=<portable .tar.xz/.tar.gz> (or --renode PACKAGE) installs it first
+# (scripts/install_renode.sh); RENODE=/path/to/renode or `renode` on PATH use an existing one. Without any,
+# the Renode suites skip and say why.
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+if [ "${1:-}" = "--renode" ]; then
+  TINYML_RENODE_PACKAGE="${2:?--renode needs the path of a Renode portable package}"
+  shift 2
+fi
 "$ROOT/scripts/bootstrap.sh"
 cd "$ROOT"
 PY="$ROOT/.venv/bin/python"
+ROBOT="$ROOT/.venv/bin/robot"
 export TF_CPP_MIN_LOG_LEVEL=2
+
+if [ -n "${TINYML_RENODE_PACKAGE:-}" ]; then
+  RENODE="$("$ROOT/scripts/install_renode.sh" "$TINYML_RENODE_PACKAGE" | tail -n 1)"
+  export RENODE
+elif [ -z "${RENODE:-}" ] && command -v renode >/dev/null 2>&1; then
+  RENODE="$(command -v renode)"
+  export RENODE
+fi
+echo "== Renode: ${RENODE:-not available (suites on Renode skip; see README, Renode)}"
+
 echo "== ruff"
 "$PY" -m ruff check training sim tests
 echo "== pytest"
 "$PY" -m pytest -q tests
 echo "== robot (BACKEND=${BACKEND:-embedded})"
 mkdir -p build/robot
-"$ROOT/.venv/bin/robot" --outputdir build/robot --variable "BACKEND:${BACKEND:-embedded}" robot_tests/
+"$ROBOT" --outputdir build/robot --variable "BACKEND:${BACKEND:-embedded}" robot_tests/
 echo "== robot, LIS2DW12 on I2C1 (BACKEND=${BACKEND:-embedded})"
-"$ROOT/.venv/bin/robot" --outputdir build/robot/lis2dw12 --variable "BACKEND:${BACKEND:-embedded}" \
-  --variable SENSOR:lis2dw12 robot_tests/gestures.robot
+"$ROBOT" --outputdir build/robot/lis2dw12 --variable "BACKEND:${BACKEND:-embedded}" \
+  --variable SENSOR:lis2dw12 robot_tests/gestures.robot robot_tests/cnn.robot
+
+if [ -n "${RENODE:-}" ] && [ "${BACKEND:-embedded}" != renode ]; then
+  for sensor in lis3dsh lis2dw12; do
+    echo "== robot on Renode ($RENODE), sensor $sensor"
+    "$ROBOT" --outputdir "build/robot/renode-$sensor" --variable BACKEND:renode --variable "SENSOR:$sensor" \
+      robot_tests/gestures.robot robot_tests/cnn.robot
+  done
+  echo "== renode-test robot_tests/renode/*.robot"
+  pkg="$(dirname "$RENODE")"
+  tvenv="$(dirname "$pkg")/test-venv"
+  if [ -x "$pkg/renode-test" ] && [ -x "$tvenv/bin/python" ]; then
+    mkdir -p build/renode-test
+    (cd build/renode-test && PATH="$tvenv/bin:$PATH" timeout 900 "$pkg/renode-test" \
+      "$ROOT"/robot_tests/renode/boot_and_protocol.robot "$ROOT"/robot_tests/renode/sensor_resd.robot)
+  else
+    echo "renode-test skipped: $pkg has no renode-test or its Python requirements are not installed" \
+         "(scripts/install_renode.sh PACKAGE installs both)"
+  fi
+fi

@@ -113,6 +113,7 @@ class DeviceSession:
     def start(self) -> protocol.Boot:
         self.backend.begin()
         new = self._pump(BOOT_LINE)
+        new += self._pump()  # what the firmware says right after booting (ERR code=no_sensor, ...)
         boots = [ln for ln in new if ln.startswith("BOOT ")]
         if not boots:
             raise protocol.ProtocolError(f"no BOOT line after reset; UART said {new!r}")

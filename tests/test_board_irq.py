@@ -225,7 +225,8 @@ def test_i2c_write_and_reads_of_1_2_and_n_bytes() -> None:
     raw = _read(bus, 0x28, 6)
     counts = [int.from_bytes(bytes(raw[i : i + 2]), "little", signed=True) for i in (0, 2, 4)]
     assert all(c & 3 == 0 for c in counts)  # 14-bit, left-justified
-    assert [c >> 2 for c in counts] == [1025, -512, 8191]  # 0.976 mg/LSB, 9 g saturates at 8191
+    # 0.976 mg/LSB, rounded toward zero from micro-g as Renode's model does (1 g = 1024.59 -> 1024); 9 g saturates
+    assert [c >> 2 for c in counts] == [1024, -512, 8191]
     assert dev.clipped == 1 and dev.samples_read == 1
     assert _read(bus, 0x27, 1)[0] & 1 == 0  # DRDY cleared by reading the output
     assert bus.protocol_errors == 0

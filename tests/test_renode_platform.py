@@ -1,7 +1,8 @@
 """Golden files for everything the Renode backend generates (overlays, monitor script, boot keyword sequence).
 
-Renode is not installed here: these tests pin the text Renode would parse. To accept a deliberate change,
-run with UPDATE_GOLDEN=1 and review the diff of tests/golden/renode/.
+These pin the text Renode parses (tests/test_renode_differential.py and the Renode suites run it on a real
+Renode). To accept a deliberate change, run once with UPDATE_GOLDEN=1 (which writes the files and fails),
+review the diff of tests/golden/renode/, then run again.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ def _check_golden(name: str, text: str) -> None:
     path = GOLDEN / name
     if os.environ.get("UPDATE_GOLDEN"):
         path.write_text(text)
+        pytest.fail(f"wrote {path}: review the diff, then run again without UPDATE_GOLDEN")
     assert path.exists(), f"{path} missing: run with UPDATE_GOLDEN=1 once and review it"
     assert text == path.read_text(), f"{name} differs from its golden file; UPDATE_GOLDEN=1 to accept"
 
@@ -65,10 +67,23 @@ def test_overlay_has_the_required_parts() -> None:
     text = platform.overlay_text()
     assert text.startswith("// ") and 'using "platforms/boards/stm32f4_discovery-kit.repl"' in text
     assert re.search(r"^ccm: Memory\.MappedMemory @ sysbus 0x10000000\n    size: 0x10000$", text, re.M)
-    assert re.search(r"^dwt: Miscellaneous\.DWT @ sysbus 0xE0001000\n    frequency: 168000000$", text, re.M)
+    assert re.search(r"^dwt: Miscellaneous\.TinymlDWT @ sysbus 0xE0001000\n    cpu: cpu$", text, re.M)
     assert re.search(r"^nvic:\n    systickFrequency: 168000000$", text, re.M)
-    assert re.search(r"^cpu:\n    PerformanceInMips: 168$", text, re.M)
-    assert re.search(r"^lis2dw12: Sensors\.LIS2DW12 @ i2c1 0x19\n    Interrupt1 -> gpioPortE@0$", text, re.M)
+    assert re.search(r"^cpu:\n    PerformanceInMips: 168\n    MaximumBlockSize: 1$", text, re.M)
+    assert re.search(r"^i2c1: @ none$", text, re.M)
+    assert re.search(r"^i2c1_master: I2C\.TinymlSTM32F4_I2C @ sysbus 0x40005400\n", text, re.M)
+    assert re.search(r"^lis2dw12: Sensors\.LIS2DW12 @ i2c1_master 0x19\n    Interrupt1 -> gpioPortE@0$", text, re.M)
+    assert re.search(r"^syscfg: Miscellaneous\.TinymlSTM32F4_SYSCFG @ sysbus 0x40013800\n", text, re.M)
+    # every pin of every port reaches the EXTI through the SYSCFG multiplexer, and the board's LEDs stay wired
+    for port in platform.GPIO_PORTS:
+        block = re.search(rf"^gpioPort{port}:\n((?:    .*\n)+)", text, re.M)
+        assert block is not None, port
+        pins = set()
+        for first, last in re.findall(r"\[(\d+)-(\d+)\] -> syscfg", block.group(1)):
+            pins |= set(range(int(first), int(last) + 1))
+        pins |= {int(p) for p in re.findall(r"^    (\d+) -> .*syscfg@", block.group(1), re.M)}
+        assert pins == set(range(16)), (port, sorted(pins))
+    assert "12 -> UserLED@0 | syscfg@60" in text and "15 -> led_blue@0 | syscfg@63" in text
     # The network-bound ApplySVD of the CPU platform is replaced, not appended to.
     code = [line for line in text.splitlines() if not line.lstrip().startswith("//")]
     assert not any("ApplySVD" in line or "init add" in line for line in code)

@@ -25,7 +25,7 @@ Resource          ${RENODEKEYWORDS}
 """
 # renode-keywords.robot (Setup, Teardown, Test Teardown) and LED/UART keywords not used by the driver.
 RENODE_EXTRA = {"Setup", "Teardown", "Test Teardown", "Create LED Tester", "Assert LED State"}
-BUILTIN = {"Should Match Regexp", "Evaluate"}
+BUILTIN = {"Should Match Regexp", "Evaluate", "Should Be True"}
 
 
 def _words(name: str) -> str:

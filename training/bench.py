@@ -69,6 +69,11 @@ def bench(paths: ModelPaths, per_class: int = 25, infer_samples: int = 200, host
     board = session.backend.board
     stack_used = footprint.stack_high_water(elf, board.read_memory)
 
+    log("[bench] Renode 1.15.3: the same windows, when Renode is available (RENODE, PATH)")
+    from sim.renode.measure import measure as renode_measure
+
+    renode = renode_measure(elf, w.g, preds)
+
     result = {
         "model": paths.name,
         **memory_figures(paths),
@@ -96,6 +101,7 @@ def bench(paths: ModelPaths, per_class: int = 25, infer_samples: int = 200, host
         "emulator_s_per_infer_command": infer_wall / len(infer_in),
         "emulator_instructions_per_s": instr_windows / wall if wall > 0 else None,
         "emulator_windows_per_s": len(w) / wall if wall > 0 else None,
+        "renode": renode,
         "cpu_load": cpu_load,
         "cpu_load_source": "retired instructions / virtual cycles while windows stream in at the sensor ODR "
                            "(the core sleeps in WFI otherwise; 1 instruction = 1 cycle)",
@@ -134,6 +140,15 @@ def memory_figures(paths: ModelPaths) -> dict:
     }
 
 
+def _renode_line(r: dict) -> str:
+    ren = r.get("renode") or {}
+    if "skipped" in ren or not ren:
+        return f"  Renode: not measured ({ren.get('skipped', 'no figures')})"
+    return (f"  Renode 1.15.3: {ren['windows_per_s']:.1f} windows/s ({ren['wall_s']:.1f} s for {ren['windows']}, "
+            f"boot {ren['boot_s']:.1f} s); PRED lines equal to the embedded board's: "
+            f"{ren['pred_equal_embedded'] * 100:.0f}%")
+
+
 def format_summary(r: dict) -> str:
     return "\n".join([
         f"model {r['model']}: on-device accuracy {r['accuracy_device']:.3f} on {r['windows']} windows "
@@ -149,6 +164,7 @@ def format_summary(r: dict) -> str:
         f"{r['emulator_mips']:.1f} MIPS on INFER commands, {r['counter']} instruction counter",
         f"  CPU load {r['cpu_load'] * 100:.3f}% at the sensor ODR; last sample -> PRED "
         f"{r['latency_ms']:.3f} ms ({r['latency_cycles']} cycles)",
+        _renode_line(r),
     ])
 
 

@@ -226,9 +226,9 @@ def resc_text(paths: ScriptPaths, sensor: str = "lis2dw12") -> str:
         lines.append(f"showAnalyzer {UART}")
     if paths.resd and sensor == "lis2dw12":
         lines += ["",
-                  "# MultiFrequency: the stream starts when the firmware sets the sensor's output data rate and follows",
-                  "# it (the Normal type starts at the current rate, 0 before the firmware runs: Renode 1.15.3 then",
-                  "# dies with a DivideByZeroException). After the file's last sample the model repeats it.",
+                  "# MultiFrequency: the stream starts when the firmware sets the sensor's output data rate and",
+                  "# follows it (the Normal type starts at the current rate, 0 before the firmware runs: Renode",
+                  "# 1.15.3 then dies with a DivideByZeroException). After the last sample the model repeats it.",
                   f"{LIS2DW12} FeedAccelerationSamplesFromRESD $resd 0 0 Specified 0 MultiFrequency"]
     lines += ["", "macro reset", '"""', "    sysbus LoadELF $elf", '"""', "runMacro $reset", ""]
     return "\n".join(lines)
