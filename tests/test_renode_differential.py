@@ -168,3 +168,21 @@ def test_renode_log_shows_no_missing_peripheral_or_unhandled_sensor_write(traine
     finally:
         conn.stop()
     assert _log_problems(log) == []
+
+
+def test_a_renode_that_dies_mid_run_is_reported_with_its_log(mlp_elf: Path, tmp_path: Path) -> None:
+    import os
+    import signal
+
+    from sim.renode.backend import RenodeConnection
+
+    conn = RenodeConnection(tmp_path)
+    try:
+        session = DeviceSession(conn.board(mlp_elf, sensor="none"))
+        session.start()
+        os.kill(conn.process.proc.pid, signal.SIGKILL)
+        with pytest.raises(BackendUnavailable, match=r"(?s)no answer to .*exited with code -9; last lines of its log"):
+            session.infer(np.zeros(6, np.int8))
+    finally:
+        conn.stop()
+    assert conn.process.proc.poll() is not None

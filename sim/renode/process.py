@@ -7,8 +7,11 @@ renode/renode tests/robot_tests_provider.py starts `Renode.exe --robot-server-po
 
 from __future__ import annotations
 
+import atexit
+import ctypes
 import os
 import shutil
+import signal
 import socket
 import subprocess
 import time
@@ -38,7 +41,17 @@ def find_renode(env: dict[str, str] | None = None) -> str:
 
 
 def renode_command(renode: str, port: int) -> list[str]:
-    return [renode, "--robot-server-port", str(port), "--hide-log", "--disable-xwt"]
+    # No --hide-log (renode-test passes it): Renode's log goes to our log file, whose tail every failure shows.
+    return [renode, "--robot-server-port", str(port), "--disable-xwt"]
+
+
+def _die_with_parent() -> None:
+    """In the child before exec: Linux ends Renode if the Python process that started it dies (no stray Renode)."""
+    try:
+        libc = ctypes.CDLL("libc.so.6", use_errno=True)
+        libc.prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
+    except OSError:
+        pass  # not Linux: stop() and atexit still end it
 
 
 def free_port() -> int:
@@ -56,18 +69,34 @@ class RenodeProcess:
         log_path.parent.mkdir(parents=True, exist_ok=True)
         self._log = log_path.open("wb")
         self.proc = subprocess.Popen(renode_command(renode, self.port), stdout=self._log, stderr=subprocess.STDOUT,
-                                     stdin=subprocess.DEVNULL)
-        self.client = RenodeRobotClient(self.port)
+                                     stdin=subprocess.DEVNULL, preexec_fn=_die_with_parent)
+        atexit.register(self.stop)
+        self.client = RenodeRobotClient(self.port, describe_failure=self.describe)
         self._wait_ready(start_timeout_s)
+
+    def log_tail(self, chars: int = 2000) -> str:
+        if not self._log.closed:
+            self._log.flush()
+        try:
+            return self.log_path.read_text(errors="replace")[-chars:]
+        except OSError as exc:
+            return f"(could not read {self.log_path}: {exc})"
+
+    def describe(self) -> str:
+        """What became of this Renode, for error messages: running or exit code, and its log tail."""
+        code = self.proc.poll()
+        state = f"still running (pid {self.proc.pid})" if code is None else f"exited with code {code}"
+        return f"Renode {state}; last lines of its log {self.log_path}:\n{self.log_tail()}"
 
     def _wait_ready(self, timeout_s: float) -> None:
         deadline = time.monotonic() + timeout_s
         while True:
             if self.proc.poll() is not None:
+                tail = self.log_tail()
                 self._log.close()
-                tail = self.log_path.read_text(errors="replace")[-2000:]
                 raise BackendUnavailable(f"renode exited with code {self.proc.returncode} before its Robot server "
-                                         f"answered; log {self.log_path}:\n{tail}")
+                                         f"answered (is Mono installed? `apt-get install mono-complete`); log "
+                                         f"{self.log_path}:\n{tail}")
             try:
                 self.client.keyword_names()
                 return
@@ -75,10 +104,11 @@ class RenodeProcess:
                 if time.monotonic() > deadline:
                     self.stop()
                     raise BackendUnavailable(f"renode's Robot server did not answer on port {self.port} within "
-                                             f"{timeout_s:.0f} s; log {self.log_path}") from None
+                                             f"{timeout_s:.0f} s; log {self.log_path}:\n{self.log_tail()}") from None
                 time.sleep(0.5)
 
     def stop(self, timeout_s: float = 10.0) -> None:
+        atexit.unregister(self.stop)
         if self.proc.poll() is None:
             try:
                 self.client.stop_server()
@@ -93,4 +123,5 @@ class RenodeProcess:
                 except subprocess.TimeoutExpired:
                     self.proc.kill()
                     self.proc.wait()
-        self._log.close()
+        if not self._log.closed:
+            self._log.close()

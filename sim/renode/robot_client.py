@@ -17,8 +17,11 @@ from __future__ import annotations
 import http.client
 import re
 import xmlrpc.client
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
+
+from sim.backend import BackendUnavailable
 
 _NAMED_ARG = re.compile(r"^[a-zA-Z0-9_]+=")
 TESTER_MISS = "Terminal tester failed"
@@ -65,8 +68,11 @@ class _TimeoutTransport(xmlrpc.client.Transport):
 class RenodeRobotClient:
     """One Renode instance's Robot server at http://127.0.0.1:<port>/."""
 
-    def __init__(self, port: int, host: str = "127.0.0.1", timeout_s: float = 120.0) -> None:
+    def __init__(self, port: int, host: str = "127.0.0.1", timeout_s: float = 120.0,
+                 describe_failure: Callable[[], str] = lambda: "") -> None:
         self.url = f"http://{host}:{port}/"
+        self.timeout_s = timeout_s
+        self._describe_failure = describe_failure
         self._proxy = xmlrpc.client.ServerProxy(self.url, transport=_TimeoutTransport(timeout_s), allow_none=True)
 
     def keyword_names(self) -> list[str]:
@@ -81,7 +87,12 @@ class RenodeRobotClient:
                                  f"argument (name=value); rephrase it")
             argv.append(text)
         argv += [f"{name}={_format(value)}" for name, value in named.items()]
-        reply = self._proxy.run_keyword(wire_name(keyword), argv)
+        try:
+            reply = self._proxy.run_keyword(wire_name(keyword), argv)
+        except (OSError, http.client.HTTPException, xmlrpc.client.ProtocolError) as exc:
+            # Renode crashed, hung past the timeout or closed the connection: say so, with its log.
+            raise BackendUnavailable(f"Renode gave no answer to {keyword} {argv!r} within {self.timeout_s:.0f} s "
+                                     f"({type(exc).__name__}: {exc}). {self._describe_failure()}") from exc
         if reply.get("status") != "PASS":
             raise KeywordFailed(keyword, argv, str(reply.get("error", "no error text")))
         return reply.get("return")
