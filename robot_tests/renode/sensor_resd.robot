@@ -55,9 +55,16 @@ Should Print Well Formed Predictions
 
 Should Show The Prediction On The LEDs
     Create Board
-    Create LED Tester        sysbus.gpioPortD.UserLED    defaultTimeout=2
+    # One tester per user LED: PD12 green (class 0), PD13 orange, PD14 red, PD15 blue (class 3).
+    ${green}=                Create LED Tester    sysbus.gpioPortD.UserLED    defaultTimeout=0
+    ${orange}=               Create LED Tester    sysbus.gpioPortD.led_orange    defaultTimeout=0
+    ${red}=                  Create LED Tester    sysbus.gpioPortD.led_red    defaultTimeout=0
+    ${blue}=                 Create LED Tester    sysbus.gpioPortD.led_blue    defaultTimeout=0
     Feed RESD
     ${line}=                 Wait For Line On Uart    ^PRED seq=0 class=(\\d+)    treatAsRegex=true
-    # class 0 (idle) lights the green LED (PD12); any other class leaves it dark.
-    ${green}=                Evaluate    $line.groups[0] == '0'
-    Assert LED State         ${green}
+    # The emulation is paused right after the PRED line: exactly the class's LED is lit.
+    ${cls}=                  Evaluate    int($line.groups[0])
+    Assert LED State         ${{ $cls == 0 }}    testerId=${green}
+    Assert LED State         ${{ $cls == 1 }}    testerId=${orange}
+    Assert LED State         ${{ $cls == 2 }}    testerId=${red}
+    Assert LED State         ${{ $cls == 3 }}    testerId=${blue}
