@@ -27,31 +27,38 @@ elif [ -z "${RENODE:-}" ] && command -v renode >/dev/null 2>&1; then
   export RENODE
 fi
 echo "== Renode: ${RENODE:-not available (suites on Renode skip; see README, Renode)}"
+took() { echo "== ($1: $(( SECONDS - $2 )) s)"; }
 
 echo "== ruff"
 "$PY" -m ruff check training sim tests
 echo "== pytest"
-"$PY" -m pytest -q tests
+t=$SECONDS; "$PY" -m pytest -q tests; took pytest $t
 echo "== robot (BACKEND=${BACKEND:-embedded})"
 mkdir -p build/robot
-"$ROBOT" --outputdir build/robot --variable "BACKEND:${BACKEND:-embedded}" robot_tests/
+t=$SECONDS; "$ROBOT" --outputdir build/robot --variable "BACKEND:${BACKEND:-embedded}" robot_tests/; took robot $t
 echo "== robot, LIS2DW12 on I2C1 (BACKEND=${BACKEND:-embedded})"
+t=$SECONDS
 "$ROBOT" --outputdir build/robot/lis2dw12 --variable "BACKEND:${BACKEND:-embedded}" \
   --variable SENSOR:lis2dw12 robot_tests/gestures.robot robot_tests/cnn.robot
+took "robot lis2dw12" $t
 
 if [ -n "${RENODE:-}" ] && [ "${BACKEND:-embedded}" != renode ]; then
   for sensor in lis3dsh lis2dw12; do
     echo "== robot on Renode ($RENODE), sensor $sensor"
+    t=$SECONDS
     "$ROBOT" --outputdir "build/robot/renode-$sensor" --variable BACKEND:renode --variable "SENSOR:$sensor" \
       robot_tests/gestures.robot robot_tests/cnn.robot
+    took "robot on Renode, $sensor" $t
   done
   echo "== renode-test robot_tests/renode/*.robot"
   pkg="$(dirname "$RENODE")"
   tvenv="$(dirname "$pkg")/test-venv"
   if [ -x "$pkg/renode-test" ] && [ -x "$tvenv/bin/python" ]; then
     mkdir -p build/renode-test
+    t=$SECONDS
     (cd build/renode-test && PATH="$tvenv/bin:$PATH" timeout 900 "$pkg/renode-test" \
       "$ROOT"/robot_tests/renode/boot_and_protocol.robot "$ROOT"/robot_tests/renode/sensor_resd.robot)
+    took renode-test $t
   else
     echo "renode-test skipped: $pkg has no renode-test or its Python requirements are not installed" \
          "(scripts/install_renode.sh PACKAGE installs both)"
