@@ -36,6 +36,7 @@ def _files() -> RenodeFiles:
         no_sensor_overlay=FAKE_ROOT / "sim/renode/stm32f4_discovery_tinyml_nosensor.repl",
         lis3dsh_model=FAKE_ROOT / "sim/renode/LIS3DSH.cs",
         lis3dsh_overlay=FAKE_ROOT / "sim/renode/lis3dsh_spi1.repl",
+        models=tuple(FAKE_ROOT / "sim/renode" / model.name for model in platform.MODEL_FILES),
     )
 
 
