@@ -9,6 +9,7 @@ PY="$ROOT/.venv/bin/python"
 export TF_CPP_MIN_LOG_LEVEL=2
 echo "== ruff"
 "$PY" -m ruff check training sim tests
+"$PY" -m ruff check app compiler; echo "== lint-imports"; "$ROOT/.venv/bin/lint-imports"
 echo "== pytest"
 "$PY" -m pytest -q tests
 echo "== robot (BACKEND=${BACKEND:-embedded})"

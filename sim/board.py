@@ -56,7 +56,6 @@ from sim.faults import PendingFault, access_fault, error_fault, exception_fault,
 from sim.memory import FLASH_BASE, FLASH_SIZE, Memories
 from sim.native.excfast import NativeExceptions
 from sim.native.rawhook import RAW_INTR_HOOK, add_raw_hook
-from sim.native.regs import RegisterBatch
 from sim.native.spifast import SpiFastPath
 from sim.periph import exceptions, rcc, scs
 from sim.periph.base import RegisterFile
@@ -73,6 +72,7 @@ from sim.periph.pwr import Pwr
 from sim.periph.rcc import Rcc
 from sim.periph.spi import Spi, SpiDevice
 from sim.periph.usart import Usart
+from sim.regbatch import RegisterBatch
 from sim.thumb import WFE, WFI
 
 PERIPH_BASE, PERIPH_SIZE = 0x4000_0000, 0x2000_0000

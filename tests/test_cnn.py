@@ -23,7 +23,7 @@ def cnn_elf(trained_cnn: ModelPaths) -> Path:
 
 
 def _inputs(paths: ModelPaths, n_random: int) -> np.ndarray:
-    from training import pipeline
+    from app import pipeline
 
     w = pipeline.device_windows(paths, 10)
     real = pipeline.model_inputs(paths, w.raw).reshape(len(w.raw), -1)
@@ -41,8 +41,8 @@ def test_cnn_compiles_to_conv_kernels(trained_cnn: ModelPaths) -> None:
 
 
 def test_cnn_host_bit_exact_on_10000_inputs(trained_cnn: ModelPaths) -> None:
-    from training import pipeline
-    from training.tflm_oracle import TflmOracle
+    from app import pipeline
+    from app.tflm_oracle import TflmOracle
 
     x = _inputs(trained_cnn, 10_000)
     ours = pipeline.host_model(trained_cnn).invoke(x)
@@ -53,8 +53,8 @@ def test_cnn_host_bit_exact_on_10000_inputs(trained_cnn: ModelPaths) -> None:
 
 def test_cnn_device_infer_bit_exact(trained_cnn: ModelPaths, cnn_elf: Path) -> None:
     """The M4 DSP path (SXTB16/SMLAD) on the emulated board, through the INFER command."""
+    from app.tflm_oracle import TflmOracle
     from sim.session import embedded_session
-    from training.tflm_oracle import TflmOracle
 
     x = _inputs(trained_cnn, 20)[::2]
     session = embedded_session(cnn_elf)
@@ -67,7 +67,7 @@ def test_cnn_device_infer_bit_exact(trained_cnn: ModelPaths, cnn_elf: Path) -> N
 
 
 def test_cnn_memory_and_flash_targets(trained_cnn: ModelPaths) -> None:
-    from training.bench import memory_figures
+    from app.bench import memory_figures
 
     m = memory_figures(trained_cnn)
     assert m["activation_bytes"] <= m["tflm_arena_bytes"], m
@@ -81,7 +81,7 @@ def test_every_conv_variant_name_is_declared() -> None:
     import itertools
     import re
 
-    from training.emit_ops import ConvGeometry, conv_variant
+    from compiler.ops.conv_2d import ConvGeometry, conv_variant
 
     header = (Path(__file__).resolve().parents[1] / "firmware/nn/include/tdnn.h").read_text()
     declared = set(re.findall(r"X\((k1_\w+),", header)) | set(re.findall(r"TDNN_CONV_DECL\((\w+)\)", header))

@@ -16,7 +16,8 @@ def _paths(args: argparse.Namespace) -> ModelPaths:
 
 
 def cmd_train(args: argparse.Namespace) -> int:
-    from training import pipeline, synth
+    from app import pipeline
+    from training import synth
 
     overrides = [*args.synth, *(["unknown.enabled=true"] if args.unknown else [])]
     cfg = synth.load_config(args.synth_config, overrides)
@@ -27,7 +28,7 @@ def cmd_train(args: argparse.Namespace) -> int:
 
 
 def cmd_build(args: argparse.Namespace) -> int:
-    from training import pipeline
+    from app import pipeline
 
     paths = _paths(args)
     pipeline.compile_c(paths)
@@ -47,13 +48,12 @@ def cmd_footprint(args: argparse.Namespace) -> int:
 def cmd_simulate(args: argparse.Namespace) -> int:
     import numpy as np
 
+    from app import pipeline
     from sim.session import embedded_session
-    from training import pipeline
-    from training.artifacts import load_meta_json
+    from training.artifacts import load_card
 
     paths = _paths(args)
-    meta = load_meta_json(paths)
-    window = int(meta["window"])
+    window = load_card(paths).window
     if args.data:
         data = Path(args.data)
         if data.suffix.lower() == ".resd":
@@ -86,7 +86,7 @@ def cmd_simulate(args: argparse.Namespace) -> int:
 
 
 def cmd_profile(args: argparse.Namespace) -> int:
-    from training.profile import format_profile, profile_model
+    from app.profile import format_profile, profile_model
 
     paths = _paths(args)
     print(format_profile(profile_model(paths)))
@@ -95,7 +95,7 @@ def cmd_profile(args: argparse.Namespace) -> int:
 
 
 def cmd_bench(args: argparse.Namespace) -> int:
-    from training.bench import bench, format_summary
+    from app.bench import bench, format_summary
 
     r = bench(_paths(args), per_class=args.per_class)
     print(format_summary(r))
@@ -103,13 +103,13 @@ def cmd_bench(args: argparse.Namespace) -> int:
 
 
 def _demo_one(paths: ModelPaths, args: argparse.Namespace) -> dict:
-    from training import pipeline
-    from training.artifacts import load_meta_json
-    from training.bench import bench, format_summary
+    from app import pipeline
+    from app.bench import bench, format_summary
+    from training.artifacts import load_card
 
     try:
-        stale = args.retrain or load_meta_json(paths)["name"] != paths.name
-    except (FileNotFoundError, ValueError, KeyError):
+        stale = args.retrain or load_card(paths).name != paths.name
+    except (FileNotFoundError, ValueError, KeyError, TypeError):
         stale = True  # no model yet, or one from an older format
     if stale:
         pipeline.train(paths, seed=args.seed, per_class=args.per_class_train, epochs=args.epochs,
