@@ -73,6 +73,7 @@ from sim.periph.rcc import Rcc
 from sim.periph.spi import Spi, SpiDevice
 from sim.periph.usart import Usart
 from sim.regbatch import RegisterBatch
+from sim.scheduler import Scheduler, SysTickEvents
 from sim.thumb import WFE, WFI
 
 PERIPH_BASE, PERIPH_SIZE = 0x4000_0000, 0x2000_0000
@@ -170,7 +171,10 @@ class Board:
         elif sensor == "lis2dw12":
             self.sensor = Lis2dw12(self._clock, self.rcc.hclk_hz, self._on_int1)
             self.i2c1.attach(self.sensor)
+        self.events = Scheduler()
+        self.events.register(SysTickEvents(self.scs.systick, functools.partial(self.nvic.pend, SYSTICK)))
         if self.sensor is not None:
+            self.events.register(self.sensor)
             self.gpio["E"].set_input(INT1_PIN_PE0, self.sensor.int1_level())
         self.gpio["E"].listeners.append(self._on_port_e)
         self.usart2.on_line = self._on_line
@@ -367,23 +371,13 @@ class Board:
 
     # -- interrupts and time ------------------------------------------------------------------------------
     def _next_event(self) -> int | None:
-        tick = self.scs.systick.next_tick_irq()
-        sample = self.sensor.next_event() if self.sensor is not None else None
-        if tick is None:
-            return sample
-        return tick if sample is None else min(tick, sample)
+        return self.events.next_event()
 
     def _process_events(self, until: int) -> None:
         """Everything scheduled at or before `until` happens: SysTick pends, the sensor produces samples."""
         if until == self._events_done:
             return  # done already, and nothing (no emulation, no host input) could have changed since
-        tick = self.scs.systick.next_tick_irq()
-        fired = tick is not None and tick <= until
-        if fired:
-            self.scs.systick.fire_tick_irq()
-            self.nvic.pend(SYSTICK)
-        if self.sensor is not None:
-            self.sensor.sync(until)
+        fired = self.events.advance(until)
         self._events_done = None if fired else until  # a second tick may be due as well
 
     def _masks(self) -> tuple[int, int, int]:

@@ -107,27 +107,20 @@ class Lis2dw12(FedSensor):
     def has_data(self) -> bool:
         return self.powered() and (bool(self.stream.queue) or bool(self.regs[STATUS] & DRDY))
 
-    # -- time ---------------------------------------------------------------------------------------------
-    def next_event(self) -> int | None:
-        return self.stream.next_conversion()
-
-    def sync(self, until: int | None = None) -> None:
-        self.stream.advance(self.clock() if until is None else until, self._produce)
-
-    def _produce(self, sample_g: np.ndarray, _t: int) -> None:
+    # -- data-ready (FedSensor produces the samples) ---------------------------------------------------------
+    def _convert(self, sample_g: np.ndarray) -> tuple[tuple[int, int, int], bool]:
         lp12 = self._low_power_12bit()
         bits = 12 if lp12 else 14
         lo, hi = -(1 << (bits - 1)), (1 << (bits - 1)) - 1
-        self._raw, clipped = to_counts(sample_g, lsb_g((self.regs[CTRL6] >> 4) & 3, lp12), lo, hi)
-        if clipped:
-            self.stream.clipped += 1
-        if self.regs[STATUS] & DRDY:
-            self.stream.overruns += 1
+        return to_counts(sample_g, lsb_g((self.regs[CTRL6] >> 4) & 3, lp12), lo, hi)
+
+    def _latch_data_ready(self) -> bool:
+        overrun = bool(self.regs[STATUS] & DRDY)
         self.regs[STATUS] |= DRDY
-        if self.regs[CTRL4_INT1] & INT1_DRDY and self.regs[CTRL7] & DRDY_PULSED:
-            self._set_int1(True)
-            self._set_int1(False)
-        self._update_int1()
+        return overrun
+
+    def _int1_pulsed(self) -> bool:
+        return bool(self.regs[CTRL4_INT1] & INT1_DRDY) and bool(self.regs[CTRL7] & DRDY_PULSED)
 
     def int1_level(self) -> bool:
         active = (
@@ -136,14 +129,6 @@ class Lis2dw12(FedSensor):
             and bool(self.regs[STATUS] & DRDY)
         )
         return active != bool(self.regs[CTRL3] & H_LACTIVE)
-
-    def _update_int1(self) -> None:
-        self._set_int1(self.int1_level())
-
-    def _set_int1(self, level: bool) -> None:
-        if level != self._int1:
-            self._int1 = level
-            self.on_int1(level)
 
     # -- I2C target side ----------------------------------------------------------------------------------
     def i2c_start(self, read: bool) -> bool:
