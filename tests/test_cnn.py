@@ -93,3 +93,21 @@ def test_every_conv_variant_name_is_declared() -> None:
         names.add(conv_variant(geo, fast, -128 if full else -20, 127, mean, zp).removeprefix("tdnn_convolve_s8_"))
     # k1: 32 flag combinations; in_c 16 x k_w 5 (20 groups) exceeds the unrolled MAC and takes the k_h > 1 names
     assert len(names) == 37 and names <= declared, sorted(names - declared)
+
+
+def test_planner_scratch_is_the_kernels_for_every_conv(trained_cnn: ModelPaths, tmp_path: Path) -> None:
+    """The scratch the planner reserves for each conv is what tdnn_convolve_s8_scratch_size says (host build)."""
+    import dataclasses
+
+    from app.hostlib import KernelLib
+    from compiler import passes, tflite_reader
+    from compiler.ops import conv_2d
+
+    kernels = KernelLib(tmp_path)
+    g = tflite_reader.load(trained_cnn.tflite)
+    g = passes.fuse_conv_mean(passes.fuse_conv_pool(passes.fold_views(g)))
+    convs = [op for op in g.operators if op.op == "CONV_2D"]
+    assert len(convs) == 2
+    for op in convs:
+        geo = dataclasses.asdict(conv_2d.conv_geometry(g, op))
+        assert conv_2d.memory(g, op).scratch_bytes == 2 * kernels.conv_scratch_elems(**geo), geo
