@@ -910,7 +910,7 @@ typedef struct {
     conv_fn fn;
 } k1_variant;
 
-/* Run-time choice of the variant (the same choice as emit_ops.conv_variant). */
+/* Run-time choice of the variant (the same choice as compiler/ops/conv_2d.py conv_variant). */
 void tdnn_convolve_s8(const tdnn_conv_params *p, const int8_t *input, int16_t *scratch, int8_t *output)
 {
 #define TDNN_K1_ENTRY(name, POOL, FULL, MEAN, ALB, RELU) {POOL, FULL, MEAN, ALB, RELU, tdnn_convolve_s8_##name},

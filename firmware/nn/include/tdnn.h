@@ -3,7 +3,7 @@
  * Each kernel has a portable C path; the hot ones (fully connected, convolution) also have a path
  * using SXTB16/SMLAD when __ARM_FEATURE_DSP is defined (Cortex-M4/M7 with -mcpu=cortex-m4).
  * Everything a TFLM kernel prepares at run time (multipliers, shifts, folded biases, padding,
- * reordered weights, tables) comes precomputed from the model compiler (training/compiler.py). */
+ * reordered weights, tables) comes precomputed from the model compiler (compiler/, one module per op in compiler/ops/). */
 #ifndef TDNN_H
 #define TDNN_H
 
@@ -58,12 +58,12 @@ typedef struct {
     uint8_t fast_requant, mean_fused;
 } tdnn_conv_params;
 
-/* int16 elements of scratch tdnn_convolve_s8 needs: two channels' unpacked weights (2*k_h*run), a 72-byte
- * row context (36), then the zero-point padded input as int16, + 4. The scratch must be word aligned. */
+/* int16 elements of scratch tdnn_convolve_s8 needs: two channels' unpacked weights (2*k_h*run), an 80-byte
+ * row context (CTX_ELEMS = 40), then the zero-point padded input as int16, + 4. The scratch must be word aligned. */
 int32_t tdnn_convolve_s8_scratch_size(const tdnn_conv_params *p);
 void tdnn_convolve_s8(const tdnn_conv_params *p, const int8_t *input, int16_t *scratch, int8_t *output);
 /* The same kernel per compile-time variant (the model compiler calls the one it needs, so unused ones
- * are not linked; training/emit_ops.py conv_variant builds the name). tdnn_convolve_s8 makes the same
+ * are not linked; compiler/ops/conv_2d.py conv_variant builds the name). tdnn_convolve_s8 makes the same
  * choice at run time. general: full requantization or an odd padded row length (any layer). Otherwise fast
  * requantization and: k1 = one filter row (k_h == 1, row assembly); pool = pool_w == 2; full = clamp
  * [-128, 127] (clamp = any other range); for k1 also mean = mean_fused, x1al/x1un = the second position of
