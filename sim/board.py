@@ -23,6 +23,7 @@ import functools
 import re
 from collections import deque
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 from unicorn import (
@@ -49,6 +50,7 @@ from unicorn.arm_const import (
     UC_CPU_ARM_CORTEX_M4,
 )
 
+from sim import sensors as sensor_registry
 from sim.counter import NO_LIMIT, InstructionCounter, NativeCounter
 from sim.elfimage import LoadSegment, Symbolizer, load_segments, open_arm_elf, read_symbols, section_ranges
 from sim.errors import FirmwareFault, InstructionBudgetExceeded, LineNotSeen
@@ -65,8 +67,6 @@ from sim.periph.exti import Exti, Syscfg
 from sim.periph.flash import FlashInterface
 from sim.periph.gpio import GpioPort
 from sim.periph.i2c import I2c
-from sim.periph.lis2dw12 import Lis2dw12
-from sim.periph.lis3dsh import Lis3dsh
 from sim.periph.nvic import SYSTICK, Nvic
 from sim.periph.pwr import Pwr
 from sim.periph.rcc import Rcc
@@ -86,7 +86,7 @@ RCC_BASE, FLASH_IF_BASE = 0x4002_3800, 0x4002_3C00
 DWT_BASE, SCS_BASE, DBGMCU_BASE = 0xE000_1000, 0xE000_E000, 0xE004_2000
 DBGMCU_IDCODE = 0x1007_6413  # STM32F40x/41x, DEV_ID 0x413
 USART2_IRQ = 38
-SENSORS = ("lis3dsh", "lis2dw12", "none")
+SENSORS = sensor_registry.KEYS  # sim/sensors.py: which accelerometer is fitted, and on which bus
 
 LED_PINS = {"green": 12, "orange": 13, "red": 14, "blue": 15}
 CS_PIN_PE3 = 3
@@ -165,12 +165,14 @@ class Board:
         self.exti = Exti(self.nvic.set_level)
         self.syscfg = Syscfg(self._on_exti_mapping)
         self._cs_low = False
-        self.sensor: Lis3dsh | Lis2dw12 | None = None
-        if sensor == "lis3dsh":
-            self.sensor = Lis3dsh(self._clock, self.rcc.hclk_hz, self._on_int1)
-        elif sensor == "lis2dw12":
-            self.sensor = Lis2dw12(self._clock, self.rcc.hclk_hz, self._on_int1)
-            self.i2c1.attach(self.sensor)
+        self.sensor: Any = None  # a sim.periph.accel.FedSensor on SPI1 (SpiDevice) or I2C1 (I2C target)
+        self._sensor_on_spi1 = False
+        info = sensor_registry.REGISTRY.get(sensor)
+        if info is not None:
+            self.sensor = info.model_class()(self._clock, self.rcc.hclk_hz, self._on_int1)
+            self._sensor_on_spi1 = info.bus == "spi1"
+            if info.bus == "i2c1":
+                self.i2c1.attach(self.sensor)
         self.events = Scheduler()
         self.events.register(SysTickEvents(self.scs.systick, functools.partial(self.nvic.pend, SYSTICK)))
         if self.sensor is not None:
@@ -287,13 +289,13 @@ class Board:
             self._irq_changed()
 
     def _spi1_selected(self) -> SpiDevice | None:
-        return self.sensor if self._cs_low and isinstance(self.sensor, Lis3dsh) else None
+        return self.sensor if self._cs_low and self._sensor_on_spi1 else None
 
     def _on_port_e(self, port: GpioPort) -> None:
         low = port.is_output_low(CS_PIN_PE3)
         if low != self._cs_low:
             self._cs_low = low
-            if isinstance(self.sensor, Lis3dsh):
+            if self._sensor_on_spi1:
                 (self.sensor.select if low else self.sensor.deselect)()
 
     def _on_int1(self, level: bool) -> None:
