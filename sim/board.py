@@ -52,6 +52,7 @@ from unicorn.arm_const import (
 
 from sim import sensors as sensor_registry
 from sim.counter import NO_LIMIT, InstructionCounter, NativeCounter
+from sim.discovery import LED_PINS, LED_PORT, SENSOR_CS, SENSOR_INT1, USER_BUTTON
 from sim.elfimage import LoadSegment, Symbolizer, load_segments, open_arm_elf, read_symbols, section_ranges
 from sim.errors import FirmwareFault, InstructionBudgetExceeded, LineNotSeen
 from sim.faults import PendingFault, access_fault, error_fault, exception_fault, format_fault
@@ -74,24 +75,23 @@ from sim.periph.spi import Spi, SpiDevice
 from sim.periph.usart import Usart
 from sim.regbatch import RegisterBatch
 from sim.scheduler import Scheduler, SysTickEvents
+from sim.stm32f407 import (
+    BLOCKS,
+    DBGMCU_IDCODE,
+    GPIO_PORTS,
+    PERIPH_BASE,
+    PERIPH_BITBAND,
+    PERIPH_SIZE,
+    PPB_BASE,
+    PPB_SIZE,
+    USART2_IRQ,
+)
 from sim.thumb import WFE, WFI
 
-PERIPH_BASE, PERIPH_SIZE = 0x4000_0000, 0x2000_0000
-PERIPH_BITBAND = (0x4200_0000, 0x0200_0000, 0x4000_0000)
-PPB_BASE, PPB_SIZE = 0xE000_0000, 0x0010_0000
-GPIO_BASE = {"A": 0x4002_0000, "B": 0x4002_0400, "C": 0x4002_0800, "D": 0x4002_0C00, "E": 0x4002_1000}
-USART2_BASE, SPI1_BASE, PWR_BASE, I2C1_BASE = 0x4000_4400, 0x4001_3000, 0x4000_7000, 0x4000_5400
-SYSCFG_BASE, EXTI_BASE = 0x4001_3800, 0x4001_3C00
-RCC_BASE, FLASH_IF_BASE = 0x4002_3800, 0x4002_3C00
-DWT_BASE, SCS_BASE, DBGMCU_BASE = 0xE000_1000, 0xE000_E000, 0xE004_2000
-DBGMCU_IDCODE = 0x1007_6413  # STM32F40x/41x, DEV_ID 0x413
-USART2_IRQ = 38
 SENSORS = sensor_registry.KEYS  # sim/sensors.py: which accelerometer is fitted, and on which bus
-
-LED_PINS = {"green": 12, "orange": 13, "red": 14, "blue": 15}
-CS_PIN_PE3 = 3
-INT1_PIN_PE0 = 0
-BUTTON_PIN_PA0 = 0
+SPI1_BASE = BLOCKS["SPI1"].base
+CS_PORT, CS_PIN = SENSOR_CS
+INT1_PORT, INT1_PIN = SENSOR_INT1
 _UNTIL = 0xFFFF_FFFF  # odd, so a Thumb PC never reaches it
 _HISTORY_LINES = 20
 _MASK_POLL = 4096  # re-check a PRIMASK/BASEPRI-masked interrupt this often (in case a CPSIE was missed)
@@ -156,7 +156,7 @@ class Board:
     def _build_peripherals(self, clock_gating: bool, sensor: str) -> None:
         self._clock_gating = clock_gating
         self.rcc = Rcc()
-        self.gpio = {name: GpioPort(name) for name in GPIO_BASE}
+        self.gpio = {name: GpioPort(name) for name in GPIO_PORTS}
         self.usart2 = Usart()
         self.spi1 = Spi(self._spi1_selected)
         self.i2c1 = I2c()
@@ -177,8 +177,8 @@ class Board:
         self.events.register(SysTickEvents(self.scs.systick, functools.partial(self.nvic.pend, SYSTICK)))
         if self.sensor is not None:
             self.events.register(self.sensor)
-            self.gpio["E"].set_input(INT1_PIN_PE0, self.sensor.int1_level())
-        self.gpio["E"].listeners.append(self._on_port_e)
+            self.gpio[INT1_PORT].set_input(INT1_PIN, self.sensor.int1_level())
+        self.gpio[CS_PORT].listeners.append(self._on_cs_port)
         self.usart2.on_line = self._on_line
         self.usart2.on_poll = self._on_uart_poll
         self.usart2.on_irq = lambda level: self.nvic.set_level(USART2_IRQ, level)
@@ -186,17 +186,13 @@ class Board:
         def gate(reg: int, bit: int) -> Gate | None:
             return functools.partial(self.rcc.enabled, reg, bit) if clock_gating else None
 
+        models = {**{f"GPIO{p}": self.gpio[p] for p in GPIO_PORTS}, "RCC": self.rcc, "FLASH": FlashInterface(),
+                  "PWR": Pwr(), "USART2": self.usart2, "I2C1": self.i2c1, "SPI1": self.spi1, "SYSCFG": self.syscfg,
+                  "EXTI": self.exti}
         bus = MmioBus(PERIPH_BASE, PERIPH_SIZE, page_shift=10, bitband=PERIPH_BITBAND)
-        for i, (name, base) in enumerate(GPIO_BASE.items()):
-            bus.attach(base, 0x400, self.gpio[name], gate(rcc.AHB1ENR, i))
-        bus.attach(RCC_BASE, 0x400, self.rcc)
-        bus.attach(FLASH_IF_BASE, 0x400, FlashInterface())
-        bus.attach(PWR_BASE, 0x400, Pwr(), gate(rcc.APB1ENR, 28))
-        bus.attach(USART2_BASE, 0x400, self.usart2, gate(rcc.APB1ENR, 17))
-        bus.attach(I2C1_BASE, 0x400, self.i2c1, gate(rcc.APB1ENR, 21))
-        bus.attach(SPI1_BASE, 0x400, self.spi1, gate(rcc.APB2ENR, 12))
-        bus.attach(SYSCFG_BASE, 0x400, self.syscfg, gate(rcc.APB2ENR, 14))
-        bus.attach(EXTI_BASE, 0x400, self.exti)
+        for name, model in models.items():
+            block = BLOCKS[name]
+            bus.attach(block.base, block.size, model, gate(*block.clock) if block.clock else None)
         self._spi1_native = bus.map_into(self._uc, self._native_windows())
         if clock_gating:
             self.rcc.on_write = self._update_native_gates
@@ -205,9 +201,8 @@ class Board:
         dbgmcu = RegisterFile()
         dbgmcu.regs[0] = DBGMCU_IDCODE
         ppb = MmioBus(PPB_BASE, PPB_SIZE, page_shift=12)
-        ppb.attach(DWT_BASE, 0x1000, self.dwt)
-        ppb.attach(SCS_BASE, 0x1000, self.scs)
-        ppb.attach(DBGMCU_BASE, 0x1000, dbgmcu)
+        for name, model in (("DWT", self.dwt), ("SCS", self.scs), ("DBGMCU", dbgmcu)):
+            ppb.attach(BLOCKS[name].base, BLOCKS[name].size, model)
         ppb.map_into(self._uc)
         self._buses = (bus, ppb)
 
@@ -291,15 +286,15 @@ class Board:
     def _spi1_selected(self) -> SpiDevice | None:
         return self.sensor if self._cs_low and self._sensor_on_spi1 else None
 
-    def _on_port_e(self, port: GpioPort) -> None:
-        low = port.is_output_low(CS_PIN_PE3)
+    def _on_cs_port(self, port: GpioPort) -> None:
+        low = port.is_output_low(CS_PIN)
         if low != self._cs_low:
             self._cs_low = low
             if self._sensor_on_spi1:
                 (self.sensor.select if low else self.sensor.deselect)()
 
     def _on_int1(self, level: bool) -> None:
-        self._drive_pin("E", INT1_PIN_PE0, level)
+        self._drive_pin(INT1_PORT, INT1_PIN, level)
 
     def _drive_pin(self, port: str, pin: int, level: bool) -> None:
         self.gpio[port].set_input(pin, level)
@@ -684,7 +679,7 @@ class Board:
     def set_button(self, pressed: bool) -> None:
         """Drive the user button PA0 (high while pressed)."""
         self._events_done = None
-        self._drive_pin("A", BUTTON_PIN_PA0, pressed)
+        self._drive_pin(*USER_BUTTON, pressed)
 
     # -- observation --------------------------------------------------------------------------------------
     @property
@@ -698,7 +693,7 @@ class Board:
 
     @property
     def leds(self) -> dict[str, bool]:
-        port = self.gpio["D"]
+        port = self.gpio[LED_PORT]
         return {name: port.odr_bit(pin) for name, pin in LED_PINS.items()}
 
     @property

@@ -76,3 +76,17 @@ def test_scheduler_takes_the_earliest_source_and_advances_all() -> None:
     assert s.next_event() == 50
     assert s.advance(60) is True and s.advance(100) is False
     assert a.log == [30, 90] and b.log == [10, 50]
+
+
+def test_soc_map_matches_the_firmware_header() -> None:
+    """sim/stm32f407.py and firmware/include/stm32f407.h name the same base for every block both know."""
+    import re
+    from pathlib import Path
+
+    from sim.stm32f407 import BLOCKS
+
+    header = (Path(__file__).resolve().parents[1] / "firmware/include/stm32f407.h").read_text()
+    bases = {m.group(1): int(m.group(2), 16) for m in re.finditer(r"#define (\w+)_BASE\s+(0x[0-9A-Fa-f]+)u", header)}
+    shared = sorted(set(bases) & set(BLOCKS))
+    assert len(shared) >= 8, shared  # RCC, PWR, GPIOA/B/D/E, USART2, SPI1, I2C1
+    assert {n: bases[n] for n in shared} == {n: BLOCKS[n].base for n in shared}
