@@ -68,7 +68,7 @@ def _model_c(layers: list[tuple[str, dict[str, object], int]]) -> tuple[str, int
     decls, calls, off, scratch = [], [], 0, 0
     for i, (name, layer, n_out) in enumerate(layers):
         f = dict(layer["fields"])  # type: ignore[call-overload]
-        p = f"v{i}"
+        p = f"conv_variant_{i}"
         decls += [c_array("int8_t", f"{p}_weights", f.pop("weights")), c_array("int32_t", f"{p}_bias", f.pop("bias")),
                   c_array("int32_t", f"{p}_mult", np.asarray(f.pop("mult"))),
                   c_array("int8_t", f"{p}_shift", np.asarray(f.pop("shift"))),
@@ -77,6 +77,9 @@ def _model_c(layers: list[tuple[str, dict[str, object], int]]) -> tuple[str, int
         calls.append(f"    tdnn_convolve_s8_{name}(&{p}, input, scratch, output + {off});")
         off += n_out
         scratch = max(scratch, layer["geo"].scratch_elems)  # type: ignore[attr-defined]
+    # The run-time dispatcher once too, so that it is linked (its choice is checked on the bare core).
+    calls.append(f"    tdnn_convolve_s8(&conv_variant_0, input, scratch, output + {off});")
+    off += layers[0][2]
     text = ('#include "model.h"\n#include "tdnn.h"\n\nconst char *const model_labels[MODEL_NUM_CLASSES] = '
             '{"a", "b", "c"};\n\n' + "\n".join(decls) +
             f"\nstatic int16_t scratch[{scratch}] __attribute__((aligned(4)));\n\n"
@@ -118,4 +121,29 @@ def test_every_conv_variant_on_the_m4_matches_the_portable_path(tmp_path: Path) 
     bad = [name for (name, _, _), lo, hi in zip(layers, offsets[:-1], offsets[1:], strict=True)
            if not np.array_equal(got[:, lo:hi], ref[:, lo:hi])]
     assert not bad, f"variants whose M4 output differs from the portable path: {bad}"
+    assert np.array_equal(got[:, offsets[-1]:], got[:, :offsets[1]])  # the dispatcher on layer 0's params
     assert len(np.unique(ref)) > 50  # the outputs are not all clamped to one value
+    _check_dispatcher(elf, layers)
+
+
+def _check_dispatcher(elf: Path, layers: list[tuple[str, dict[str, object], int]]) -> None:
+    """tdnn_convolve_s8 (the C run-time choice) enters the same variant as the compiler's conv_variant."""
+    from sim.bare_core import SCRATCH_BASE, BareCore
+
+    core = BareCore(elf)
+    dispatcher = core.function("tdnn_convolve_s8")
+    lo, hi = dispatcher.address, dispatcher.address + dispatcher.size
+    core.write(SCRATCH_BASE, bytes(range(256)) + bytes(128))
+    for i, (name, _layer, _n) in enumerate(layers):
+        entered: list[str] = []
+
+        def on_block(address: int, _n: int, entered: list[str] = entered) -> None:
+            sym = core.symbols.lookup(address)
+            name_ = sym.name if sym else hex(address)
+            if not lo <= address < hi and name_.startswith("tdnn_convolve_s8_") and name_ not in entered:
+                entered.append(name_)
+
+        params = core.symbols.address_of(f"conv_variant_{i}")
+        core.call("tdnn_convolve_s8", [params, SCRATCH_BASE, SCRATCH_BASE + 0x1000, SCRATCH_BASE + 0x800], on_block)
+        # The dispatcher may inline the general kernel; any variant it enters must be the compiler's.
+        assert entered == [f"tdnn_convolve_s8_{name}"] or (name == "general" and not entered), (i, name, entered)
