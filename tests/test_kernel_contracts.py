@@ -27,7 +27,7 @@ def _c_scratch(kernels: KernelLib, geo: conv_2d.ConvGeometry) -> int:
 
 
 def test_row_context_size_is_the_kernels() -> None:
-    src = (REPO / "firmware/nn/convolve_s8.c").read_text()
+    src = (REPO / "firmware/nn/convolve/geometry.inc").read_text()
     assert int(re.search(r"#define CTX_ELEMS (\d+)", src).group(1)) == conv_2d.CTX_ELEMS  # type: ignore[union-attr]
 
 

@@ -30,7 +30,7 @@ from compiler.ops.base import (
 )
 
 K1_MAX_GROUPS = 16  # TDNN_CONV_K1_MAX_GROUPS (tdnn.h): 4-tap groups the k1 row assembly unrolls
-CTX_ELEMS = 40  # int16 elements of the row context in the scratch (CTX_ELEMS in convolve_s8.c)
+CTX_ELEMS = 40  # int16 elements of the row context in the scratch (firmware/nn/convolve/geometry.inc)
 
 
 @dataclass(frozen=True)
