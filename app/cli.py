@@ -31,7 +31,9 @@ def cmd_build(args: argparse.Namespace) -> int:
     from app import pipeline
 
     paths = _paths(args)
-    pipeline.compile_c(paths)
+    compiled = pipeline.compile_c(paths)
+    if args.plan:
+        print(compiled.plan_text)
     pipeline.build_firmware(paths)
     return 0
 
@@ -171,7 +173,8 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--unknown", action="store_true", help="add the 'unknown' class of non-gestures")
     t.add_argument("--device-per-class", type=int, default=25,
                    help="test windows per class run on the emulated board for the report (0: skip)")
-    add("build", cmd_build, "compile model.tflite to C and cross-compile firmware.elf")
+    b = add("build", cmd_build, "compile model.tflite to C and cross-compile firmware.elf")
+    b.add_argument("--plan", action="store_true", help="print the arena plan (offset, bytes, lifetime of each buffer)")
     s = add("simulate", cmd_simulate, "run firmware.elf on the emulated board and print PRED lines")
     s.add_argument("--data", help="CSV (timestamp_s,ax_g,ay_g,az_g[,label]) or RESD file to replay")
     s.add_argument("--per-class", type=int, default=5, help="synthetic windows per gesture when no --data")

@@ -90,4 +90,8 @@ def plan_memory(g: Graph, mem: dict[int, OpMemory]) -> MemoryPlan:
     scratch_offsets = {op.index: offsets[("scratch", op.index)] for op in g.operators if mem[op.index].scratch_bytes}
     scratch = {i: f"(arena + {o})" for i, o in scratch_offsets.items()}
     return MemoryPlan(buf, scratch, scratch_offsets, arena, planner.greedy_first_fit(plain),
-                      planner.format_plan(bufs, offsets, arena))
+                      planner.format_plan(bufs, offsets, arena, _label))
+
+
+def _label(key: object) -> str:
+    return f"scratch of op {key[1]}" if isinstance(key, tuple) else f"tensor {key}"

@@ -11,7 +11,7 @@ planner tries several orders (all of them for small graphs) and keeps the smalle
 from __future__ import annotations
 
 import itertools
-from collections.abc import Hashable, Sequence
+from collections.abc import Callable, Hashable, Sequence
 from dataclasses import dataclass
 
 EXHAUSTIVE_MAX = 7  # 7! = 5040 orders, a few ms
@@ -103,7 +103,8 @@ def overlapping_pairs(buffers: Sequence[Buffer], offsets: dict[Hashable, int],
     return bad
 
 
-def format_plan(buffers: Sequence[Buffer], offsets: dict[Hashable, int], arena: int) -> str:
+def format_plan(buffers: Sequence[Buffer], offsets: dict[Hashable, int], arena: int,
+                label: Callable[[Hashable], str] = str) -> str:
     """One line per buffer, by offset: key, bytes, [first op, last op], and a bar of its place in the arena."""
     width = 40
     rows = [f"arena {arena} bytes"]
@@ -112,5 +113,5 @@ def format_plan(buffers: Sequence[Buffer], offsets: dict[Hashable, int], arena: 
         start = lo * width // max(arena, 1)
         stop = max(start + 1, (lo + _aligned(b.size)) * width // max(arena, 1))
         bar = "." * start + "#" * (stop - start) + "." * (width - stop)
-        rows.append(f"  {str(b.key):<18} {lo:>6} +{b.size:<6} ops {b.first:>2}..{b.last:<2} |{bar}|")
+        rows.append(f"  {label(b.key):<18} {lo:>6} +{b.size:<6} ops {b.first:>2}..{b.last:<2} |{bar}|")
     return "\n".join(rows)

@@ -93,3 +93,4 @@ def test_manifest_lists_every_kernel_call(tmp_path: Path) -> None:
     assert positions == sorted(positions)
     assert all(r.scratch_offset is None and r.scratch_bytes == 0 for r in records)
     assert np.all([r.kernel.startswith("tdnn_") for r in records])
+    assert compiled.plan_text.splitlines()[0] == f"arena {compiled.arena_bytes} bytes"  # `build --plan` prints it
