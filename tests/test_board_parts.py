@@ -90,3 +90,36 @@ def test_soc_map_matches_the_firmware_header() -> None:
     shared = sorted(set(bases) & set(BLOCKS))
     assert len(shared) >= 8, shared  # RCC, PWR, GPIOA/B/D/E, USART2, SPI1, I2C1
     assert {n: bases[n] for n in shared} == {n: BLOCKS[n].base for n in shared}
+
+
+def test_register_offsets_match_the_firmware_header() -> None:
+    """Every register the firmware header defines and a peripheral model names has the same offset in both."""
+    import importlib
+    import re
+    from pathlib import Path
+
+    from sim.stm32f407 import BLOCKS
+
+    header = (Path(__file__).resolve().parents[1] / "firmware/include/stm32f407.h").read_text()
+    module_of = {"RCC": "rcc", "USART2": "usart", "SPI1": "spi", "I2C1": "i2c", "PWR": "pwr", "FLASH": "flash",
+                 "GPIO": "gpio", "EXTI": "exti", "SYSCFG": "exti", "SCB": "scs", "SYST": "scs", "NVIC": "scs",
+                 "COREDEBUG": "scs", "DWT": "dwt"}
+    block_of = {"SCB": "SCS", "SYST": "SCS", "NVIC": "SCS", "COREDEBUG": "SCS"}
+    alias = {("SYST", "CSR"): "STK_CTRL", ("SYST", "RVR"): "STK_LOAD", ("SYST", "CVR"): "STK_VAL"}
+    found: list[tuple[str, str, int]] = []  # (prefix, register, offset in its block)
+    for m in re.finditer(r"#define ([A-Z0-9]+)_([A-Z0-9]+)(?:\(\w+\))?\s+REG32\((.+)\)\n", header):
+        prefix, reg, expr = m.groups()
+        rel = re.fullmatch(r"\(?\w+\)? \+ (0x[0-9A-Fa-f]+)u", expr)
+        absolute = re.fullmatch(r"(0x[0-9A-Fa-f]+)u(?: \+ .*)?", expr)
+        if rel:
+            found.append((prefix, reg, int(rel.group(1), 16)))
+        elif absolute:
+            found.append((prefix, reg, int(absolute.group(1), 16) - BLOCKS[block_of.get(prefix, prefix)].base))
+    checked = 0
+    for prefix, reg, offset in found:
+        module = importlib.import_module(f"sim.periph.{module_of[prefix]}")
+        name = alias.get((prefix, reg), reg)
+        if hasattr(module, name):
+            assert getattr(module, name) == offset, (prefix, reg, hex(offset))
+            checked += 1
+    assert checked >= 30, checked
