@@ -31,7 +31,7 @@ class Tensor:
 class PoolFusion:
     """A 1x2 MAX_POOL_2D folded into the CONV_2D before it (passes.fuse_conv_pool)."""
 
-    pool_index: int  # the pool operator that was dropped
+    index: int  # the MAX_POOL_2D operator that was folded in
     conv_out_w: int  # conv output width before pooling
     act: tuple[int, int]  # intersection of the conv's and the pool's clamps
     pool_w: int = 2
@@ -41,7 +41,7 @@ class PoolFusion:
 class MeanFusion:
     """A global-average MEAN folded into the CONV_2D before it (passes.fuse_conv_mean)."""
 
-    mean_index: int
+    index: int  # the MEAN operator that was folded in
     mult: int
     shift: int
     out_zp: int

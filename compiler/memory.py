@@ -7,6 +7,7 @@ its scratch) comes from its OpSpec's `memory`. The plan is checked for forbidden
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import cast
 
 from compiler import planner
 from compiler.graph import Graph
@@ -33,7 +34,7 @@ def plan_arena(g: Graph) -> tuple[dict[int, int], int]:
     model_io = set(g.inputs) | set(g.outputs)
     bufs = [planner.Buffer(t, g.tensors[t].size, first[t], last[t]) for t in first if t not in model_io]
     offsets, total = planner.plan(bufs)
-    return {int(k): o for k, o in offsets.items()}, total  # type: ignore[call-overload]
+    return {int(cast(int, k)): o for k, o in offsets.items()}, total
 
 
 @dataclass

@@ -55,6 +55,7 @@ class OpRecord:
     kernel: str
     scratch_offset: int | None
     scratch_bytes: int
+    fused: tuple[int, ...] = ()  # operators of the .tflite folded into this call (a max pool, a MEAN)
 
 
 @dataclass
@@ -108,8 +109,9 @@ def compile_model(g: Graph, meta: ModelMeta) -> CompiledModel:
         e = emit(ctx, op)
         decls += e.decls
         calls.append(f"    /* op {op.index}: {op.op} */\n    {e.call}")
+        fused = tuple(f.index for f in (op.pool, op.mean) if f is not None)
         manifest.append(OpRecord(op.index, op.op, e.kernel, mp.scratch_offsets.get(op.index),
-                                 mem[op.index].scratch_bytes))
+                                 mem[op.index].scratch_bytes, fused))
         const_bytes += e.const_bytes
         weight_bytes += e.weight_bytes
     defines = ""
@@ -174,4 +176,4 @@ def write(compiled: CompiledModel, out_dir: Path) -> None:
 
 def read_manifest(out_dir: Path) -> list[OpRecord]:
     data = json.loads((out_dir / MANIFEST).read_text())
-    return [OpRecord(**r) for r in data["ops"]]
+    return [OpRecord(**{**r, "fused": tuple(r.get("fused", ()))}) for r in data["ops"]]

@@ -38,6 +38,11 @@ def test_cnn_compiles_to_conv_kernels(trained_cnn: ModelPaths) -> None:
     assert text.count("tdnn_convolve_s8_k1_pool_") == 1 and text.count("tdnn_convolve_s8_k1_") == 2
     assert "tdnn_convolve_s8(" not in text and "tdnn_convolve_s8_general" not in text
     assert "tdnn_max_pool_s8(" not in text and "tdnn_mean_s8(" not in text
+    from compiler import read_manifest
+
+    records = read_manifest(trained_cnn.root)  # the manifest says which .tflite ops each call absorbed
+    assert [r.op for r in records] == ["CONV_2D", "CONV_2D", "FULLY_CONNECTED", "SOFTMAX"]
+    assert [len(r.fused) for r in records] == [1, 1, 0, 0] and all(r.scratch_bytes for r in records[:2])
 
 
 def test_cnn_host_bit_exact_on_10000_inputs(trained_cnn: ModelPaths) -> None:

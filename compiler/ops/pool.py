@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import astuple, dataclass, fields
+from typing import cast
 
 from compiler.emit import c_struct
 from compiler.graph import Graph, Operator, in_shape, out_shape
@@ -47,7 +48,7 @@ def prepare(g: Graph, op: Operator) -> PoolParams:
         raise fail_op(op, "int8 pooling needs equal input and output quantization (as the converter makes them)")
     in_h, in_w, c = nhwc(op, in_shape(g, op), "input")
     out_h, out_w, _out_c = nhwc(op, out_shape(g, op), "output")
-    k_h, k_w = int(op.options["filter_h"]), int(op.options["filter_w"])  # type: ignore[call-overload]
+    k_h, k_w = int(cast(int, op.options["filter_h"])), int(cast(int, op.options["filter_w"]))
     sh, sw = check_stride_dilation(op)
     lo, hi = act_range(op, activation(op), out)
     return PoolParams(in_h, in_w, c, out_h, out_w, k_h, k_w, sh, sw, leading_pad(in_h, k_h, sh, out_h),
