@@ -94,3 +94,13 @@ def test_manifest_lists_every_kernel_call(tmp_path: Path) -> None:
     assert all(r.scratch_offset is None and r.scratch_bytes == 0 for r in records)
     assert np.all([r.kernel.startswith("tdnn_") for r in records])
     assert compiled.plan_text.splitlines()[0] == f"arena {compiled.arena_bytes} bytes"  # `build --plan` prints it
+
+
+def test_readme_op_table_lists_every_registered_op() -> None:
+    readme = (REPO / "README.md").read_text()
+    table = readme[readme.index("| op (TFLite) |"):]
+    table = table[: table.index("\n\n")]
+    for name, spec in ops.REGISTRY.items():
+        assert name in table, f"README op table misses {name}"
+        if not spec.is_view:
+            assert f"`{spec.kernel_file}`" in table, f"README op table misses {spec.kernel_file}"
