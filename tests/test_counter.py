@@ -284,9 +284,9 @@ class LockstepCounter:
 def test_real_firmware_counters_agree_on_every_block(
     trained_mlp: ModelPaths, mlp_elf: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    import sim.board
+    import sim.core
 
-    monkeypatch.setattr(sim.board, "InstructionCounter", LockstepCounter)
+    monkeypatch.setattr(sim.core, "InstructionCounter", LockstepCounter)  # the core builds the counter
     s = embedded_session(mlp_elf)
     s.start()
     s.classify(pipeline.device_windows(trained_mlp, 1, seed=12).g)
