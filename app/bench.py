@@ -9,17 +9,19 @@ from pathlib import Path
 
 import numpy as np
 
+import compiler
 from app import pipeline
+from app.compare import pred_matches
 from app.pipeline import Log
+from compiler import tflite_reader
+from sim import footprint
+from sim.session import DeviceSession, EmbeddedBackend, timed_classify
 from training.artifacts import ModelPaths, load_card
 
 
 def bench(paths: ModelPaths, per_class: int = 25, infer_samples: int = 200, host_samples: int = 10_000,
           log: Log = print) -> dict:
-    from app.compare import pred_matches
     from app.tflm_oracle import TflmOracle
-    from sim import footprint
-    from sim.session import DeviceSession, EmbeddedBackend, timed_classify
 
     card = load_card(paths)
     elf = paths.elf if paths.elf.exists() else pipeline.build_firmware(paths, log)
@@ -114,9 +116,7 @@ def bench(paths: ModelPaths, per_class: int = 25, infer_samples: int = 200, host
 
 def memory_figures(paths: ModelPaths) -> dict:
     """Planned arena vs TFLM's arena for the same .tflite, and model flash vs raw weight bytes."""
-    import compiler
     from app.tflm_arena import measure
-    from compiler import tflite_reader
 
     g = tflite_reader.load(paths.tflite)
     c = compiler.compile_model(g, pipeline.compile_meta(load_card(paths), g))

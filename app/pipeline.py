@@ -13,9 +13,11 @@ from pathlib import Path
 import numpy as np
 
 import compiler
+from app import report as rp
 from app.hostlib import build_host_model
 from compiler import tflite_reader
-from training import features, models, synth
+from sim import resd, sensor_csv
+from training import features, models, recordings, synth
 from training.artifacts import META_FORMAT, REPO, ModelCard, ModelPaths, load_card
 
 Log = Callable[[str], None]
@@ -54,8 +56,6 @@ def load_data(cfg: synth.SynthConfig, seed: int, per_class: int, data_dir: Path 
         info = {"source": "synthetic", "generator": synth.config_to_dict(cfg),
                 "seeds": {k: seed + v for k, v in TRAIN_SEED_OFFSETS.items()}}
     else:
-        from training import recordings
-
         log(f"[data] recordings in {data_dir}: resampling to {cfg.sample_rate_hz} Hz, windows of {cfg.window}")
         splits = recordings.load_dir(data_dir, cfg.sample_rate_hz, cfg.window, cfg.sensor, seed)
         sets = {"train": splits.train, "val": splits.val, "test": splits.test}
@@ -161,8 +161,6 @@ def report_again(paths: ModelPaths, device_per_class: int = 10, log: Log = print
 def write_report(paths: ModelPaths, card: ModelCard, test: synth.Windows, float_pred: np.ndarray, tflm_out: np.ndarray,
                  compiled: compiler.CompiledModel, tflite_bytes: int, device_per_class: int, log: Log = print) -> dict:
     """report.json / report.md / confusion.png: float vs int8 host vs on-device, per class, size, cycles."""
-    from app import report as rp
-
     names = list(card.labels)
     ev = {"float (Keras)": rp.class_metrics(test.labels, float_pred, names),
           "int8 host (TFLM)": rp.class_metrics(test.labels, tflm_out.argmax(1), names)}
@@ -243,8 +241,6 @@ def device_windows(paths: ModelPaths, per_class: int, seed: int = DEVICE_SEED) -
     generator settings (sensor, unknown class...); for a model trained on recordings, its test recordings."""
     card = load_card(paths)
     if card.data_source == "recordings":
-        from app import report as rp
-
         saved = np.load(paths.require(paths.data_dir / "test_windows.npz", f"tinyml-disco train --model "
                                       f"{paths.name} --data DIR"))
         names = tuple(str(x) for x in saved["label_names"])
@@ -272,8 +268,6 @@ def model_inputs(paths: ModelPaths, raw: np.ndarray) -> np.ndarray:
 
 def export_device_data(paths: ModelPaths, per_class: int = 5, seed: int = DEVICE_SEED) -> dict[str, Path]:
     """Held-out windows as CSV (with labels) and RESD, plus a JSON index, for the suites and Renode."""
-    from sim import resd, sensor_csv
-
     w = device_windows(paths, per_class, seed)
     paths.data_dir.mkdir(parents=True, exist_ok=True)
     g = w.g.reshape(-1, 3)

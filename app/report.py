@@ -13,6 +13,10 @@ from pathlib import Path
 
 import numpy as np
 
+from app.compare import pred_matches
+from sim import footprint
+from sim.session import embedded_session, timed_classify
+
 Log = Callable[[str], None]
 
 
@@ -72,9 +76,6 @@ def plot_confusions(panels: dict[str, dict], labels: Sequence[str], path: Path, 
 def evaluate_device(elf: Path, windows_g: np.ndarray, labels: np.ndarray, tflm_out: np.ndarray,
                     names: Sequence[str]) -> dict:
     """Feed windows through the emulated sensor into the unchanged firmware; compare with truth and TFLM."""
-    from app.compare import pred_matches
-    from sim import footprint
-    from sim.session import embedded_session, timed_classify
 
     session = embedded_session(elf)
     boot = session.start()
