@@ -30,7 +30,9 @@ echo "== Renode: ${RENODE:-not available (suites on Renode skip; see README, Ren
 took() { echo "== ($1: $(( SECONDS - $2 )) s)"; }
 
 echo "== ruff"
-"$PY" -m ruff check training sim tests
+"$PY" -m ruff check app compiler training sim tests
+echo "== lint-imports (layering contracts in .importlinter)"
+"$ROOT/.venv/bin/lint-imports"
 echo "== pytest"
 t=$SECONDS; "$PY" -m pytest -q tests; took pytest $t
 echo "== robot (BACKEND=${BACKEND:-embedded})"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from typing import Protocol
 
 import numpy as np
@@ -19,6 +20,26 @@ class BackendUnavailable(RuntimeError):
 
 class BackendUnsupported(RuntimeError):
     """The backend runs, but cannot do this (e.g. inject sensor samples into a real board)."""
+
+
+@dataclass(frozen=True)
+class BoardStats:
+    """What a backend that owns its clock can report beyond the UART (the embedded board does)."""
+
+    instructions: int  # retired instructions since reset
+    cycles: int  # virtual core cycles since reset (the core sleeps in WFI between them)
+    uart_lines: tuple[str, ...]  # every complete UART line so far
+    uart_line_cycles: tuple[int, ...]  # cycle at which each line ended
+    sensor_sample_cycles: tuple[int, ...]  # cycle at which each fed sample became data-ready
+    counter: str  # how instructions are counted: "native" (C block hook) or "python"
+
+
+class MeasuredBackend(Protocol):
+    def stats(self) -> BoardStats:
+        """A snapshot of the board's counters."""
+
+    def read_memory(self, address: int, size: int) -> bytes:
+        """Target memory, e.g. for the stack high-water mark."""
 
 
 class Backend(Protocol):

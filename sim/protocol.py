@@ -5,7 +5,9 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-BOOT_RE = re.compile(r"^BOOT fw=(?P<fw>\S+) model=(?P<model>\S+) sensor=(?P<sensor>LIS3DSH|LIS2DW12|none) "
+from sim.sensors import BOOT_NAMES
+
+BOOT_RE = re.compile(r"^BOOT fw=(?P<fw>\S+) model=(?P<model>\S+) sensor=(?P<sensor>" + "|".join(BOOT_NAMES) + ") "
                      r"bus=(?P<bus>spi1|i2c1|-) clock_hz=(?P<clock_hz>\d+)$")
 PRED_RE = re.compile(r"^PRED seq=(?P<seq>\d+) class=(?P<cls>\d+) label=(?P<label>\S+) "
                      r"score=(?P<score>\d+) cycles=(?P<cycles>\d+)$")

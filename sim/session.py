@@ -14,7 +14,15 @@ from pathlib import Path
 import numpy as np
 
 from sim import protocol
-from sim.backend import INSTRUCTIONS, LEDS, SENSOR, Backend, BackendUnavailable, BackendUnsupported
+from sim.backend import (
+    INSTRUCTIONS,
+    LEDS,
+    SENSOR,
+    Backend,
+    BackendUnavailable,
+    BackendUnsupported,
+    BoardStats,
+)
 
 __all__ = ["BackendUnavailable", "BackendUnsupported", "DeviceSession", "EmbeddedBackend", "check_backend",
            "open_backend", "BACKENDS"]
@@ -56,6 +64,14 @@ class EmbeddedBackend:
 
     def leds(self) -> dict[str, bool]:
         return dict(self.board.leds)
+
+    def stats(self) -> BoardStats:
+        b = self.board
+        return BoardStats(int(b.instructions), int(b.cycles), tuple(b.uart_lines), tuple(b.uart_line_cycles),
+                          tuple(b.sensor_sample_cycles), b._counter.backend)
+
+    def read_memory(self, address: int, size: int) -> bytes:
+        return bytes(self.board.read_memory(address, size))
 
     def close(self) -> None:
         """Nothing to release."""

@@ -12,7 +12,7 @@ from training.artifacts import ModelPaths
 
 def train_small(tmp_path_factory: pytest.TempPathFactory, model: str, **kwargs: int) -> ModelPaths:
     """Train a built-in model quickly into a temporary build folder (kwargs go to pipeline.train)."""
-    from training import pipeline
+    from app import pipeline
 
     paths = ModelPaths(tmp_path_factory.mktemp("build") / model)
     pipeline.train(paths, log=lambda _m: None, **kwargs)
@@ -22,7 +22,7 @@ def train_small(tmp_path_factory: pytest.TempPathFactory, model: str, **kwargs: 
 def build_elf(paths: ModelPaths) -> Path:
     if shutil.which("arm-none-eabi-gcc") is None:
         pytest.skip("arm-none-eabi-gcc missing: run scripts/bootstrap.sh")
-    from training import pipeline
+    from app import pipeline
 
     return pipeline.build_firmware(paths, log=lambda _m: None)
 

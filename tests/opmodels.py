@@ -13,8 +13,10 @@ from pathlib import Path
 
 import numpy as np
 
-from training import compiler, hostlib, tflite_model
-from training.tflm_oracle import TflmOracle
+import compiler
+from app import hostlib
+from app.tflm_oracle import TflmOracle
+from compiler import tflite_reader as tflite_model
 
 CACHE = Path(__file__).resolve().parent.parent / "build" / ".tflite_cache"
 
@@ -48,8 +50,7 @@ def assert_bit_exact(tfl: bytes, out_dir: Path, n: int = 200, seed: int = 0, exp
     g = tflite_model.parse(tfl)
     n_in = g.tensors[g.inputs[0]].size
     n_out = g.tensors[g.outputs[0]].size
-    meta = compiler.ModelMeta("op", tuple(f"c{i}" for i in range(n_out)), 128, 128, 100, 8, 240,
-                              feature_pipeline=None)
+    meta = compiler.ModelMeta("op", tuple(f"c{i}" for i in range(n_out)), 128, 128, 100, 8, 240)
     compiled = compiler.compile_model(g, meta)
     for op in expect_ops:
         assert op in compiled.ops, f"expected {op} in the compiled ops, got {compiled.ops}"

@@ -7,12 +7,12 @@ from pathlib import Path
 
 import numpy as np
 
+from app import pipeline
+from app.tflm_oracle import TflmOracle
 from sim import protocol
 from sim.board import Board
 from sim.periph.lis2dw12 import firmware_counts, firmware_counts_from_g
-from training import pipeline
 from training.artifacts import ModelPaths
-from training.tflm_oracle import TflmOracle
 
 HZ = 168_000_000
 

@@ -23,7 +23,7 @@ def cnn_elf(trained_cnn: ModelPaths) -> Path:
 
 
 def _inputs(paths: ModelPaths, n_random: int) -> np.ndarray:
-    from training import pipeline
+    from app import pipeline
 
     w = pipeline.device_windows(paths, 10)
     real = pipeline.model_inputs(paths, w.raw).reshape(len(w.raw), -1)
@@ -38,11 +38,16 @@ def test_cnn_compiles_to_conv_kernels(trained_cnn: ModelPaths) -> None:
     assert text.count("tdnn_convolve_s8_k1_pool_") == 1 and text.count("tdnn_convolve_s8_k1_") == 2
     assert "tdnn_convolve_s8(" not in text and "tdnn_convolve_s8_general" not in text
     assert "tdnn_max_pool_s8(" not in text and "tdnn_mean_s8(" not in text
+    from compiler import read_manifest
+
+    records = read_manifest(trained_cnn.root)  # the manifest says which .tflite ops each call absorbed
+    assert [r.op for r in records] == ["CONV_2D", "CONV_2D", "FULLY_CONNECTED", "SOFTMAX"]
+    assert [len(r.fused) for r in records] == [1, 1, 0, 0] and all(r.scratch_bytes for r in records[:2])
 
 
 def test_cnn_host_bit_exact_on_10000_inputs(trained_cnn: ModelPaths) -> None:
-    from training import pipeline
-    from training.tflm_oracle import TflmOracle
+    from app import pipeline
+    from app.tflm_oracle import TflmOracle
 
     x = _inputs(trained_cnn, 10_000)
     ours = pipeline.host_model(trained_cnn).invoke(x)
@@ -53,8 +58,8 @@ def test_cnn_host_bit_exact_on_10000_inputs(trained_cnn: ModelPaths) -> None:
 
 def test_cnn_device_infer_bit_exact(trained_cnn: ModelPaths, cnn_elf: Path) -> None:
     """The M4 DSP path (SXTB16/SMLAD) on the emulated board, through the INFER command."""
+    from app.tflm_oracle import TflmOracle
     from sim.session import embedded_session
-    from training.tflm_oracle import TflmOracle
 
     x = _inputs(trained_cnn, 20)[::2]
     session = embedded_session(cnn_elf)
@@ -67,7 +72,7 @@ def test_cnn_device_infer_bit_exact(trained_cnn: ModelPaths, cnn_elf: Path) -> N
 
 
 def test_cnn_memory_and_flash_targets(trained_cnn: ModelPaths) -> None:
-    from training.bench import memory_figures
+    from app.bench import memory_figures
 
     m = memory_figures(trained_cnn)
     assert m["activation_bytes"] <= m["tflm_arena_bytes"], m
@@ -81,7 +86,7 @@ def test_every_conv_variant_name_is_declared() -> None:
     import itertools
     import re
 
-    from training.emit_ops import ConvGeometry, conv_variant
+    from compiler.ops.conv_2d import ConvGeometry, conv_variant
 
     header = (Path(__file__).resolve().parents[1] / "firmware/nn/include/tdnn.h").read_text()
     declared = set(re.findall(r"X\((k1_\w+),", header)) | set(re.findall(r"TDNN_CONV_DECL\((\w+)\)", header))
@@ -93,3 +98,21 @@ def test_every_conv_variant_name_is_declared() -> None:
         names.add(conv_variant(geo, fast, -128 if full else -20, 127, mean, zp).removeprefix("tdnn_convolve_s8_"))
     # k1: 32 flag combinations; in_c 16 x k_w 5 (20 groups) exceeds the unrolled MAC and takes the k_h > 1 names
     assert len(names) == 37 and names <= declared, sorted(names - declared)
+
+
+def test_planner_scratch_is_the_kernels_for_every_conv(trained_cnn: ModelPaths, tmp_path: Path) -> None:
+    """The scratch the planner reserves for each conv is what tdnn_convolve_s8_scratch_size says (host build)."""
+    import dataclasses
+
+    from app.hostlib import KernelLib
+    from compiler import passes, tflite_reader
+    from compiler.ops import conv_2d
+
+    kernels = KernelLib(tmp_path)
+    g = tflite_reader.load(trained_cnn.tflite)
+    g = passes.fuse_conv_mean(passes.fuse_conv_pool(passes.fold_views(g)))
+    convs = [op for op in g.operators if op.op == "CONV_2D"]
+    assert len(convs) == 2
+    for op in convs:
+        geo = dataclasses.asdict(conv_2d.conv_geometry(g, op))
+        assert conv_2d.memory(g, op).scratch_bytes == 2 * kernels.conv_scratch_elems(**geo), geo

@@ -5,8 +5,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from training import compiler, tflite_model
-from training.tflite_model import ModelFormatError
+import compiler
+from compiler import tflite_reader as tflite_model
+from compiler.tflite_reader import ModelFormatError
 
 META = compiler.ModelMeta("m", ("a", "b", "c", "d"), 128, 128, 100, 8, 240)
 
@@ -64,7 +65,8 @@ def test_label_count_must_match_outputs(trained_mlp) -> None:
 
 
 def test_arena_planner_reuses_memory() -> None:
-    from training.tflite_model import Graph, Operator, Tensor
+    from compiler.graph import Graph, Operator, Tensor
+    from compiler.memory import plan_arena
 
     def t(i: int, size: int) -> Tensor:
         return Tensor(i, f"t{i}", (1, size), "int8", np.ones(1, np.float32), np.zeros(1, np.int64), 0, None)
@@ -72,7 +74,7 @@ def test_arena_planner_reuses_memory() -> None:
     # chain 0 -> 1 -> 2 -> 3 -> 4: tensors 1 and 3 never live at the same time, 2 overlaps both.
     tensors = [t(0, 8), t(1, 32), t(2, 16), t(3, 32), t(4, 4)]
     ops = [Operator(i, "FULLY_CONNECTED", [i], [i + 1]) for i in range(4)]
-    offsets, total = compiler.plan_arena(Graph(tensors, ops, [0], [4]))
+    offsets, total = plan_arena(Graph(tensors, ops, [0], [4]))
     assert total == 48  # 32 + 16, tensor 3 reuses tensor 1's bytes
     assert offsets[1] == offsets[3]
 

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from training import planner
-from training.planner import Buffer
+from compiler import planner
+from compiler.planner import Buffer
 
 
 def test_disjoint_lifetimes_share_bytes() -> None:

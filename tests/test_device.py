@@ -8,11 +8,14 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+import compiler
+from app import pipeline
+from app.tflm_oracle import TflmOracle
+from compiler import tflite_reader as tflite_model
 from sim import protocol
 from sim.session import embedded_session
-from training import compiler, pipeline, tflite_model
+from training import features
 from training.artifacts import ModelPaths
-from training.tflm_oracle import TflmOracle
 
 
 def test_boot_line(mlp_elf: Path) -> None:
@@ -86,8 +89,10 @@ def test_odd_sized_random_model_bit_exact_on_dsp_path(tmp_path: Path) -> None:
     paths = ModelPaths(tmp_path / "odd")
     paths.root.mkdir(parents=True)
     paths.tflite.write_bytes(tfl)
-    meta = compiler.ModelMeta("odd", ("a", "b", "c"), 128, 128, 100, 8, 240, feature_pipeline="raw")
-    compiler.write(compiler.compile_model(tflite_model.parse(tfl), meta), paths.root)
+    g = tflite_model.parse(tfl)
+    meta = compiler.ModelMeta("odd", ("a", "b", "c"), 128, 128, 100, 8, 240,
+                              features=features.feature_input_for_graph("raw", 128, 240, g))
+    compiler.write(compiler.compile_model(g, meta), paths.root)
     (paths.root / "model.json").write_text("{}")
     elf = pipeline.build_firmware(paths, log=lambda _m: None)
     s = embedded_session(elf, sensor="none")

@@ -7,7 +7,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from training import compiler, features, hostlib, synth, tflite_model
+import compiler
+from app import hostlib
+from compiler import tflite_reader as tflite_model
+from training import features, synth
 from training.artifacts import ModelPaths
 
 
@@ -23,14 +26,14 @@ def _host_for_pipeline(pipe_id: str, tfl: bytes, out_dir: Path, input_scale: flo
     """Compile any model with the given pipeline; only the features part is exercised."""
     g = tflite_model.parse(tfl)
     meta = compiler.ModelMeta("p", tuple(f"c{i}" for i in range(g.tensors[g.outputs[0]].size)), 128, 128, 100, 8,
-                              240, feature_pipeline=pipe_id)
+                              240, features=features.feature_input_for_graph(pipe_id, 128, 240, g))
     compiled = compiler.compile_model(g, meta)
     compiler.write(compiled, out_dir)
     return hostlib.build_host_model(out_dir, out_dir, g.tensors[g.inputs[0]].size, g.tensors[g.outputs[0]].size)
 
 
 def test_mean_std_parity_on_synthetic_and_extreme_windows(trained_mlp: ModelPaths) -> None:
-    from training import pipeline
+    from app import pipeline
 
     host = pipeline.host_model(trained_mlp)
     raw = np.concatenate([synth.generate(100, seed=4242).raw, _extreme_windows()])

@@ -8,8 +8,8 @@ from training.artifacts import ModelPaths
 
 
 def test_mlp_host_bit_exact_on_10000_inputs(trained_mlp: ModelPaths) -> None:
-    from training import pipeline
-    from training.tflm_oracle import TflmOracle
+    from app import pipeline
+    from app.tflm_oracle import TflmOracle
 
     w = pipeline.device_windows(trained_mlp, 25)
     real = pipeline.model_inputs(trained_mlp, w.raw).reshape(len(w.raw), -1)

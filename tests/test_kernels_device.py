@@ -52,17 +52,22 @@ def _conv1d_store_model():  # noqa: ANN202
                                              ("conv1d_pool_stride2_mean", _conv1d_model, 6),
                                              ("conv1d_store", _conv1d_store_model, 7)])
 def test_conv_dsp_path_bit_exact_on_device(tmp_path: Path, name: str, build: Callable[[], object], seed: int) -> None:
+    import compiler
+    from app import pipeline
+    from app.tflm_oracle import TflmOracle
+    from compiler import tflite_reader as tflite_model
     from sim.session import embedded_session
-    from training import compiler, pipeline, tflite_model
+    from training import features
     from training.artifacts import ModelPaths
-    from training.tflm_oracle import TflmOracle
 
     tfl = converted({"op": "device_" + name, "seed": seed}, build, (128, 3))
     paths = ModelPaths(tmp_path / name)
     paths.root.mkdir(parents=True)
     paths.tflite.write_bytes(tfl)
-    meta = compiler.ModelMeta(name, ("a", "b", "c"), 128, 128, 100, 8, 240, feature_pipeline="raw")
-    compiler.write(compiler.compile_model(tflite_model.parse(tfl), meta), paths.root)
+    g = tflite_model.parse(tfl)
+    meta = compiler.ModelMeta(name, ("a", "b", "c"), 128, 128, 100, 8, 240,
+                              features=features.feature_input_for_graph("raw", 128, 240, g))
+    compiler.write(compiler.compile_model(g, meta), paths.root)
     assert paths.model_c.read_text().count("tdnn_convolve_s8_") == 2
     (paths.root / "model.json").write_text("{}")
     elf = pipeline.build_firmware(paths, log=lambda _m: None)
@@ -80,26 +85,24 @@ def test_conv_clamp_variants_on_device_match_host(tmp_path: Path) -> None:
     path, which the host tests check against TFLM for any clamp)."""
     import re
 
+    import compiler
+    from app import pipeline
+    from app.hostlib import build_host_model
+    from compiler import tflite_reader as tflite_model
     from sim.session import embedded_session
-    from training import compiler, pipeline, tflite_model
+    from training import features
     from training.artifacts import ModelPaths
-    from training.hostlib import build_host_model
 
     tfl = converted({"op": "device_conv1d_store", "seed": 7}, _conv1d_store_model, (128, 3))
     paths = ModelPaths(tmp_path / "clamp")
     paths.root.mkdir(parents=True)
-    meta = compiler.ModelMeta("clamp", ("a", "b", "c"), 128, 128, 100, 8, 240, feature_pipeline="raw")
-    compiler.write(compiler.compile_model(tflite_model.parse(tfl), meta), paths.root)
+    g = tflite_model.parse(tfl)
+    meta = compiler.ModelMeta("clamp", ("a", "b", "c"), 128, 128, 100, 8, 240,
+                              features=features.feature_input_for_graph("raw", 128, 240, g))
+    compiler.write(compiler.compile_model(g, meta), paths.root)
     text = paths.model_c.read_text()
-    # fields 20/21 of tdnn_conv_params are act_min/act_max; narrow them, then call the matching variant.
-    params = re.compile(r"(static const tdnn_conv_params op\d+ = \{)([^}]*)(\};)")
-
-    def narrow(m: re.Match) -> str:
-        f = m.group(2).split(", ")
-        f[20], f[21] = "-40", "50"
-        return m.group(1) + ", ".join(f) + m.group(3)
-
-    text, n_params = params.subn(narrow, text)
+    # Narrow act_min/act_max of each conv (designated initializers name them), then call the matching variant.
+    text, n_params = re.subn(r"\.act_min = -?\d+, \.act_max = -?\d+", ".act_min = -40, .act_max = 50", text)
     text, n_calls = re.subn(r"tdnn_convolve_s8_k1_full_", "tdnn_convolve_s8_k1_clamp_", text)
     assert n_params == 2 and n_calls == 2
     paths.model_c.write_text(text)

@@ -88,7 +88,7 @@ def test_mean_global_average_pooling(dims: int, n: int, c: int, seed: int) -> No
     gap = tf.keras.layers.GlobalAveragePooling1D if dims == 1 else tf.keras.layers.GlobalAveragePooling2D
     conv = tf.keras.layers.Conv1D(c, 1) if dims == 1 else tf.keras.layers.Conv2D(c, 1)
     spec = dict(op="mean", shape=shape, seed=seed)
-    # The conv's int8 outputs are summed inside the conv kernel: MEAN is fused away (training/emit_ops.py).
+    # The conv's int8 outputs are summed inside the conv kernel: MEAN is fused away (compiler/passes.py fuse_conv_mean).
     _run(spec, lambda: tf.keras.Sequential([tf.keras.Input(shape), conv, gap()]), shape, ("CONV_2D",))
 
 

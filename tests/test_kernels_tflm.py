@@ -7,9 +7,11 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from training import compiler, hostlib, tflite_model
+import compiler
+from app import hostlib
+from app.tflm_oracle import TflmOracle
+from compiler import tflite_reader as tflite_model
 from training.artifacts import ModelPaths
-from training.tflm_oracle import TflmOracle
 
 
 def _random_mlp_tflite(seed: int, n_in: int | tuple[int, ...], hidden: int, n_out: int, act: str) -> bytes:
@@ -41,8 +43,7 @@ def _compare(tfl: bytes, out_dir: Path, n: int, seed: int) -> float:
     g = tflite_model.parse(tfl)
     n_in = g.tensors[g.inputs[0]].size
     n_out = g.tensors[g.outputs[0]].size
-    meta = compiler.ModelMeta("rand", tuple(f"c{i}" for i in range(n_out)), 128, 128, 100, 8, 240,
-                              feature_pipeline=None)
+    meta = compiler.ModelMeta("rand", tuple(f"c{i}" for i in range(n_out)), 128, 128, 100, 8, 240)
     compiler.write(compiler.compile_model(g, meta), out_dir)
     host = hostlib.build_host_model(out_dir, out_dir, n_in, n_out)
     x = np.random.default_rng(seed).integers(-128, 128, size=(n, n_in), dtype=np.int64).astype(np.int8)
@@ -69,7 +70,9 @@ def test_random_models_bit_exact(seed: int, n_in: int, hidden: int, n_out: int, 
 
 
 def test_softmax_params_match_tflite_formula() -> None:
+    from compiler.ops.softmax import softmax_params
+
     # beta=1, scale 0.1875: multiplier 0.1875 * 2^26 -> Q31 mantissa 0.75 with shift 24.
-    mult, shift, diff_min = compiler.softmax_params(1.0, 0.1875)
+    mult, shift, diff_min = softmax_params(1.0, 0.1875)
     assert (mult, shift) == (1610612736, 24)
     assert diff_min == -((31 << 26) >> 24)

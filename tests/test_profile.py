@@ -10,11 +10,11 @@ from training.artifacts import ModelPaths
 
 
 def test_profile_matches_dwt_cycles(trained_mlp: ModelPaths, mlp_elf: Path) -> None:
+    from app.profile import profile_elf, profile_model
     from sim.session import embedded_session
-    from training.profile import profile_elf, profile_model
 
     x = np.random.default_rng(2).integers(-128, 128, size=6).astype(np.int8)
-    p = profile_elf(mlp_elf, trained_mlp.model_c, x, 4, "mlp")
+    p = profile_elf(mlp_elf, trained_mlp.root, x, 4, "mlp")
     assert [layer.op for layer in p.layers] == ["FULLY_CONNECTED", "FULLY_CONNECTED", "SOFTMAX"]
     assert all(layer.instructions > 0 for layer in p.layers)
     assert p.layers[0].kernel == "tdnn_fully_connected_s8"

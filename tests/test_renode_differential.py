@@ -21,12 +21,12 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from app import pipeline
+from app.tflm_oracle import TflmOracle
 from sim import protocol, resd
 from sim.board import Board
 from sim.session import BackendUnavailable, DeviceSession, EmbeddedBackend
-from training import pipeline
 from training.artifacts import ModelPaths
-from training.tflm_oracle import TflmOracle
 
 try:
     from sim.renode.process import find_renode

@@ -8,8 +8,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from app import cli, pipeline, report
 from sim import sensor_csv
-from training import cli, pipeline, report, synth
+from training import synth
 from training.artifacts import ModelPaths
 
 
@@ -45,7 +46,7 @@ def test_report_after_training(trained_mlp: ModelPaths) -> None:
 
 
 def test_device_evaluation_matches_tflm(trained_mlp: ModelPaths, mlp_elf: Path) -> None:
-    from training.tflm_oracle import TflmOracle
+    from app.tflm_oracle import TflmOracle
 
     w = pipeline.device_windows(trained_mlp, 2, seed=41)
     ref = TflmOracle(trained_mlp.tflite.read_bytes()).invoke(pipeline.model_inputs(trained_mlp, w.raw))

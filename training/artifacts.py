@@ -3,10 +3,8 @@
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
-
-from training.compiler import ModelMeta
 
 REPO = Path(__file__).resolve().parent.parent
 DEFAULT_BUILD = REPO / "build"
@@ -51,9 +49,62 @@ def load_meta_json(paths: ModelPaths) -> dict:
     return meta
 
 
-def model_meta(meta: dict) -> ModelMeta:
-    return ModelMeta(name=meta["name"], labels=tuple(meta["labels"]), window=int(meta["window"]),
-                     hop=int(meta["hop"]), sample_rate_hz=int(meta["sample_rate_hz"]),
-                     sensor_full_scale_g=int(meta["sensor"]["full_scale_g"]),
-                     sensor_lsb_ug=int(meta["sensor"]["lsb_ug"]),
-                     feature_pipeline=str(meta["features"]["id"]))
+@dataclass(frozen=True)
+class Quant:
+    scale: float
+    zero_point: int
+
+
+@dataclass(frozen=True)
+class SensorCard:
+    name: str
+    full_scale_g: int
+    lsb_ug: int
+
+
+@dataclass(frozen=True)
+class ModelCard:
+    """model.json, typed: what every later step (compiler, firmware build, board, suites) reads of a model."""
+
+    name: str
+    labels: tuple[str, ...]
+    sample_rate_hz: int
+    window: int
+    hop: int
+    features_id: str
+    features_shape: tuple[int, ...]
+    sensor: SensorCard
+    input: Quant
+    output: Quant
+    accuracy: dict = field(default_factory=dict)  # float / int8_host / test_windows (report figures)
+    data: dict = field(default_factory=dict)  # source, generator settings, seeds or files per split
+    training: dict = field(default_factory=dict)  # seed, epochs, batch size, ...
+    raw: dict = field(default_factory=dict, repr=False)  # the whole file, for fields only reports read
+
+    @classmethod
+    def from_dict(cls, d: dict) -> ModelCard:
+        s, i, o = d["sensor"], d["input"], d["output"]
+        return cls(str(d["name"]), tuple(d["labels"]), int(d["sample_rate_hz"]), int(d["window"]), int(d["hop"]),
+                   str(d["features"]["id"]), tuple(int(x) for x in d["features"]["shape"]),
+                   SensorCard(str(s["name"]), int(s["full_scale_g"]), int(s["lsb_ug"])),
+                   Quant(float(i["scale"]), int(i["zero_point"])), Quant(float(o["scale"]), int(o["zero_point"])),
+                   dict(d.get("accuracy", {})), dict(d.get("data", {})), dict(d.get("training", {})), d)
+
+    @property
+    def n_inputs(self) -> int:
+        n = 1
+        for x in self.features_shape:
+            n *= x
+        return n
+
+    @property
+    def data_source(self) -> str:
+        return str(self.data.get("source", "synthetic"))
+
+    @property
+    def generator(self) -> dict | None:
+        return self.data.get("generator")
+
+
+def load_card(paths: ModelPaths) -> ModelCard:
+    return ModelCard.from_dict(load_meta_json(paths))

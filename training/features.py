@@ -23,7 +23,8 @@ from typing import Protocol
 
 import numpy as np
 
-from training.quant import multiply_by_quantized_multiplier, quantize_multiplier
+from compiler import FeatureInput, Graph
+from compiler.quant import multiply_by_quantized_multiplier, quantize_multiplier
 
 
 @dataclass(frozen=True)
@@ -162,3 +163,18 @@ def get(pipeline_id: str) -> FeaturePipeline:
 def c_define(pipeline_id: str) -> str:
     """The macro in model.h that selects firmware/src/features_<id>.c."""
     return f"MODEL_FEATURES_{pipeline_id.upper()}"
+
+
+def feature_input(pipeline_id: str, window: int, lsb_ug: int, input_scale: float, input_zero_point: int
+                  ) -> FeatureInput:
+    """What the compiler needs to emit the feature stage of a model whose int8 input has this quantization."""
+    pipe = get(pipeline_id)
+    fq = pipe.feature_quant(lsb_ug * 1e-6, window, float(input_scale), int(input_zero_point))
+    return FeatureInput(pipe.id, c_define(pipe.id), int(np.prod(pipe.input_shape(window))), fq.multiplier,
+                        fq.shift, fq.zero_point)
+
+
+def feature_input_for_graph(pipeline_id: str, window: int, lsb_ug: int, g: Graph) -> FeatureInput:
+    """feature_input for the quantization of g's model input tensor."""
+    t = g.tensors[g.inputs[0]]
+    return feature_input(pipeline_id, window, lsb_ug, float(t.scale[0]), int(t.zero_point[0]))

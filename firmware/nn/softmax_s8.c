@@ -73,7 +73,7 @@ void tdnn_softmax_s8(const int8_t *input, int32_t rows, int32_t row_size, const 
 }
 
 /* gemmlowp exp_on_negative_values for a Q5.26 input a <= 0, result Q0.31 (what TFLM's softmax
- * evaluates per element; training/quant.py has the same function for the compiler's tables). */
+ * evaluates per element; compiler/quant.py has the same function for the compiler's tables). */
 static int32_t exp_on_negative_values_q5_26(int32_t a)
 {
     if (a == 0) {

@@ -111,9 +111,61 @@ def to_counts(sample_g: np.ndarray, lsb_g: float, lo: int, hi: int) -> tuple[tup
 
 
 class FedSensor:
-    """Host side shared by the accelerometer models: samples fed in g queue up in `self.stream`."""
+    """The base of every accelerometer model: samples fed in g queue up in `self.stream` and become outputs at
+    the ODR; data-ready drives INT1 as a level or as one pulse per sample.
+
+    A sensor model supplies its register semantics through four methods: `_convert` (g -> raw counts at the
+    current full scale), `_latch_data_ready` (set the status bits, say whether an unread sample was
+    overwritten), `_int1_pulsed` (data-ready routed to INT1 in pulsed mode) and `int1_level`.
+    """
 
     stream: SampleStream
+    clock: Callable[[], int]
+    on_int1: Callable[[bool], None]
+    _int1: bool
+    _raw: tuple[int, int, int]
+
+    def _convert(self, sample_g: np.ndarray) -> tuple[tuple[int, int, int], bool]:
+        raise NotImplementedError
+
+    def _latch_data_ready(self) -> bool:
+        raise NotImplementedError
+
+    def _int1_pulsed(self) -> bool:
+        raise NotImplementedError
+
+    def int1_level(self) -> bool:
+        raise NotImplementedError
+
+    # -- time (an event source of the board's scheduler) ---------------------------------------------------
+    def next_event(self) -> int | None:
+        return self.stream.next_conversion()
+
+    def sync(self, until: int | None = None) -> None:
+        self.stream.advance(self.clock() if until is None else until, self._produce)
+
+    def advance(self, until: int) -> bool:
+        self.sync(until)
+        return False  # every sample due by `until` is produced: nothing left due
+
+    def _produce(self, sample_g: np.ndarray, _t: int) -> None:
+        self._raw, clipped = self._convert(sample_g)
+        if clipped:
+            self.stream.clipped += 1
+        if self._latch_data_ready():
+            self.stream.overruns += 1
+        if self._int1_pulsed():
+            self._set_int1(True)  # pulsed: one edge per sample
+            self._set_int1(False)
+        self._update_int1()
+
+    def _update_int1(self) -> None:
+        self._set_int1(self.int1_level())
+
+    def _set_int1(self, level: bool) -> None:
+        if level != self._int1:
+            self._int1 = level
+            self.on_int1(level)
 
     def feed(self, samples_g: np.ndarray) -> None:
         self.stream.feed(samples_g)

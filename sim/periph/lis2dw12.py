@@ -58,12 +58,6 @@ _READ_ONLY = {0x0D, 0x0E, WHO_AM_I, 0x26, STATUS, *range(OUT_X_L, OUT_Z_H + 1), 
               0x39, 0x3A}  # fmt: skip
 
 
-def lsb_g(fs_code: int, low_power_12bit: bool) -> float:
-    """g per count of the right-justified output (14-bit, or 12-bit in low-power mode 1)."""
-    base = 0.244e-3 * (FS_G[fs_code] // 2)
-    return base * 4 if low_power_12bit else base
-
-
 def firmware_counts(raw14: np.ndarray, full_scale_g: int = 8, model_lsb_ug: int = 240) -> np.ndarray:
     """Python twin of firmware/src/lis2dw12.c `lis2dw12_to_model_counts`: 14-bit counts (244 ug * fs/2 each)
     to the model's LIS3DSH units (`model_lsb_ug` per count), rounded half away from zero, saturated to
@@ -149,44 +143,41 @@ class Lis2dw12(FedSensor):
         fth = self.regs[FIFO_CTRL] & 0x1F
         return diff | (FIFO_OVR if self._fifo_overrun else 0) | (FIFO_FTH if diff >= fth else 0)
 
-    # -- time ---------------------------------------------------------------------------------------------
-    def next_event(self) -> int | None:
-        return self.stream.next_conversion()
-
-    def sync(self, until: int | None = None) -> None:
-        self.stream.advance(self.clock() if until is None else until, self._produce)
-
-    def _produce(self, sample_g: np.ndarray, _t: int) -> None:
+    # -- data-ready (FedSensor produces the samples) ---------------------------------------------------------
+    def _convert(self, sample_g: np.ndarray) -> tuple[tuple[int, int, int], bool]:
         lp12 = self._low_power_12bit()
         bits = 12 if lp12 else 14
         lo, hi = -(1 << (bits - 1)), (1 << (bits - 1)) - 1
         ug = np.rint(np.asarray(sample_g, dtype=np.float64) * 1e6)
         unclipped = np.sign(ug) * (np.abs(ug) // step_ug((self.regs[CTRL6] >> 4) & 3, lp12))
         raw = np.clip(unclipped, lo, hi)
-        if (raw != unclipped).any():
-            self.stream.clipped += 1
-        counts = (int(raw[0]), int(raw[1]), int(raw[2]))
+        return (int(raw[0]), int(raw[1]), int(raw[2])), bool((raw != unclipped).any())
+
+    def _produce(self, sample_g: np.ndarray, t: int) -> None:
         mode = self._fifo_mode()
-        if mode in (FMODE_FIFO, FMODE_CONTINUOUS):
-            if len(self.fifo) >= FIFO_DEPTH:
-                if mode == FMODE_FIFO:
-                    self.stream.overruns += 1  # FIFO mode stops collecting when full
-                    self._update_int1()
-                    return
-                self.fifo.popleft()
-                self._fifo_overrun = True
-                self.stream.overruns += 1
-            self.fifo.append(counts)
-            self._update_int1()
+        if mode not in (FMODE_FIFO, FMODE_CONTINUOUS):
+            super()._produce(sample_g, t)  # bypass: the sample goes to the output registers, DRDY rises
             return
-        self._raw = counts
-        if self.regs[STATUS] & DRDY:
+        counts, clipped = self._convert(sample_g)
+        if clipped:
+            self.stream.clipped += 1
+        if len(self.fifo) >= FIFO_DEPTH:
             self.stream.overruns += 1
-        self.regs[STATUS] |= DRDY
-        if self.regs[CTRL4_INT1] & INT1_DRDY and self.regs[CTRL7] & DRDY_PULSED:
-            self._set_int1(True)
-            self._set_int1(False)
+            if mode == FMODE_FIFO:
+                self._update_int1()
+                return  # FIFO mode stops collecting when full
+            self.fifo.popleft()  # continuous: the oldest is overwritten
+            self._fifo_overrun = True
+        self.fifo.append(counts)
         self._update_int1()
+
+    def _latch_data_ready(self) -> bool:
+        overrun = bool(self.regs[STATUS] & DRDY)
+        self.regs[STATUS] |= DRDY
+        return overrun
+
+    def _int1_pulsed(self) -> bool:
+        return bool(self.regs[CTRL4_INT1] & INT1_DRDY) and bool(self.regs[CTRL7] & DRDY_PULSED)
 
     def int1_level(self) -> bool:
         ctrl4 = self.regs[CTRL4_INT1]
@@ -200,14 +191,6 @@ class Lis2dw12(FedSensor):
             active = active or bool(ctrl4 & INT1_FTH and status & FIFO_FTH) or bool(
                 ctrl4 & INT1_DIFF5 and len(self.fifo) >= FIFO_DEPTH)
         return active != bool(self.regs[CTRL3] & H_LACTIVE)
-
-    def _update_int1(self) -> None:
-        self._set_int1(self.int1_level())
-
-    def _set_int1(self, level: bool) -> None:
-        if level != self._int1:
-            self._int1 = level
-            self.on_int1(level)
 
     # -- I2C target side ----------------------------------------------------------------------------------
     def i2c_start(self, read: bool) -> bool:

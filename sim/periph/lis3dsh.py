@@ -95,25 +95,19 @@ class Lis3dsh(FedSensor):
         fscale = (self.regs[CTRL_REG5] >> 3) & 0x7
         return SENSITIVITY_G.get(fscale, SENSITIVITY_G[4])
 
-    # -- time ---------------------------------------------------------------------------------------------
-    def next_event(self) -> int | None:
-        return self.stream.next_conversion()
+    # -- data-ready (FedSensor produces the samples) ---------------------------------------------------------
+    def _convert(self, sample_g: np.ndarray) -> tuple[tuple[int, int, int], bool]:
+        return to_counts(sample_g, self.sensitivity_g(), -32768, 32767)
 
-    def sync(self, until: int | None = None) -> None:
-        self.stream.advance(self.clock() if until is None else until, self._produce)
-
-    def _produce(self, sample_g: np.ndarray, _t: int) -> None:
-        self._raw, clipped = to_counts(sample_g, self.sensitivity_g(), -32768, 32767)
-        if clipped:
-            self.stream.clipped += 1
-        if self.regs[STATUS] & ZYXDA:
+    def _latch_data_ready(self) -> bool:
+        overrun = bool(self.regs[STATUS] & ZYXDA)
+        if overrun:
             self.regs[STATUS] |= ZYXOR
-            self.stream.overruns += 1
         self.regs[STATUS] |= ZYXDA
-        if self._int1_routed() and self.regs[CTRL_REG3] & IEL:
-            self._set_int1(True)  # pulsed: one edge per sample
-            self._set_int1(False)
-        self._update_int1()
+        return overrun
+
+    def _int1_pulsed(self) -> bool:
+        return self._int1_routed() and bool(self.regs[CTRL_REG3] & IEL)
 
     def _int1_routed(self) -> bool:
         return self.regs[CTRL_REG3] & (DR_EN | INT1_EN) == DR_EN | INT1_EN
@@ -121,14 +115,6 @@ class Lis3dsh(FedSensor):
     def int1_level(self) -> bool:
         active = self._int1_routed() and not self.regs[CTRL_REG3] & IEL and bool(self.regs[STATUS] & ZYXDA)
         return active if self.regs[CTRL_REG3] & IEA else not active
-
-    def _update_int1(self) -> None:
-        self._set_int1(self.int1_level())
-
-    def _set_int1(self, level: bool) -> None:
-        if level != self._int1:
-            self._int1 = level
-            self.on_int1(level)
 
     # -- SPI side -----------------------------------------------------------------------------------------
     def select(self) -> None:

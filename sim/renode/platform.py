@@ -246,13 +246,12 @@ def default_script_paths(repo: Path, model: str = "mlp") -> ScriptPaths:
 
 def shipped_files() -> dict[Path, str]:
     """The files under sim/renode/ that are generated (regenerate with `python -m sim.renode.platform`)."""
-    from training.artifacts import REPO
-
+    repo = HERE.parent.parent  # sim/renode -> the repository root
     return {
         OVERLAY_FILE: overlay_text(),
         NO_SENSOR_OVERLAY_FILE: overlay_text(lis2dw12=False),
         LIS3DSH_OVERLAY_FILE: lis3dsh_overlay_text(),
-        RESC_FILE: resc_text(default_script_paths(REPO)),
+        RESC_FILE: resc_text(default_script_paths(repo)),
     }
 
 

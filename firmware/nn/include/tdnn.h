@@ -3,7 +3,8 @@
  * Each kernel has a portable C path; the hot ones (fully connected, convolution) also have a path
  * using SXTB16/SMLAD when __ARM_FEATURE_DSP is defined (Cortex-M4/M7 with -mcpu=cortex-m4).
  * Everything a TFLM kernel prepares at run time (multipliers, shifts, folded biases, padding,
- * reordered weights, tables) comes precomputed from the model compiler (training/compiler.py). */
+ * reordered weights, tables) comes precomputed from the model compiler (compiler/, one module per op in
+ * compiler/ops/). */
 #ifndef TDNN_H
 #define TDNN_H
 
@@ -58,12 +59,23 @@ typedef struct {
     uint8_t fast_requant, mean_fused;
 } tdnn_conv_params;
 
-/* int16 elements of scratch tdnn_convolve_s8 needs: two channels' unpacked weights (2*k_h*run), a 72-byte
- * row context (36), then the zero-point padded input as int16, + 4. The scratch must be word aligned. */
+/* int16 elements of scratch tdnn_convolve_s8 needs: two channels' unpacked weights (2*k_h*run), an 80-byte
+ * row context (CTX_ELEMS = 40), then the zero-point padded input as int16, + 4. The scratch must be word aligned. */
 int32_t tdnn_convolve_s8_scratch_size(const tdnn_conv_params *p);
+/* @param p       layer parameters, in flash. Ranges: in_c, out_c, k_h, k_w, stride_h, stride_w >= 1;
+ *                pool_w 1 or 2; 0 <= pad_top < k_h, 0 <= pad_left < k_w (TFLM SAME/VALID leading pads);
+ *                bias, mult, shift have out_c entries, shift[c] >= -31 (QuantizeMultiplier);
+ *                act_min <= act_max in [-128, 127]; fast_requant only where the compiler proved it exact;
+ *                the padded row length ((conv_w - 1) * stride_w + k_w) * in_c must be even for every variant
+ *                but `general`.
+ * @param input   [in_h][in_w][in_c] int8, read only while it is copied to scratch (output may overlap it).
+ * @param scratch tdnn_convolve_s8_scratch_size(p) int16 elements, word aligned, owned by the call.
+ * @param output  [out_h][out_w][out_c] int8 (out_w after the fused pool); [out_c] when mean_fused.
+ * Checked: tests/test_kernel_contracts.py (scratch size vs the compiler), tests/test_conv_variants_device.py
+ * (every variant on the M4 against the portable path), tests/test_kernels_*.py (against TFLite Micro). */
 void tdnn_convolve_s8(const tdnn_conv_params *p, const int8_t *input, int16_t *scratch, int8_t *output);
 /* The same kernel per compile-time variant (the model compiler calls the one it needs, so unused ones
- * are not linked; training/emit_ops.py conv_variant builds the name). tdnn_convolve_s8 makes the same
+ * are not linked; compiler/ops/conv_2d.py conv_variant builds the name). tdnn_convolve_s8 makes the same
  * choice at run time. general: full requantization or an odd padded row length (any layer). Otherwise fast
  * requantization and: k1 = one filter row (k_h == 1, row assembly); pool = pool_w == 2; full = clamp
  * [-128, 127] (clamp = any other range); for k1 also mean = mean_fused, x1al/x1un = the second position of

@@ -1,6 +1,6 @@
 """Robot Framework keyword library: boot the firmware on a backend, feed gestures, check predictions.
 
-Usage in a suite:  Library    sim.robot_library.TinymlBoard    backend=${BACKEND}    model=mlp
+Usage in a suite:  Library    app.robot_library.TinymlBoard    backend=${BACKEND}    model=mlp
 ...                                                           serial_port=${SERIAL_PORT}
 
 Backends: embedded (default), renode, serial. One that cannot run here skips the suite with the reason
@@ -87,7 +87,7 @@ class TinymlBoard:
 
     def prepare_model(self) -> str:
         """Trains (if build/<model> has no model yet), compiles and builds firmware.elf; returns the ELF path."""
-        from training import pipeline
+        from app import pipeline
 
         if not self.paths.meta_json.exists():
             pipeline.train(self.paths)
@@ -129,7 +129,7 @@ class TinymlBoard:
 
     def generate_held_out_windows(self, per_class: int = 5, seed: int | None = None) -> int:
         """Synthetic windows of every gesture from a seed that training never used."""
-        from training import pipeline
+        from app import pipeline
 
         self.windows = pipeline.device_windows(self.paths, int(per_class),
                                                int(seed) if seed is not None else pipeline.DEVICE_SEED)
@@ -191,8 +191,8 @@ class TinymlBoard:
 
     def predictions_should_match_tflm(self) -> None:
         """Class and score of every PRED equal TFLite Micro's output for the same window."""
-        from training import pipeline
-        from training.tflm_oracle import TflmOracle
+        from app import pipeline
+        from app.tflm_oracle import TflmOracle
 
         assert self.windows is not None
         raw = self.windows.raw
@@ -221,7 +221,7 @@ class TinymlBoard:
 
     def infer_should_match_tflm(self, count: int = 50, seed: int = 1) -> None:
         """Random int8 input tensors through the INFER command; outputs must equal TFLM's bytes."""
-        from training.tflm_oracle import TflmOracle
+        from app.tflm_oracle import TflmOracle
 
         oracle = TflmOracle(self.paths.tflite.read_bytes())
         n_in = int(np.prod(oracle.input_shape))

@@ -9,18 +9,21 @@ from pathlib import Path
 
 import numpy as np
 
-from training import pipeline
-from training.artifacts import ModelPaths, load_meta_json
-from training.pipeline import Log
+import compiler
+from app import pipeline
+from app.compare import pred_matches
+from app.pipeline import Log
+from compiler import tflite_reader
+from sim import footprint
+from sim.session import DeviceSession, EmbeddedBackend, timed_classify
+from training.artifacts import ModelPaths, load_card
 
 
 def bench(paths: ModelPaths, per_class: int = 25, infer_samples: int = 200, host_samples: int = 10_000,
           log: Log = print) -> dict:
-    from sim import footprint
-    from sim.session import embedded_session, timed_classify
-    from training.tflm_oracle import TflmOracle
+    from app.tflm_oracle import TflmOracle
 
-    meta = load_meta_json(paths)
+    card = load_card(paths)
     elf = paths.elf if paths.elf.exists() else pipeline.build_firmware(paths, log)
     fp = footprint.measure_footprint(elf)
     oracle = TflmOracle(paths.tflite.read_bytes())
@@ -38,23 +41,22 @@ def bench(paths: ModelPaths, per_class: int = 25, infer_samples: int = 200, host
     host_exact = float((host.invoke(host_in) == oracle.invoke(host_in)).all(axis=1).mean())
 
     log(f"[bench] emulated board: {len(w)} windows of {w.raw.shape[1]} samples through the LIS3DSH model")
-    session = embedded_session(elf)
+    backend = EmbeddedBackend(elf)
+    session = DeviceSession(backend)
     boot = session.start()
-    dev_board = session.backend.board
-    active0, elapsed0, lines0 = dev_board.instructions, dev_board.cycles, len(dev_board.uart_lines)
+    s0 = backend.stats()
     preds, wall = timed_classify(session, w.g)
-    instr_windows = session.backend.instructions
-    cpu_load = (dev_board.instructions - active0) / max(dev_board.cycles - elapsed0, 1)
+    s1 = backend.stats()
+    instr_windows = s1.instructions
+    cpu_load = (s1.instructions - s0.instructions) / max(s1.cycles - s0.cycles, 1)
     # Latency: data-ready of each window's last sample -> end of its PRED line, in virtual cycles.
-    pred_cycles = [c for ln, c in zip(dev_board.uart_lines[lines0:], dev_board.uart_line_cycles[lines0:],
-                                      strict=True) if ln.startswith("PRED ")]
-    last_sample = dev_board.sensor_sample_cycles[w.raw.shape[1] - 1 :: w.raw.shape[1]]
+    lines0 = len(s0.uart_lines)
+    pred_cycles = [c for ln, c in zip(s1.uart_lines[lines0:], s1.uart_line_cycles[lines0:], strict=True)
+                   if ln.startswith("PRED ")]
+    last_sample = s1.sensor_sample_cycles[w.raw.shape[1] - 1 :: w.raw.shape[1]]
     latency_cycles = np.array(pred_cycles) - np.array(last_sample[: len(pred_cycles)])
     dev_cls = np.array([p.cls for p in preds])
-    dev_score = np.array([p.score for p in preds])
-    ref_cls = ref.argmax(1)
-    ref_score = ref[np.arange(len(ref)), ref_cls].astype(np.int64) + 128
-    pred_match = float(((dev_cls == ref_cls) & (dev_score == ref_score)).mean())
+    pred_match = float(pred_matches(preds, ref).mean())
     cycles = np.array([p.cycles for p in preds])
 
     log(f"[bench] emulated board: {infer_samples} INFER commands vs TFLM")
@@ -66,11 +68,10 @@ def bench(paths: ModelPaths, per_class: int = 25, infer_samples: int = 200, host
     infer_instr = session.backend.instructions - infer_instr0
     dev_exact = float((dev_out == oracle.invoke(infer_in)).all(axis=1).mean())
 
-    board = session.backend.board
-    stack_used = footprint.stack_high_water(elf, board.read_memory)
+    stack_used = footprint.stack_high_water(elf, backend.read_memory)
 
     log("[bench] Renode 1.15.3: the same windows, when Renode is available (RENODE, PATH)")
-    from sim.renode.measure import measure as renode_measure
+    from app.renode_bench import measure as renode_measure
 
     renode = renode_measure(elf, w.g, preds)
 
@@ -85,10 +86,10 @@ def bench(paths: ModelPaths, per_class: int = 25, infer_samples: int = 200, host
         "cycles_per_inference": int(np.median(cycles)),
         "cycles_per_inference_max": int(cycles.max()),
         "cycles_source": "DWT CYCCNT around model_invoke = retired instructions in the embedded emulator",
-        "accuracy_float": meta["accuracy"]["float"],
-        "accuracy_float_windows": meta["accuracy"]["test_windows"],
+        "accuracy_float": card.accuracy["float"],
+        "accuracy_float_windows": card.accuracy["test_windows"],
         "accuracy_int8_host": acc_host,
-        "accuracy_int8_host_testset": meta["accuracy"]["int8_host"],
+        "accuracy_int8_host_testset": card.accuracy["int8_host"],
         "accuracy_device": float((dev_cls == w.labels).mean()),
         "device_pred_matches_tflm": pred_match,
         "bitexact_rate": host_exact,
@@ -109,7 +110,7 @@ def bench(paths: ModelPaths, per_class: int = 25, infer_samples: int = 200, host
         "latency_cycles_max": int(latency_cycles.max()),
         "latency_ms": float(np.median(latency_cycles)) * 1000 / boot.clock_hz,
         "emulator_mips": infer_instr / infer_wall / 1e6 if infer_wall > 0 else None,
-        "counter": board._counter.backend,  # "native" (C block hook) or "python"
+        "counter": backend.stats().counter,  # "native" (C block hook) or "python"
         "clock_hz": boot.clock_hz,
         "sensor": boot.sensor,
         "host": platform.platform(),
@@ -121,11 +122,10 @@ def bench(paths: ModelPaths, per_class: int = 25, infer_samples: int = 200, host
 
 def memory_figures(paths: ModelPaths) -> dict:
     """Planned arena vs TFLM's arena for the same .tflite, and model flash vs raw weight bytes."""
-    from training import compiler, tflite_model
-    from training.artifacts import model_meta
-    from training.tflm_arena import measure
+    from app.tflm_arena import measure
 
-    c = compiler.compile_model(tflite_model.load(paths.tflite), model_meta(load_meta_json(paths)))
+    g = tflite_reader.load(paths.tflite)
+    c = compiler.compile_model(g, pipeline.compile_meta(load_card(paths), g))
     tflm = measure(paths.tflite.read_bytes())
     return {
         "arena_bytes": c.arena_bytes,  # activations + kernel scratch; model input/output are the caller's

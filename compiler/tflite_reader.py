@@ -1,98 +1,31 @@
-"""Read a .tflite flatbuffer into a small, typed graph description (no TensorFlow needed)."""
+"""Read a .tflite flatbuffer into the compiler's graph (compiler/graph.py); no TensorFlow needed."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 import tflite
+
+from compiler import ops
+from compiler.graph import Graph, Operator, Tensor
 
 _TYPE_NAMES = {0: "float32", 1: "float16", 2: "int32", 3: "uint8", 4: "int64", 6: "bool",
                7: "int16", 9: "int8", 17: "int4"}
 _NP_TYPES = {"float32": np.float32, "int32": np.int32, "uint8": np.uint8, "int64": np.int64,
              "int16": np.int16, "int8": np.int8}
 _OP_NAMES = {v: k for k, v in vars(tflite.BuiltinOperator).items() if not k.startswith("_")}
-_ACT_NAMES = {v: k for k, v in vars(tflite.ActivationFunctionType).items() if not k.startswith("_")}
 
 
 class ModelFormatError(ValueError):
     """The file is not a readable .tflite model; the message says where it broke."""
 
 
-@dataclass
-class Tensor:
-    index: int
-    name: str
-    shape: tuple[int, ...]
-    dtype: str
-    scale: np.ndarray  # float32 per channel (len 1 for per-tensor, empty if not quantized)
-    zero_point: np.ndarray
-    quantized_dimension: int
-    data: np.ndarray | None  # constant tensors only
-
-    @property
-    def size(self) -> int:
-        return int(np.prod(self.shape)) if self.shape else 1
-
-
-@dataclass
-class Operator:
-    index: int
-    op: str  # BuiltinOperator name, e.g. FULLY_CONNECTED
-    inputs: list[int]
-    outputs: list[int]
-    options: dict[str, object] = field(default_factory=dict)
-
-
-@dataclass
-class Graph:
-    tensors: list[Tensor]
-    operators: list[Operator]
-    inputs: list[int]
-    outputs: list[int]
-
-
 def _options(op_name: str, raw_op) -> dict[str, object]:
+    """Builtin options through the op's own parser (compiler/ops); ops the compiler does not know keep none."""
     table = raw_op.BuiltinOptions()
-    if table is None:
-        return {}
-    if op_name == "FULLY_CONNECTED":
-        o = tflite.FullyConnectedOptions()
-        o.Init(table.Bytes, table.Pos)
-        return {"activation": _ACT_NAMES.get(o.FusedActivationFunction(), str(o.FusedActivationFunction())),
-                "keep_num_dims": bool(o.KeepNumDims()),
-                "weights_format": int(o.WeightsFormat())}
-    if op_name == "SOFTMAX":
-        o = tflite.SoftmaxOptions()
-        o.Init(table.Bytes, table.Pos)
-        return {"beta": float(np.float32(o.Beta()))}
-    return _spatial_options(op_name, table)
-
-
-def _spatial_options(op_name: str, table) -> dict[str, object]:
-    """Options of the convolution, pooling, add and reduce ops (padding SAME/VALID, strides, ...)."""
-    cls = {"CONV_2D": tflite.Conv2DOptions, "DEPTHWISE_CONV_2D": tflite.DepthwiseConv2DOptions,
-           "MAX_POOL_2D": tflite.Pool2DOptions, "AVERAGE_POOL_2D": tflite.Pool2DOptions,
-           "ADD": tflite.AddOptions, "MEAN": tflite.ReducerOptions}.get(op_name)
-    if cls is None:
-        return {}
-    o = cls()
-    o.Init(table.Bytes, table.Pos)
-    out: dict[str, object] = {}
-    if hasattr(o, "FusedActivationFunction"):
-        out["activation"] = _ACT_NAMES.get(o.FusedActivationFunction(), str(o.FusedActivationFunction()))
-    if hasattr(o, "Padding"):
-        out["padding"] = "SAME" if o.Padding() == tflite.Padding.SAME else "VALID"
-        out["stride_h"], out["stride_w"] = int(o.StrideH()), int(o.StrideW())
-    for key, getter in (("dilation_h", "DilationHFactor"), ("dilation_w", "DilationWFactor"),
-                        ("depth_multiplier", "DepthMultiplier"), ("filter_h", "FilterHeight"),
-                        ("filter_w", "FilterWidth")):
-        if hasattr(o, getter):
-            out[key] = int(getattr(o, getter)())
-    if hasattr(o, "KeepDims"):
-        out["keep_dims"] = bool(o.KeepDims())
-    return out
+    spec = ops.get(op_name)
+    return spec.parse_options(table) if table is not None and spec is not None else {}
 
 
 def _tensor(model, buf: bytes, sub, i: int) -> Tensor:

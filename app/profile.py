@@ -1,28 +1,23 @@
 """`tinyml-disco profile`: instructions per kernel call of one inference, measured in the emulator.
 
-The firmware ELF is loaded into a bare Unicorn Cortex-M4 (the same memory map and instruction counter
-as sim/board.py) and `model_invoke` is called directly on one input. A block hook counts retired
-instructions and attributes each block to the kernel call that model_invoke is making at the time
-(a new call starts whenever execution leaves model_invoke's address range); what runs inside
-model_invoke itself (argument setup) is reported as glue. Layer names come from the op comments in
-the generated model.c, in call order. On the emulated board one instruction is one CYCCNT tick.
+The firmware ELF is loaded into the board's bare core (sim/bare_core.py: the same CPU model, memory map and
+instruction counter as sim/board.py, no peripherals) and `model_invoke` is called directly on one input.
+A block hook counts retired instructions and attributes each block to the kernel call that model_invoke is
+making at the time (a new call starts whenever execution leaves model_invoke's address range); what runs inside
+model_invoke itself (argument setup) is reported as glue. Layer names come from the compiler's manifest
+(model_manifest.json: op -> kernel, in call order). On the emulated board one instruction is one CYCCNT tick.
 """
 
 from __future__ import annotations
 
 import json
-import re
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
 import numpy as np
 
-from training.artifacts import ModelPaths
-
-_OP_COMMENT = re.compile(r"/\* op (\d+): (\w+) \*/")
-_STACK_TOP = 0x2001_F000
-_IO_BASE = 0x2001_8000
-_RETURN = 0x0800_0000  # any address in flash: emulation stops before executing it
+from compiler.model import MANIFEST, read_manifest
+from training.artifacts import ModelPaths, load_card
 
 
 @dataclass
@@ -41,54 +36,34 @@ class Profile:
     layers: list[LayerProfile]
 
 
-def profile_elf(elf_path: Path, model_c: Path, input_tensor: np.ndarray, output_size: int, name: str = "") -> Profile:
-    from unicorn import UC_ARCH_ARM, UC_HOOK_BLOCK, UC_MODE_MCLASS, UC_MODE_THUMB, Uc
-    from unicorn.arm_const import UC_ARM_REG_LR, UC_ARM_REG_R0, UC_ARM_REG_R1, UC_ARM_REG_SP, UC_CPU_ARM_CORTEX_M4
+def profile_elf(elf_path: Path, model_dir: Path, input_tensor: np.ndarray, output_size: int, name: str = "") -> Profile:
+    from sim.bare_core import SCRATCH_BASE, BareCore
 
-    from sim.elfimage import Symbolizer, load_segments, open_arm_elf, read_symbols, section_ranges
-    from sim.memory import Memories
-    from sim.thumb import count_instructions
-
-    elf = open_arm_elf(elf_path)
-    symbols = Symbolizer(read_symbols(elf), section_ranges(elf))
-    uc = Uc(UC_ARCH_ARM, UC_MODE_THUMB | UC_MODE_MCLASS)
-    uc.ctl_set_cpu_model(UC_CPU_ARM_CORTEX_M4)
-    Memories(uc).load(load_segments(elf))
-    invoke = symbols.lookup(symbols.address_of("model_invoke") & ~1)
-    if invoke is None:
-        raise RuntimeError(f"{elf_path}: no model_invoke symbol")
+    core = BareCore(elf_path)
+    invoke = core.function("model_invoke")
     lo, hi = invoke.address & ~1, (invoke.address & ~1) + invoke.size
     x = np.ascontiguousarray(input_tensor, np.int8).tobytes()
-    uc.mem_write(_IO_BASE, x)
-    out_addr = _IO_BASE + ((len(x) + 3) & ~3)
-    uc.reg_write(UC_ARM_REG_R0, _IO_BASE)
-    uc.reg_write(UC_ARM_REG_R1, out_addr)
-    uc.reg_write(UC_ARM_REG_SP, _STACK_TOP)
-    uc.reg_write(UC_ARM_REG_LR, _RETURN | 1)
+    core.write(SCRATCH_BASE, x)
+    out_addr = SCRATCH_BASE + ((len(x) + 3) & ~3)
 
-    counts: dict[int, int] = {}
     calls: list[list] = []  # [kernel symbol, instructions]
     state = {"inside": True, "glue": 0}
 
-    def on_block(uc_: Uc, address: int, size: int, _user: object) -> None:
-        n = counts.get(address)
-        if n is None:
-            n = counts[address] = count_instructions(bytes(uc_.mem_read(address, size)))
+    def on_block(address: int, n: int) -> None:
         if lo <= address < hi:
             state["inside"] = True
             state["glue"] += n
             return
         if state["inside"]:
-            sym = symbols.lookup(address)
+            sym = core.symbols.lookup(address)
             calls.append([sym.name if sym else f"0x{address:08x}", 0])
             state["inside"] = False
         calls[-1][1] += n
 
-    uc.hook_add(UC_HOOK_BLOCK, on_block)
-    uc.emu_start(lo | 1, _RETURN)
-    names = [(int(m.group(1)), m.group(2)) for m in _OP_COMMENT.finditer(model_c.read_text())]
+    core.call("model_invoke", [SCRATCH_BASE, out_addr], on_block)
+    names = [(r.op_index, r.op) for r in read_manifest(model_dir)]
     if len(names) != len(calls):
-        raise RuntimeError(f"{model_c} lists {len(names)} ops but model_invoke made {len(calls)} calls")
+        raise RuntimeError(f"{model_dir / MANIFEST} lists {len(names)} ops but model_invoke made {len(calls)} calls")
     layers = [LayerProfile(i, op, k, n) for (i, op), (k, n) in zip(names, calls, strict=True)]
     total = state["glue"] + sum(layer.instructions for layer in layers)
     return Profile(name, total, state["glue"], layers)
@@ -116,14 +91,14 @@ def write_outputs(p: Profile, json_path: Path, png_path: Path) -> None:
 
 def profile_model(paths: ModelPaths, seed: int = 0) -> Profile:
     """Profile build/<model>/firmware.elf on one random input; writes profile.json and profile.png."""
-    from training import pipeline
-    from training.artifacts import load_meta_json
+    from app import pipeline
 
-    meta = load_meta_json(paths)
+    card = load_card(paths)
+    if not (paths.root / MANIFEST).exists():  # built before the compiler wrote manifests
+        pipeline.compile_c(paths)
     elf = paths.elf if paths.elf.exists() else pipeline.build_firmware(paths)
-    n_in = int(np.prod(meta["features"]["shape"]))
-    x = np.random.default_rng(seed).integers(-128, 128, size=n_in).astype(np.int8)
-    p = profile_elf(elf, paths.model_c, x, len(meta["labels"]), paths.name)
+    x = np.random.default_rng(seed).integers(-128, 128, size=card.n_inputs).astype(np.int8)
+    p = profile_elf(elf, paths.root, x, len(card.labels), paths.name)
     write_outputs(p, paths.root / "profile.json", paths.root / "profile.png")
     return p
 

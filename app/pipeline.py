@@ -12,9 +12,13 @@ from pathlib import Path
 
 import numpy as np
 
-from training import compiler, features, models, synth, tflite_model
-from training.artifacts import META_FORMAT, REPO, ModelPaths, load_meta_json, model_meta
-from training.hostlib import build_host_model
+import compiler
+from app import report as rp
+from app.hostlib import build_host_model
+from compiler import tflite_reader
+from sim import resd, sensor_csv
+from training import features, models, recordings, synth
+from training.artifacts import META_FORMAT, REPO, ModelCard, ModelPaths, load_card
 
 Log = Callable[[str], None]
 
@@ -23,9 +27,17 @@ TRAIN_SEED_OFFSETS = {"train": 0, "val": 1, "test": 2}
 DEVICE_SEED = 777_001
 
 
-def _input_quant(g: tflite_model.Graph) -> tuple[float, int]:
+def _input_quant(g: compiler.Graph) -> tuple[float, int]:
     t = g.tensors[g.inputs[0]]
     return float(t.scale[0]), int(t.zero_point[0])
+
+
+def compile_meta(card: ModelCard, g: compiler.Graph) -> compiler.ModelMeta:
+    """What the compiler needs from model.json, with the feature stage bound to the graph's input quantization."""
+    fin = features.feature_input(card.features_id, card.window, card.sensor.lsb_ug, *_input_quant(g))
+    return compiler.ModelMeta(name=card.name, labels=card.labels, window=card.window, hop=card.hop,
+                              sample_rate_hz=card.sample_rate_hz, sensor_full_scale_g=card.sensor.full_scale_g,
+                              sensor_lsb_ug=card.sensor.lsb_ug, features=fin)
 
 
 def _synthetic_sets(cfg: synth.SynthConfig, seed: int, per_class: int) -> dict[str, synth.Windows]:
@@ -44,8 +56,6 @@ def load_data(cfg: synth.SynthConfig, seed: int, per_class: int, data_dir: Path 
         info = {"source": "synthetic", "generator": synth.config_to_dict(cfg),
                 "seeds": {k: seed + v for k, v in TRAIN_SEED_OFFSETS.items()}}
     else:
-        from training import recordings
-
         log(f"[data] recordings in {data_dir}: resampling to {cfg.sample_rate_hz} Hz, windows of {cfg.window}")
         splits = recordings.load_dir(data_dir, cfg.sample_rate_hz, cfg.window, cfg.sensor, seed)
         sets = {"train": splits.train, "val": splits.val, "test": splits.test}
@@ -99,11 +109,11 @@ def train(paths: ModelPaths, seed: int = 1234, per_class: int | None = None, epo
     tfl = tr.convert_int8(model, feats["train"][:n_rep])
     paths.root.mkdir(parents=True, exist_ok=True)
     paths.tflite.write_bytes(tfl)
-    g = tflite_model.parse(tfl, str(paths.tflite))
+    g = tflite_reader.parse(tfl, str(paths.tflite))
     in_scale, in_zp = _input_quant(g)
     out_t = g.tensors[g.outputs[0]]
     fq = pipe.feature_quant(lsb_g, cfg.window, in_scale, in_zp)
-    from training.tflm_oracle import TflmOracle
+    from app.tflm_oracle import TflmOracle
 
     tflm_out = TflmOracle(tfl).invoke(pipe.quantized(test.raw, fq))
     acc_int8 = float((tflm_out.argmax(1) == test.labels).mean())
@@ -129,30 +139,29 @@ def train(paths: ModelPaths, seed: int = 1234, per_class: int | None = None, epo
         f"{len(test)} test windows ({time.time() - t0:.1f} s)")
     compiled = compile_c(paths, log)
     if report:
-        write_report(paths, meta, test, float_pred, tflm_out, compiled, len(tfl), device_per_class, log)
+        write_report(paths, ModelCard.from_dict(meta), test, float_pred, tflm_out, compiled, len(tfl),
+                     device_per_class, log)
     return meta
 
 
 def report_again(paths: ModelPaths, device_per_class: int = 10, log: Log = print) -> dict:
     """Rewrite the evaluation report of a trained model from its saved test set (no TensorFlow needed)."""
-    from training.tflm_oracle import TflmOracle
+    from app.tflm_oracle import TflmOracle
 
-    meta = load_meta_json(paths)
+    card = load_card(paths)
     saved = np.load(paths.require(paths.data_dir / "test_windows.npz", f"tinyml-disco train --model {paths.name}"))
-    cfg = generator_config(meta)
-    test = synth.Windows(saved["raw"], saved["labels"], tuple(meta["labels"]), cfg.sensor, cfg.sample_rate_hz)
+    cfg = generator_config(card)
+    test = synth.Windows(saved["raw"], saved["labels"], card.labels, cfg.sensor, cfg.sample_rate_hz)
     tfl = paths.tflite.read_bytes()
     tflm_out = TflmOracle(tfl).invoke(model_inputs(paths, test.raw))
     compiled = compile_c(paths, log)
-    return write_report(paths, meta, test, saved["float_pred"], tflm_out, compiled, len(tfl), device_per_class, log)
+    return write_report(paths, card, test, saved["float_pred"], tflm_out, compiled, len(tfl), device_per_class, log)
 
 
-def write_report(paths: ModelPaths, meta: dict, test: synth.Windows, float_pred: np.ndarray, tflm_out: np.ndarray,
+def write_report(paths: ModelPaths, card: ModelCard, test: synth.Windows, float_pred: np.ndarray, tflm_out: np.ndarray,
                  compiled: compiler.CompiledModel, tflite_bytes: int, device_per_class: int, log: Log = print) -> dict:
     """report.json / report.md / confusion.png: float vs int8 host vs on-device, per class, size, cycles."""
-    from training import report as rp
-
-    names = list(meta["labels"])
+    names = list(card.labels)
     ev = {"float (Keras)": rp.class_metrics(test.labels, float_pred, names),
           "int8 host (TFLM)": rp.class_metrics(test.labels, tflm_out.argmax(1), names)}
     panels = dict(ev)
@@ -172,30 +181,29 @@ def write_report(paths: ModelPaths, meta: dict, test: synth.Windows, float_pred:
             log(f"[report] on-device check not run: {exc}")
     else:
         ev["device (emulated)"] = {"error": "skipped (no device windows requested: --device-per-class 0)"}
-    data = meta["data"]
-    summary = (f"synthetic (seed {meta['training']['seed']}, {data['windows']['test']} test windows)"
+    data = card.data
+    summary = (f"synthetic (seed {card.training['seed']}, {data['windows']['test']} test windows)"
                if data["source"] == "synthetic" else
                f"recordings in {data['dir']} (test files: {', '.join(data['files']['test'])})")
     report = {
-        "model": meta["name"], "features": meta["features"]["id"], "labels": names, "data_summary": summary,
-        "seed": meta["training"]["seed"], "evaluations": ev,
+        "model": card.name, "features": card.features_id, "labels": names, "data_summary": summary,
+        "seed": card.training["seed"], "evaluations": ev,
         "accuracy": {"float": ev["float (Keras)"]["accuracy"], "int8_host": ev["int8 host (TFLM)"]["accuracy"],
                      "device": ev.get("device (emulated)", {}).get("accuracy"),
                      "device_windows": ev.get("device (emulated)", {}).get("windows", 0)},
         "size": {"tflite_bytes": tflite_bytes, "weight_bytes": compiled.weight_bytes,
                  "const_bytes": compiled.const_bytes, "arena_bytes": compiled.arena_bytes},
-        "sensor": meta["sensor"],
+        "sensor": card.raw["sensor"],
     }
     rp.write(paths.root, report, panels, log)
     return report
 
 
 def compile_c(paths: ModelPaths, log: Log = print) -> compiler.CompiledModel:
-    meta = model_meta(load_meta_json(paths))
-    g = tflite_model.load(paths.require(paths.tflite, f"tinyml-disco train --model {paths.name}"))
-    compiled = compiler.compile_model(g, meta)
+    g = tflite_reader.load(paths.require(paths.tflite, f"tinyml-disco train --model {paths.name}"))
+    compiled = compiler.compile_model(g, compile_meta(load_card(paths), g))
     compiler.write(compiled, paths.root)
-    from training.tflm_arena import measure
+    from app.tflm_arena import measure
 
     tflm = measure(paths.tflite.read_bytes())
     log(f"[compile] {paths.model_c}: ops {', '.join(compiled.ops)}; arena {compiled.arena_bytes} B "
@@ -221,53 +229,45 @@ def build_firmware(paths: ModelPaths, log: Log = print) -> Path:
     return paths.elf
 
 
-def generator_config(meta: dict) -> synth.SynthConfig:
+def generator_config(card: ModelCard) -> synth.SynthConfig:
     """The generator settings a model was trained with (model.json "data"), or the defaults for its labels."""
-    gen = meta.get("data", {}).get("generator")
-    if gen is None:
-        return synth.SynthConfig(labels=tuple(meta["labels"]))
-    return synth.config_from_dict(gen)
+    if card.generator is None:
+        return synth.SynthConfig(labels=card.labels)
+    return synth.config_from_dict(card.generator)
 
 
 def device_windows(paths: ModelPaths, per_class: int, seed: int = DEVICE_SEED) -> synth.Windows:
     """Held-out windows for on-device checks: synthetic from a seed training never used, with the model's own
     generator settings (sensor, unknown class...); for a model trained on recordings, its test recordings."""
-    meta = load_meta_json(paths)
-    if meta.get("data", {}).get("source") == "recordings":
-        from training import report as rp
-
+    card = load_card(paths)
+    if card.data_source == "recordings":
         saved = np.load(paths.require(paths.data_dir / "test_windows.npz", f"tinyml-disco train --model "
                                       f"{paths.name} --data DIR"))
         names = tuple(str(x) for x in saved["label_names"])
         idx = rp.pick_per_class(saved["labels"], per_class)
-        cfg = generator_config(meta)
+        cfg = generator_config(card)
         return synth.Windows(saved["raw"][idx], saved["labels"][idx], names, cfg.sensor, cfg.sample_rate_hz)
-    return synth.generate(per_class, seed, generator_config(meta))
+    return synth.generate(per_class, seed, generator_config(card))
 
 
 def host_model(paths: ModelPaths):
-    meta = load_meta_json(paths)
-    n_in = int(np.prod(meta["features"]["shape"]))
-    return build_host_model(paths.root, paths.host_dir, n_in, len(meta["labels"]))
+    card = load_card(paths)
+    return build_host_model(paths.root, paths.host_dir, card.n_inputs, len(card.labels))
 
 
 def feature_quant(paths: ModelPaths) -> features.FeatureQuant:
-    meta = load_meta_json(paths)
-    return features.get(meta["features"]["id"]).feature_quant(
-        meta["sensor"]["lsb_ug"] * 1e-6, int(meta["window"]), float(meta["input"]["scale"]),
-        int(meta["input"]["zero_point"]))
+    card = load_card(paths)
+    return features.get(card.features_id).feature_quant(card.sensor.lsb_ug * 1e-6, card.window, card.input.scale,
+                                                        card.input.zero_point)
 
 
 def model_inputs(paths: ModelPaths, raw: np.ndarray) -> np.ndarray:
     """The int8 input tensors the firmware computes from these raw windows (bit-exact host twin)."""
-    meta = load_meta_json(paths)
-    return features.get(meta["features"]["id"]).quantized(raw, feature_quant(paths))
+    return features.get(load_card(paths).features_id).quantized(raw, feature_quant(paths))
 
 
 def export_device_data(paths: ModelPaths, per_class: int = 5, seed: int = DEVICE_SEED) -> dict[str, Path]:
     """Held-out windows as CSV (with labels) and RESD, plus a JSON index, for the suites and Renode."""
-    from sim import resd, sensor_csv
-
     w = device_windows(paths, per_class, seed)
     paths.data_dir.mkdir(parents=True, exist_ok=True)
     g = w.g.reshape(-1, 3)
@@ -277,9 +277,9 @@ def export_device_data(paths: ModelPaths, per_class: int = 5, seed: int = DEVICE
     sensor_csv.write_csv(csv_path, g, w.sample_rate_hz, labels)
     resd.write_acceleration(resd_path, g, w.sample_rate_hz)
     index = paths.data_dir / "device_windows.json"
-    meta = load_meta_json(paths)
+    card = load_card(paths)
     index.write_text(json.dumps({
-        "model": paths.name, "source": meta.get("data", {}).get("source", "synthetic"), "seed": seed,
+        "model": paths.name, "source": card.data_source, "seed": seed,
         "window": int(w.raw.shape[1]), "sample_rate_hz": w.sample_rate_hz, "classes": list(w.label_names),
-        "sensor": meta["sensor"], "labels": [w.label_names[lab] for lab in w.labels]}, indent=2) + "\n")
+        "sensor": card.raw["sensor"], "labels": [w.label_names[lab] for lab in w.labels]}, indent=2) + "\n")
     return {"csv": csv_path, "resd": resd_path, "index": index}

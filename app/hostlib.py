@@ -63,3 +63,40 @@ def build_host_model(model_dir: Path, out_dir: Path, n_in: int, n_out: int) -> H
     if proc.returncode != 0:
         raise RuntimeError(f"host build failed:\n{' '.join(cmd)}\n{proc.stderr}")
     return HostModel(lib, n_in, n_out)
+
+
+class ConvParams(ctypes.Structure):
+    """tdnn_conv_params (firmware/nn/include/tdnn.h) on the host ABI, for calling kernel helpers directly."""
+
+    _fields_ = [("weights", ctypes.c_void_p), ("bias", ctypes.c_void_p), ("mult", ctypes.c_void_p),
+                ("shift", ctypes.c_void_p), ("mean_mult", ctypes.c_int32),
+                *((name, ctypes.c_int16) for name in (
+                    "in_h", "in_w", "in_c", "out_h", "out_w", "out_c", "k_h", "k_w", "stride_h", "stride_w",
+                    "pad_top", "pad_left", "pool_w", "input_zp", "out_offset", "act_min", "act_max", "mean_shift",
+                    "mean_out_zp")),
+                ("fast_requant", ctypes.c_uint8), ("mean_fused", ctypes.c_uint8)]
+
+
+class KernelLib:
+    """The firmware/nn kernels alone as a host shared library (no model): their buffer-size functions are the
+    one source of truth for scratch sizes, and the compiler's numbers are checked against them."""
+
+    def __init__(self, out_dir: Path) -> None:
+        cc = shutil.which("gcc") or shutil.which("cc")
+        if cc is None:
+            raise RuntimeError("no host C compiler (gcc) found; scripts/bootstrap.sh installs it")
+        out_dir.mkdir(parents=True, exist_ok=True)
+        lib = out_dir / "libtdnn_host.so"
+        cmd = [cc, "-O1", "-shared", "-fPIC", "-std=c11", "-Wall", "-Wextra", "-Werror",
+               f"-I{FIRMWARE / 'nn' / 'include'}", "-o", str(lib), *map(str, sorted((FIRMWARE / "nn").glob("*.c")))]
+        proc = subprocess.run(cmd, capture_output=True, text=True)
+        if proc.returncode != 0:
+            raise RuntimeError(f"host kernel build failed:\n{' '.join(cmd)}\n{proc.stderr}")
+        self._lib = ctypes.CDLL(str(lib))
+        self._lib.tdnn_convolve_s8_scratch_size.argtypes = [ctypes.POINTER(ConvParams)]
+        self._lib.tdnn_convolve_s8_scratch_size.restype = ctypes.c_int32
+
+    def conv_scratch_elems(self, **geometry: int) -> int:
+        """tdnn_convolve_s8_scratch_size for a layer (int16 elements); fields not given are 0."""
+        p = ConvParams(**geometry)
+        return int(self._lib.tdnn_convolve_s8_scratch_size(ctypes.byref(p)))

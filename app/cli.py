@@ -16,7 +16,8 @@ def _paths(args: argparse.Namespace) -> ModelPaths:
 
 
 def cmd_train(args: argparse.Namespace) -> int:
-    from training import pipeline, synth
+    from app import pipeline
+    from training import synth
 
     overrides = [*args.synth, *(["unknown.enabled=true"] if args.unknown else [])]
     cfg = synth.load_config(args.synth_config, overrides)
@@ -27,10 +28,12 @@ def cmd_train(args: argparse.Namespace) -> int:
 
 
 def cmd_build(args: argparse.Namespace) -> int:
-    from training import pipeline
+    from app import pipeline
 
     paths = _paths(args)
-    pipeline.compile_c(paths)
+    compiled = pipeline.compile_c(paths)
+    if args.plan:
+        print(compiled.plan_text)
     pipeline.build_firmware(paths)
     return 0
 
@@ -47,13 +50,12 @@ def cmd_footprint(args: argparse.Namespace) -> int:
 def cmd_simulate(args: argparse.Namespace) -> int:
     import numpy as np
 
+    from app import pipeline
     from sim.session import embedded_session
-    from training import pipeline
-    from training.artifacts import load_meta_json
+    from training.artifacts import load_card
 
     paths = _paths(args)
-    meta = load_meta_json(paths)
-    window = int(meta["window"])
+    window = load_card(paths).window
     if args.data:
         data = Path(args.data)
         if data.suffix.lower() == ".resd":
@@ -86,7 +88,7 @@ def cmd_simulate(args: argparse.Namespace) -> int:
 
 
 def cmd_profile(args: argparse.Namespace) -> int:
-    from training.profile import format_profile, profile_model
+    from app.profile import format_profile, profile_model
 
     paths = _paths(args)
     print(format_profile(profile_model(paths)))
@@ -95,7 +97,7 @@ def cmd_profile(args: argparse.Namespace) -> int:
 
 
 def cmd_bench(args: argparse.Namespace) -> int:
-    from training.bench import bench, format_summary
+    from app.bench import bench, format_summary
 
     r = bench(_paths(args), per_class=args.per_class)
     print(format_summary(r))
@@ -103,13 +105,13 @@ def cmd_bench(args: argparse.Namespace) -> int:
 
 
 def _demo_one(paths: ModelPaths, args: argparse.Namespace) -> dict:
-    from training import pipeline
-    from training.artifacts import load_meta_json
-    from training.bench import bench, format_summary
+    from app import pipeline
+    from app.bench import bench, format_summary
+    from training.artifacts import load_card
 
     try:
-        stale = args.retrain or load_meta_json(paths)["name"] != paths.name
-    except (FileNotFoundError, ValueError, KeyError):
+        stale = args.retrain or load_card(paths).name != paths.name
+    except (FileNotFoundError, ValueError, KeyError, TypeError):
         stale = True  # no model yet, or one from an older format
     if stale:
         pipeline.train(paths, seed=args.seed, per_class=args.per_class_train, epochs=args.epochs,
@@ -171,7 +173,8 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--unknown", action="store_true", help="add the 'unknown' class of non-gestures")
     t.add_argument("--device-per-class", type=int, default=25,
                    help="test windows per class run on the emulated board for the report (0: skip)")
-    add("build", cmd_build, "compile model.tflite to C and cross-compile firmware.elf")
+    b = add("build", cmd_build, "compile model.tflite to C and cross-compile firmware.elf")
+    b.add_argument("--plan", action="store_true", help="print the arena plan (offset, bytes, lifetime of each buffer)")
     s = add("simulate", cmd_simulate, "run firmware.elf on the emulated board and print PRED lines")
     s.add_argument("--data", help="CSV (timestamp_s,ax_g,ay_g,az_g[,label]) or RESD file to replay")
     s.add_argument("--per-class", type=int, default=5, help="synthetic windows per gesture when no --data")

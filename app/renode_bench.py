@@ -43,6 +43,6 @@ def measure(elf: Path, windows_g: np.ndarray, embedded: list[protocol.Prediction
         "wall_s": wall,
         "windows_per_s": len(preds) / wall if wall > 0 else None,
         "pred_equal_embedded": float(np.mean(same)) if same else None,
-        "source": "sim/renode/measure.py: Renode started headless with its Robot server, one window fed and its "
+        "source": "app/renode_bench.py: Renode started headless with its Robot server, one window fed and its "
                   "PRED awaited at a time (emulation SetGlobalAdvanceImmediately, 1 ms quantum)",
     }

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import math
 
-from training.quant import (
+from compiler.quant import (
     INT32_MAX,
     _rdbpot_scalar,
     _sat_shl_scalar,

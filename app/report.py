@@ -13,6 +13,10 @@ from pathlib import Path
 
 import numpy as np
 
+from app.compare import pred_matches
+from sim import footprint
+from sim.session import embedded_session, timed_classify
+
 Log = Callable[[str], None]
 
 
@@ -72,21 +76,16 @@ def plot_confusions(panels: dict[str, dict], labels: Sequence[str], path: Path, 
 def evaluate_device(elf: Path, windows_g: np.ndarray, labels: np.ndarray, tflm_out: np.ndarray,
                     names: Sequence[str]) -> dict:
     """Feed windows through the emulated sensor into the unchanged firmware; compare with truth and TFLM."""
-    from sim import footprint
-    from sim.session import embedded_session, timed_classify
 
     session = embedded_session(elf)
     boot = session.start()
     preds, wall = timed_classify(session, windows_g)
     cls = np.array([p.cls for p in preds])
-    score = np.array([p.score for p in preds])
-    ref_cls = tflm_out.argmax(1)
-    ref_score = tflm_out[np.arange(len(ref_cls)), ref_cls].astype(np.int64) + 128
     cycles = np.array([p.cycles for p in preds])
     fp = footprint.measure_footprint(elf)
     return {
         **class_metrics(labels, cls, names),
-        "pred_matches_tflm": float(((cls == ref_cls) & (score == ref_score)).mean()),
+        "pred_matches_tflm": float(pred_matches(preds, tflm_out).mean()),
         "cycles_per_inference": int(np.median(cycles)),
         "cycles_per_inference_max": int(cycles.max()),
         "flash_bytes": fp.flash_bytes,

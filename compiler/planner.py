@@ -11,7 +11,7 @@ planner tries several orders (all of them for small graphs) and keeps the smalle
 from __future__ import annotations
 
 import itertools
-from collections.abc import Hashable, Sequence
+from collections.abc import Callable, Hashable, Sequence
 from dataclasses import dataclass
 
 EXHAUSTIVE_MAX = 7  # 7! = 5040 orders, a few ms
@@ -85,3 +85,33 @@ def greedy_first_fit(buffers: Sequence[Buffer]) -> int:
     bufs = list(buffers)
     sizes = [_aligned(b.size) for b in bufs]
     return _place(sorted(range(len(bufs)), key=lambda i: -sizes[i]), sizes, _conflicts(bufs, set()))[1]
+
+
+def overlapping_pairs(buffers: Sequence[Buffer], offsets: dict[Hashable, int],
+                      may_overlap: set[frozenset] | None = None) -> list[tuple[Hashable, Hashable]]:
+    """Pairs of buffers that are alive at the same op and share bytes without an allowance (tflite-micro's
+    DoAnyBuffersOverlap, naming the culprits). Empty for every plan `plan` returns."""
+    allowed = may_overlap or set()
+    bad = []
+    for i, a in enumerate(buffers):
+        for b in buffers[i + 1:]:
+            alive_together = not (a.last < b.first or b.last < a.first)
+            lo_a, lo_b = offsets[a.key], offsets[b.key]
+            share_bytes = lo_a < lo_b + _aligned(b.size) and lo_b < lo_a + _aligned(a.size)
+            if alive_together and share_bytes and frozenset((a.key, b.key)) not in allowed:
+                bad.append((a.key, b.key))
+    return bad
+
+
+def format_plan(buffers: Sequence[Buffer], offsets: dict[Hashable, int], arena: int,
+                label: Callable[[Hashable], str] = str) -> str:
+    """One line per buffer, by offset: key, bytes, [first op, last op], and a bar of its place in the arena."""
+    width = 40
+    rows = [f"arena {arena} bytes"]
+    for b in sorted(buffers, key=lambda b: (offsets[b.key], b.first)):
+        lo = offsets[b.key]
+        start = lo * width // max(arena, 1)
+        stop = max(start + 1, (lo + _aligned(b.size)) * width // max(arena, 1))
+        bar = "." * start + "#" * (stop - start) + "." * (width - stop)
+        rows.append(f"  {label(b.key):<18} {lo:>6} +{b.size:<6} ops {b.first:>2}..{b.last:<2} |{bar}|")
+    return "\n".join(rows)

@@ -1,0 +1,179 @@
+"""Compile a graph into model.c / model.h: passes -> memory plan -> one emitted call per op.
+
+Everything an interpreter would do at run time happens here instead: requantization multipliers and
+shifts are precomputed, the input zero point is folded into the bias, activation buffers get fixed
+offsets in one static arena, and the op sequence becomes straight-line calls. The compiler knows neither
+TensorFlow nor the training code: the caller passes what the firmware's feature stage needs (FeatureInput).
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+from compiler import ops, passes
+from compiler.emit import c_string
+from compiler.graph import Graph, UnsupportedModelError
+from compiler.memory import plan_memory
+from compiler.ops.base import EmitContext
+
+
+@dataclass(frozen=True)
+class FeatureInput:
+    """The firmware feature pipeline that produces the model input (firmware/src/features_<id>.c) and the
+    requantization that takes its integer statistics to the int8 input (computed by the caller)."""
+
+    pipeline_id: str
+    c_define: str  # e.g. FEATURES_MEAN_STD
+    input_size: int  # values the pipeline makes per window
+    multiplier: int
+    shift: int
+    zero_point: int
+
+
+@dataclass(frozen=True)
+class ModelMeta:
+    """What the firmware needs besides the graph (from model.json)."""
+
+    name: str
+    labels: tuple[str, ...]
+    window: int
+    hop: int
+    sample_rate_hz: int
+    sensor_full_scale_g: int
+    sensor_lsb_ug: int
+    features: FeatureInput | None = None  # None: network only (host tests); the firmware needs a pipeline
+
+
+@dataclass(frozen=True)
+class OpRecord:
+    """One entry of the manifest: what model_invoke calls, in order (profile and tests read this)."""
+
+    op_index: int
+    op: str
+    kernel: str
+    scratch_offset: int | None
+    scratch_bytes: int
+    fused: tuple[int, ...] = ()  # operators of the .tflite folded into this call (a max pool, a MEAN)
+
+
+@dataclass
+class CompiledModel:
+    model_c: str
+    model_h: str
+    arena_bytes: int  # planned: intermediate activations + kernel scratch (model input/output are the caller's)
+    weight_bytes: int  # int8 weights + int32 biases, as stored in the .tflite
+    const_bytes: int  # everything the generated C puts in flash
+    ops: list[str] = field(default_factory=list)
+    arena_first_fit_bytes: int = 0  # plain first fit, no in-place / overlap: what the planner improves on
+    io_bytes: int = 0  # model input + output tensors (caller's buffers; TFLM keeps them in its arena)
+    macs: int = 0
+    manifest: list[OpRecord] = field(default_factory=list)
+    plan_text: str = ""
+
+
+MANIFEST = "model_manifest.json"
+
+
+def feature_defines(f: FeatureInput) -> str:
+    return f"""
+/* Feature pipeline "{f.pipeline_id}" (firmware/src/features_{f.pipeline_id}.c): integer statistic of raw counts
+ * -> int8 model input in one requantization. */
+#define {f.c_define} 1
+#define MODEL_FEATURE_MULT {f.multiplier}
+#define MODEL_FEATURE_SHIFT {f.shift}
+#define MODEL_INPUT_ZERO_POINT {f.zero_point}
+"""
+
+
+def compile_model(g: Graph, meta: ModelMeta) -> CompiledModel:
+    passes.check_supported(g)
+    g = passes.fuse_conv_mean(passes.fuse_conv_pool(passes.fold_views(g)))
+    in_t = g.tensors[g.inputs[0]]
+    out_t = g.tensors[g.outputs[0]]
+    if out_t.size != len(meta.labels):
+        raise UnsupportedModelError(f"model has {out_t.size} outputs but model.json lists {len(meta.labels)} labels")
+    specs = {op.index: ops.REGISTRY[op.op] for op in g.operators}
+    mem = {op.index: specs[op.index].memory(g, op) for op in g.operators}
+    mp = plan_memory(g, mem)
+    ctx = EmitContext(g, mp.buf, mp.scratch, sum(m.macs for m in mem.values()))
+    decls: list[str] = []
+    calls: list[str] = []
+    manifest: list[OpRecord] = []
+    const_bytes = 0
+    weight_bytes = 0
+    for op in g.operators:
+        emit = specs[op.index].emit
+        assert emit is not None, "views are folded before emission"
+        e = emit(ctx, op)
+        decls += e.decls
+        calls.append(f"    /* op {op.index}: {op.op} */\n    {e.call}")
+        fused = tuple(f.index for f in (op.pool, op.mean) if f is not None)
+        manifest.append(OpRecord(op.index, op.op, e.kernel, mp.scratch_offsets.get(op.index),
+                                 mem[op.index].scratch_bytes, fused))
+        const_bytes += e.const_bytes
+        weight_bytes += e.weight_bytes
+    defines = ""
+    if meta.features is not None:
+        if in_t.size != meta.features.input_size:
+            raise UnsupportedModelError(f"model input has {in_t.size} values but feature pipeline "
+                                        f"{meta.features.pipeline_id!r} makes {meta.features.input_size}")
+        defines = feature_defines(meta.features)
+    model_h = model_header(meta, in_t.size, out_t.size, mp.arena, defines)
+    labels = ", ".join(c_string(lab) for lab in meta.labels)
+    arena_decl = f"static int8_t arena[{max(mp.arena, 4)}] __attribute__((aligned(4)));\n" if mp.arena else ""
+    model_c = (f"/* Generated by tinyml-disco from {_comment(meta.name)}/model.tflite. Do not edit. */\n"
+               '#include "model.h"\n#include "tdnn.h"\n\n'
+               f"const char *const model_labels[MODEL_NUM_CLASSES] = {{{labels}}};\n\n"
+               + "\n".join(decls) + "\n" + arena_decl +
+               "\nvoid model_invoke(const int8_t *input, int8_t *output)\n{\n"
+               + "\n".join(calls) + "\n}\n")
+    return CompiledModel(model_c, model_h, mp.arena, weight_bytes, const_bytes, [op.op for op in g.operators],
+                         arena_first_fit_bytes=mp.first_fit, io_bytes=in_t.size + out_t.size, macs=ctx.total_macs,
+                         manifest=manifest, plan_text=mp.text)
+
+
+def _comment(text: str) -> str:
+    return text.replace("*/", "* /")
+
+
+def model_header(meta: ModelMeta, n_in: int, n_out: int, arena: int, feature_defines: str) -> str:
+    guard = "TINYML_MODEL_H"
+    return f"""/* Generated by tinyml-disco from {_comment(meta.name)}/model.tflite. Do not edit. */
+#ifndef {guard}
+#define {guard}
+
+#include <stdint.h>
+
+#define MODEL_NAME {c_string(meta.name)}
+#define MODEL_INPUT_SIZE {n_in}
+#define MODEL_OUTPUT_SIZE {n_out}
+#define MODEL_NUM_CLASSES {len(meta.labels)}
+#define MODEL_WINDOW {meta.window}
+#define MODEL_HOP {meta.hop}
+#define MODEL_SAMPLE_RATE_HZ {meta.sample_rate_hz}
+#define MODEL_SENSOR_FS_G {meta.sensor_full_scale_g}
+#define MODEL_SENSOR_LSB_UG {meta.sensor_lsb_ug}
+#define MODEL_ARENA_BYTES {arena}
+{feature_defines}
+extern const char *const model_labels[MODEL_NUM_CLASSES];
+
+/* Runs the network on one int8 input tensor, writes the int8 output tensor. */
+void model_invoke(const int8_t *input, int8_t *output);
+
+#endif /* {guard} */
+"""
+
+
+def write(compiled: CompiledModel, out_dir: Path) -> None:
+    out_dir.mkdir(parents=True, exist_ok=True)
+    (out_dir / "model.c").write_text(compiled.model_c)
+    (out_dir / "model.h").write_text(compiled.model_h)
+    records = [asdict(r) for r in compiled.manifest]
+    (out_dir / MANIFEST).write_text(json.dumps({"ops": records, "arena_bytes": compiled.arena_bytes}, indent=1) + "\n")
+
+
+def read_manifest(out_dir: Path) -> list[OpRecord]:
+    data = json.loads((out_dir / MANIFEST).read_text())
+    return [OpRecord(**{**r, "fused": tuple(r.get("fused", ()))}) for r in data["ops"]]

@@ -1,0 +1,202 @@
+"""CONV_2D -> tdnn_convolve_s8_<variant> (firmware/nn/convolve_s8.c), with an optional fused 1x2 max pool
+and an optional fused global-average MEAN (see compiler/passes.py)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import tflite
+
+from compiler.emit import c_array, c_struct
+from compiler.graph import Graph, Operator, in_shape, out_shape
+from compiler.ops.base import (
+    EmitContext,
+    Emitted,
+    OpMemory,
+    OpSpec,
+    act_range,
+    activation,
+    check_int8,
+    check_stride_dilation,
+    const_data,
+    fail_op,
+    leading_pad,
+    nhwc,
+    op_tensors,
+    requant_params,
+    spatial_options,
+    wrap_int32,
+)
+
+K1_MAX_GROUPS = 16  # TDNN_CONV_K1_MAX_GROUPS (tdnn.h): 4-tap groups the k1 row assembly unrolls
+CTX_ELEMS = 40  # int16 elements of the row context in the scratch (firmware/nn/convolve/geometry.inc)
+
+
+@dataclass(frozen=True)
+class ConvGeometry:
+    in_h: int
+    in_w: int
+    in_c: int
+    out_h: int
+    out_w: int
+    out_c: int
+    k_h: int
+    k_w: int
+    stride_h: int
+    stride_w: int
+    pad_top: int
+    pad_left: int
+    pool_w: int = 1  # 2: a following 1x2 max pool is fused in; out_w is the pooled width
+
+    @property
+    def run(self) -> int:
+        return (self.k_w * self.in_c + 3) & ~3
+
+    @property
+    def scratch_elems(self) -> int:
+        """int16 elements: two channels' unpacked weights, the 80-byte row context, then the padded input
+        (tdnn_convolve_s8_scratch_size)."""
+        return 2 * self.k_h * self.run + CTX_ELEMS + ((self.out_h - 1) * self.stride_h + self.k_h) * \
+            ((self.out_w * self.pool_w - 1) * self.stride_w + self.k_w) * self.in_c + 4
+
+    @property
+    def macs(self) -> int:
+        return self.out_h * self.out_w * self.pool_w * self.out_c * self.k_h * self.k_w * self.in_c
+
+
+def conv_geometry(g: Graph, op: Operator) -> ConvGeometry:
+    in_h, in_w, in_c = nhwc(op, in_shape(g, op), "input")
+    out_h, out_w, out_c = nhwc(op, out_shape(g, op), "output")
+    w = g.tensors[op.inputs[1]]
+    if len(w.shape) != 4 or w.shape[0] != out_c or w.shape[3] != in_c:
+        raise fail_op(op, f"filter shape {w.shape} does not match input channels {in_c} / output channels {out_c}")
+    sh, sw = check_stride_dilation(op)
+    k_h, k_w = w.shape[1], w.shape[2]
+    pool_w = op.pool.pool_w if op.pool else 1
+    conv_out_w = op.pool.conv_out_w if op.pool else out_w  # before a fused pool
+    return ConvGeometry(in_h, in_w, in_c, out_h, out_w, out_c, k_h, k_w, sh, sw,
+                        leading_pad(in_h, k_h, sh, out_h), leading_pad(in_w, k_w, sw, conv_out_w), pool_w)
+
+
+def reorder_conv_weights(w: np.ndarray) -> np.ndarray:
+    """[oc, kh, kw, ic] -> [oc][kh][run]: each filter row zero padded to a multiple of 4 taps, groups of 4
+    stored as (0 2 1 3) for SXTB16 / SXTB16 ROR #8 (firmware/nn/convolve_s8.c)."""
+    oc, kh = w.shape[0], w.shape[1]
+    rows = w.reshape(oc, kh, -1)
+    run = (rows.shape[2] + 3) & ~3
+    padded = np.zeros((oc, kh, run), np.int8)
+    padded[:, :, :rows.shape[2]] = rows
+    return padded.reshape(oc, kh, run // 4, 4)[..., [0, 2, 1, 3]].reshape(-1)
+
+
+def fast_requant_ok(bias: np.ndarray, w: np.ndarray, shifts: list[int], out_zp: int) -> bool:
+    """Whether convolve_s8.c's SMMULR requantization is exact for this layer (see the kernel's proof):
+    every shift is a right shift, the doubled accumulator cannot overflow and neither can the rounding add.
+
+    bias: raw int32 bias per channel; w: [out_c, ...] int8 filter. TFLM's accumulator is
+    bias + sum (x - zp) * w with |x - zp| <= 255 (padded taps add nothing)."""
+    if max(shifts) >= 0:
+        return False
+    acc_bound = np.abs(bias.astype(np.int64)) + 255 * np.abs(w.astype(np.int64)).reshape(len(bias), -1).sum(axis=1)
+    for bound, s in zip(acc_bound.tolist(), shifts, strict=True):
+        r = -s
+        if bound >= 2**30 or r > 30 or bound + 2 ** (r - 1) + abs(out_zp) * 2**r + 2 >= 2**31:
+            return False
+    return True
+
+
+def conv_variant(geo: ConvGeometry, fast: bool, lo: int, hi: int, mean: bool, zp_out: int | None = None) -> str:
+    """The tdnn_convolve_s8_* function for this layer (firmware/nn/include/tdnn.h), chosen here so that only
+    the variants a model uses are linked (the same choice tdnn_convolve_s8 makes at run time)."""
+    if not fast or (((geo.out_w * geo.pool_w - 1) * geo.stride_w + geo.k_w) * geo.in_c) % 2:
+        return "tdnn_convolve_s8_general"  # odd padded row lengths: no word-aligned rows for LDRD
+    parts = ["pool"] if geo.pool_w == 2 else []
+    parts += ["full"] if (lo, hi) == (-128, 127) else ["clamp"]
+    if geo.k_h != 1 or geo.run // 4 > K1_MAX_GROUPS:
+        return "tdnn_convolve_s8_" + "_".join(parts)
+    parts += ["mean"] if mean else []
+    parts += ["x1al" if (geo.stride_w * geo.in_c) % 2 == 0 else "x1un"]  # second position word aligned
+    parts += ["relu"] if zp_out is not None and lo >= zp_out else []  # rounding correction clamped away
+    return "tdnn_convolve_s8_k1_" + "_".join(parts)
+
+
+@dataclass(frozen=True)
+class ConvParams:
+    """Everything tdnn_conv_params holds, plus the variant the call names."""
+
+    geo: ConvGeometry
+    weights: np.ndarray  # reordered, padded int8 filter
+    raw_weight_count: int
+    folded_bias: np.ndarray
+    mult: list[int]
+    shift: list[int]
+    input_zp: int
+    out_zp: int
+    act_min: int
+    act_max: int
+    fast_requant: bool
+    mean_mult: int
+    mean_shift: int
+    mean_out_zp: int
+    mean_fused: bool
+    has_bias: bool
+
+    @property
+    def variant(self) -> str:
+        return conv_variant(self.geo, self.fast_requant, self.act_min, self.act_max, self.mean_fused, self.out_zp)
+
+
+def prepare(g: Graph, op: Operator) -> ConvParams:
+    inp, w, b = op_tensors(g, op, 3)
+    out = g.tensors[op.mean.conv_output if op.mean else op.outputs[0]]
+    assert inp is not None and w is not None
+    check_int8(op, inp, "input")
+    check_int8(op, out, "output")
+    geo = conv_geometry(g, op)
+    raw = const_data(op, w, "int8", "filter")
+    wd = raw.astype(np.int64)
+    bias = const_data(op, b, "int32", "bias").astype(np.int64) if b is not None else np.zeros(geo.out_c, np.int64)
+    mults, shifts = requant_params(op, inp, w, out, geo.out_c)
+    zp_in = int(inp.zero_point[0])
+    zp_out = int(out.zero_point[0])
+    folded = wrap_int32(bias - zp_in * wd.reshape(geo.out_c, -1).sum(axis=1))
+    lo, hi = op.pool.act if op.pool else act_range(op, activation(op), out)
+    if min(shifts) < -128 or max(shifts) > 127:
+        raise fail_op(op, f"requantization shift {min(shifts)}..{max(shifts)} out of int8 range")
+    m = op.mean
+    return ConvParams(geo, reorder_conv_weights(raw), wd.size, folded, mults, shifts, zp_in, zp_out,
+                      lo, hi, fast_requant_ok(bias, wd, shifts, zp_out), m.mult if m else 0, m.shift if m else 0,
+                      m.out_zp if m else 0, m is not None, b is not None)
+
+
+def memory(g: Graph, op: Operator) -> OpMemory:
+    geo = conv_geometry(g, op)
+    # The kernel reads its input only while copying it to scratch: output may overlap the input.
+    return OpMemory(2 * geo.scratch_elems, "overlap", geo.macs)
+
+
+def emit(ctx: EmitContext, op: Operator) -> Emitted:
+    c = prepare(ctx.g, op)
+    geo = c.geo
+    p = f"op{op.index}"
+    fields = [("weights", f"{p}_weights"), ("bias", f"{p}_bias"), ("mult", f"{p}_mult"), ("shift", f"{p}_shift"),
+              ("mean_mult", c.mean_mult), ("in_h", geo.in_h), ("in_w", geo.in_w), ("in_c", geo.in_c),
+              ("out_h", geo.out_h), ("out_w", geo.out_w), ("out_c", geo.out_c), ("k_h", geo.k_h), ("k_w", geo.k_w),
+              ("stride_h", geo.stride_h), ("stride_w", geo.stride_w), ("pad_top", geo.pad_top),
+              ("pad_left", geo.pad_left), ("pool_w", geo.pool_w), ("input_zp", c.input_zp),
+              ("out_offset", c.out_zp), ("act_min", c.act_min), ("act_max", c.act_max),
+              ("mean_shift", c.mean_shift), ("mean_out_zp", c.mean_out_zp), ("fast_requant", int(c.fast_requant)),
+              ("mean_fused", int(c.mean_fused))]
+    decls = [c_array("int8_t", f"{p}_weights", c.weights), c_array("int32_t", f"{p}_bias", c.folded_bias),
+             c_array("int32_t", f"{p}_mult", np.array(c.mult)), c_array("int8_t", f"{p}_shift", np.array(c.shift)),
+             c_struct("tdnn_conv_params", p, fields)]
+    fn = c.variant
+    call = (f"{fn}(&{p}, {ctx.buf[op.inputs[0]]}, (int16_t *)(void *){ctx.scratch[op.index]}, "
+            f"{ctx.buf[op.outputs[0]]});")
+    const_bytes = c.weights.size + 9 * geo.out_c + 56  # + the params struct (4 pointers, 1 int32, 19 int16, 2 bytes)
+    weight_bytes = c.raw_weight_count + (4 * geo.out_c if c.has_bias else 0)
+    return Emitted(decls, call, const_bytes, weight_bytes, fn)
+
+
+SPEC = OpSpec("CONV_2D", "convolve_s8.c", spatial_options(tflite.Conv2DOptions), memory, emit)

@@ -1,0 +1,13 @@
+"""RESHAPE, EXPAND_DIMS, SQUEEZE: the same bytes with a new shape. No code, no memory (passes.fold_views)."""
+
+from __future__ import annotations
+
+from compiler.graph import Graph, Operator
+from compiler.ops.base import OpMemory, OpSpec, no_options
+
+
+def memory(_g: Graph, _op: Operator) -> OpMemory:
+    return OpMemory()
+
+
+SPECS = tuple(OpSpec(name, "", no_options, memory, None) for name in ("RESHAPE", "EXPAND_DIMS", "SQUEEZE"))

@@ -1,0 +1,66 @@
+"""The board's Cortex-M4 core and memory map without peripherals: call one function of an ELF directly and
+watch every translated block (the per-layer profile does this). Same CPU model, memory map and instruction
+counter as sim/board.py; no clock, no interrupts."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+from sim.elfimage import Symbol, Symbolizer, load_segments, open_arm_elf, read_symbols, section_ranges
+from sim.memory import Memories
+from sim.thumb import count_instructions
+
+STACK_TOP = 0x2001_F000
+SCRATCH_BASE = 0x2001_8000  # free SRAM for call arguments (the firmware's .bss/.data sit low in SRAM)
+_RETURN = 0x0800_0000  # any address in flash: emulation stops before executing it
+
+BlockHook = Callable[[int, int], None]  # (address, retired instructions of the block)
+
+
+class BareCore:
+    def __init__(self, elf_path: str | Path) -> None:
+        from unicorn import UC_ARCH_ARM, UC_MODE_MCLASS, UC_MODE_THUMB, Uc
+        from unicorn.arm_const import UC_CPU_ARM_CORTEX_M4
+
+        elf = open_arm_elf(elf_path)
+        self.elf_path = Path(elf_path)
+        self.symbols = Symbolizer(read_symbols(elf), section_ranges(elf))
+        self._uc = Uc(UC_ARCH_ARM, UC_MODE_THUMB | UC_MODE_MCLASS)
+        self._uc.ctl_set_cpu_model(UC_CPU_ARM_CORTEX_M4)
+        Memories(self._uc).load(load_segments(elf))
+
+    def function(self, name: str) -> Symbol:
+        sym = self.symbols.lookup(self.symbols.address_of(name) & ~1)
+        if sym is None:
+            raise RuntimeError(f"{self.elf_path}: no {name} symbol")
+        return sym
+
+    def write(self, address: int, data: bytes) -> None:
+        self._uc.mem_write(address, data)
+
+    def read(self, address: int, size: int) -> bytes:
+        return bytes(self._uc.mem_read(address, size))
+
+    def call(self, name: str, args: Sequence[int], on_block: BlockHook) -> None:
+        """Run `name(args...)` (up to 4 register arguments) to its return; on_block sees every block executed."""
+        from unicorn import UC_HOOK_BLOCK
+        from unicorn.arm_const import UC_ARM_REG_LR, UC_ARM_REG_R0, UC_ARM_REG_SP
+
+        counts: dict[int, int] = {}
+
+        def hook(uc: object, address: int, size: int, _user: object) -> None:
+            n = counts.get(address)
+            if n is None:
+                n = counts[address] = count_instructions(bytes(self._uc.mem_read(address, size)))
+            on_block(address, n)
+
+        for i, value in enumerate(args[:4]):
+            self._uc.reg_write(UC_ARM_REG_R0 + i, value)
+        self._uc.reg_write(UC_ARM_REG_SP, STACK_TOP)
+        self._uc.reg_write(UC_ARM_REG_LR, _RETURN | 1)
+        handle = self._uc.hook_add(UC_HOOK_BLOCK, hook)
+        try:
+            self._uc.emu_start(self.function(name).address | 1, _RETURN)
+        finally:
+            self._uc.hook_del(handle)

@@ -1,0 +1,149 @@
+"""Every tdnn_convolve_s8 variant (tdnn.h: general, full, clamp, pool_full, pool_clamp and the 32 k1 row-assembly
+variants) on the emulated M4 (DSP/asm path) against the host build of the same C (portable path).
+
+One hand-made model.c calls each variant once on the same input, each with a geometry and clamp that make it
+the variant the compiler would pick (checked with compiler.ops.conv_2d.conv_variant), and concatenates the
+outputs; the firmware runs it through INFER, the host library through ctypes.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+REPO = Path(__file__).resolve().parents[1]
+N_IN = 384  # the "raw" feature pipeline: a 128 x 3 window
+
+
+def _variants() -> list[tuple[str, dict[str, int]]]:
+    """(name, flags) from the header, k1 flags as declared in TDNN_CONV_K1_VARIANTS."""
+    header = (REPO / "firmware/nn/include/tdnn.h").read_text()
+    out = [(n, {"k1": 0, "pool": int("pool" in n), "full": int(n.endswith("full")), "mean": 0, "alb": 0, "relu": 0,
+                "fast": int(n != "general")})
+           for n in re.findall(r"TDNN_CONV_DECL\((\w+)\)\n", header) if n != "name"]
+    for m in re.finditer(r"X\((k1_\w+), (\d), (\d), (\d), (\d), (\d)\)", header):
+        pool, full, mean, alb, relu = (int(m.group(i)) for i in range(2, 7))
+        out.append((m.group(1), {"k1": 1, "pool": pool, "full": full, "mean": mean, "alb": alb, "relu": relu,
+                                 "fast": 1}))
+    return out
+
+
+def _layer(name: str, f: dict[str, int], rng: np.random.Generator) -> tuple[dict[str, object], int]:
+    from compiler.ops import conv_2d
+
+    in_c = 4 if f["alb"] or not f["k1"] else 3  # stride_w 1: stride_w * in_c even (x1al) or odd (x1un)
+    k_h, k_w, pool_w = (1 if f["k1"] else 2), 3, 2 if f["pool"] else 1
+    out_h, out_w, out_c = (1 if f["k1"] else 2), (4 if f["pool"] else 8), 4  # even padded rows: LDRD path
+    in_h, in_w = out_h - 1 + k_h, out_w * pool_w - 1 + k_w
+    zp_out = -20
+    lo, hi = (-128, 127) if f["full"] else (-60, 90)
+    if f["relu"]:
+        zp_out = lo  # act_min >= out_offset: the rounding correction is clamped away
+    weights = rng.integers(-8, 9, size=(out_c, k_h, k_w, in_c)).astype(np.int8)
+    bias = rng.integers(-1000, 1000, size=out_c).astype(np.int64)
+    shift = [-6] * out_c
+    mult = rng.integers(1 << 30, (1 << 31) - 1, size=out_c)
+    zp_in = -3
+    folded = bias - zp_in * weights.astype(np.int64).reshape(out_c, -1).sum(axis=1)
+    fast = f["fast"] and conv_2d.fast_requant_ok(bias, weights, shift, zp_out)
+    geo = conv_2d.ConvGeometry(in_h, in_w, in_c, out_h, out_w, out_c, k_h, k_w, 1, 1, 0, 0, pool_w)
+    assert conv_2d.conv_variant(geo, bool(fast), lo, hi, bool(f["mean"]), zp_out) == f"tdnn_convolve_s8_{name}"
+    mean = {"mean_mult": 1 << 30, "mean_shift": -2, "mean_out_zp": -5} if f["mean"] else \
+        {"mean_mult": 0, "mean_shift": 0, "mean_out_zp": 0}
+    fields = {"weights": conv_2d.reorder_conv_weights(weights), "bias": folded, "mult": mult, "shift": shift,
+              **mean, "in_h": in_h, "in_w": in_w, "in_c": in_c, "out_h": out_h, "out_w": out_w, "out_c": out_c,
+              "k_h": k_h, "k_w": k_w, "stride_h": 1, "stride_w": 1, "pad_top": 0, "pad_left": 0, "pool_w": pool_w,
+              "input_zp": zp_in, "out_offset": zp_out, "act_min": lo, "act_max": hi, "fast_requant": int(fast),
+              "mean_fused": f["mean"]}
+    n_out = out_c if f["mean"] else out_h * out_w * out_c
+    return {"geo": geo, "fields": fields}, n_out
+
+
+def _model_c(layers: list[tuple[str, dict[str, object], int]]) -> tuple[str, int, int]:
+    from compiler.emit import c_array, c_struct
+
+    decls, calls, off, scratch = [], [], 0, 0
+    for i, (name, layer, n_out) in enumerate(layers):
+        f = dict(layer["fields"])  # type: ignore[call-overload]
+        p = f"conv_variant_{i}"
+        decls += [c_array("int8_t", f"{p}_weights", f.pop("weights")), c_array("int32_t", f"{p}_bias", f.pop("bias")),
+                  c_array("int32_t", f"{p}_mult", np.asarray(f.pop("mult"))),
+                  c_array("int8_t", f"{p}_shift", np.asarray(f.pop("shift"))),
+                  c_struct("tdnn_conv_params", p, [("weights", f"{p}_weights"), ("bias", f"{p}_bias"),
+                                                   ("mult", f"{p}_mult"), ("shift", f"{p}_shift"), *f.items()])]
+        calls.append(f"    tdnn_convolve_s8_{name}(&{p}, input, scratch, output + {off});")
+        off += n_out
+        scratch = max(scratch, layer["geo"].scratch_elems)  # type: ignore[attr-defined]
+    # The run-time dispatcher once too, so that it is linked (its choice is checked on the bare core).
+    calls.append(f"    tdnn_convolve_s8(&conv_variant_0, input, scratch, output + {off});")
+    off += layers[0][2]
+    text = ('#include "model.h"\n#include "tdnn.h"\n\nconst char *const model_labels[MODEL_NUM_CLASSES] = '
+            '{"a", "b", "c"};\n\n' + "\n".join(decls) +
+            f"\nstatic int16_t scratch[{scratch}] __attribute__((aligned(4)));\n\n"
+            "void model_invoke(const int8_t *input, int8_t *output)\n{\n" + "\n".join(calls) + "\n}\n")
+    return text, off, scratch
+
+
+def test_every_conv_variant_on_the_m4_matches_the_portable_path(tmp_path: Path) -> None:
+    from app import pipeline
+    from app.hostlib import build_host_model
+    from compiler import ModelMeta
+    from compiler.model import feature_defines, model_header
+    from sim.session import embedded_session
+    from training import features
+    from training.artifacts import ModelPaths
+
+    if pipeline.shutil.which("arm-none-eabi-gcc") is None:
+        pytest.skip("arm-none-eabi-gcc missing: run scripts/bootstrap.sh")
+    rng = np.random.default_rng(2024)
+    variants = _variants()
+    assert len(variants) == 37, [n for n, _ in variants]
+    layers = [(name, *_layer(name, flags, rng)) for name, flags in variants]
+    model_c, n_out, _scratch = _model_c(layers)
+    paths = ModelPaths(tmp_path / "variants")
+    paths.root.mkdir(parents=True)
+    meta = ModelMeta("variants", ("a", "b", "c"), 128, 128, 100, 8, 240,
+                     features=features.feature_input("raw", 128, 240, 0.05, 0))
+    paths.model_c.write_text(model_c)
+    assert meta.features is not None
+    (paths.root / "model.h").write_text(model_header(meta, N_IN, n_out, 0, feature_defines(meta.features)))
+    (paths.root / "model.json").write_text("{}")
+    elf = pipeline.build_firmware(paths, log=lambda _m: None)
+    s = embedded_session(elf, sensor="none")
+    s.start()
+    x = np.random.default_rng(3).integers(-128, 128, size=(6, N_IN)).astype(np.int8)
+    got = np.stack([np.frombuffer(s.infer(row).output, np.int8) for row in x])
+    ref = build_host_model(paths.root, tmp_path / "host", N_IN, n_out).invoke(x)
+    offsets = np.cumsum([0] + [n for _, _, n in layers])
+    bad = [name for (name, _, _), lo, hi in zip(layers, offsets[:-1], offsets[1:], strict=True)
+           if not np.array_equal(got[:, lo:hi], ref[:, lo:hi])]
+    assert not bad, f"variants whose M4 output differs from the portable path: {bad}"
+    assert np.array_equal(got[:, offsets[-1]:], got[:, :offsets[1]])  # the dispatcher on layer 0's params
+    assert len(np.unique(ref)) > 50  # the outputs are not all clamped to one value
+    _check_dispatcher(elf, layers)
+
+
+def _check_dispatcher(elf: Path, layers: list[tuple[str, dict[str, object], int]]) -> None:
+    """tdnn_convolve_s8 (the C run-time choice) enters the same variant as the compiler's conv_variant."""
+    from sim.bare_core import SCRATCH_BASE, BareCore
+
+    core = BareCore(elf)
+    dispatcher = core.function("tdnn_convolve_s8")
+    lo, hi = dispatcher.address, dispatcher.address + dispatcher.size
+    core.write(SCRATCH_BASE, bytes(range(256)) + bytes(128))
+    for i, (name, _layer, _n) in enumerate(layers):
+        entered: list[str] = []
+
+        def on_block(address: int, _n: int, entered: list[str] = entered) -> None:
+            sym = core.symbols.lookup(address)
+            name_ = sym.name if sym else hex(address)
+            if not lo <= address < hi and name_.startswith("tdnn_convolve_s8_") and name_ not in entered:
+                entered.append(name_)
+
+        params = core.symbols.address_of(f"conv_variant_{i}")
+        core.call("tdnn_convolve_s8", [params, SCRATCH_BASE, SCRATCH_BASE + 0x1000, SCRATCH_BASE + 0x800], on_block)
+        # The dispatcher may inline the general kernel; any variant it enters must be the compiler's.
+        assert entered == [f"tdnn_convolve_s8_{name}"] or (name == "general" and not entered), (i, name, entered)
