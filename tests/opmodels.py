@@ -13,6 +13,7 @@ from pathlib import Path
 
 import numpy as np
 
+from tests import informative
 from training import compiler, hostlib, tflite_model
 from training.tflm_oracle import TflmOracle
 
@@ -44,7 +45,10 @@ def converted(spec: dict, build: Callable[[], object], input_shape: tuple[int, .
     return data
 
 
-def assert_bit_exact(tfl: bytes, out_dir: Path, n: int = 200, seed: int = 0, expect_ops: tuple[str, ...] = ()) -> None:
+def assert_bit_exact(tfl: bytes, out_dir: Path, n: int = 200, seed: int = 0, expect_ops: tuple[str, ...] = (),
+                     min_distinct: int = 0, min_column_values: int = 0, what: str = "") -> None:
+    """Host build vs TFLM on n random int8 rows; floors on the reference's distinct rows and per-element values
+    (tests/informative.py)."""
     g = tflite_model.parse(tfl)
     n_in = g.tensors[g.inputs[0]].size
     n_out = g.tensors[g.outputs[0]].size
@@ -57,6 +61,7 @@ def assert_bit_exact(tfl: bytes, out_dir: Path, n: int = 200, seed: int = 0, exp
     host = hostlib.build_host_model(out_dir, out_dir, n_in, n_out)
     x = np.random.default_rng(seed).integers(-128, 128, size=(n, n_in)).astype(np.int8)
     ours, ref = host.invoke(x), TflmOracle(tfl).invoke(x)
+    informative.assert_informative(ref, min_distinct, 1, f"ops {compiled.ops} {what}", min_column_values)
     bad = np.where((ours != ref).any(axis=1))[0]
     assert bad.size == 0, f"{bad.size}/{n} rows differ from TFLM; first: ours {ours[bad[0]].tolist()} " \
                           f"vs TFLM {ref[bad[0]].tolist()} (ops {compiled.ops})"
