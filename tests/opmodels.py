@@ -1,12 +1,16 @@
 """Single-op int8 models built with the TF converter, cached on disk, and the host-vs-TFLM check.
 
-Conversions cost ~1 s each, so converted bytes are cached under build/.tflite_cache keyed by the
-model description (hypothesis runs derandomized, so CI reruns hit the cache).
+Conversions cost ~1 s each, so converted bytes are cached under build/.tflite_cache (hypothesis runs
+derandomized, so CI reruns hit the cache). The key covers everything the bytes depend on: the model description,
+the source of the model builder, of the weight initialisation here and of training.train.convert_int8, and the
+versions of TensorFlow, Keras and NumPy; editing any of them converts again instead of testing a stale file.
 """
 
 from __future__ import annotations
 
 import hashlib
+import importlib.metadata
+import inspect
 import json
 from collections.abc import Callable
 from pathlib import Path
@@ -20,10 +24,33 @@ from training.tflm_oracle import TflmOracle
 CACHE = Path(__file__).resolve().parent.parent / "build" / ".tflite_cache"
 
 
+def _version(dist: str) -> str:
+    try:
+        return importlib.metadata.version(dist)
+    except importlib.metadata.PackageNotFoundError:
+        return "absent"
+
+
+def _source(obj: object) -> str:
+    try:
+        return inspect.getsource(obj)  # type: ignore[arg-type]
+    except (OSError, TypeError):  # no source file (e.g. defined in a REPL): the bytecode still identifies it
+        code = getattr(obj, "__code__", None)
+        return repr((code.co_code, code.co_consts)) if code is not None else repr(obj)
+
+
+def cache_key(spec: dict, build: Callable[[], object]) -> str:
+    """What the converted bytes depend on (see the module docstring)."""
+    from training.train import convert_int8
+
+    parts = [json.dumps(spec, sort_keys=True), _source(build), _source(converted), _source(convert_int8),
+             *(f"{d}=={_version(d)}" for d in ("tensorflow", "keras", "numpy"))]
+    return hashlib.sha256("\n\0".join(parts).encode()).hexdigest()[:20]
+
+
 def converted(spec: dict, build: Callable[[], object], input_shape: tuple[int, ...]) -> bytes:
     """int8 .tflite for the Keras model `build()` returns (random weights from spec['seed'])."""
-    key = hashlib.sha256(json.dumps(spec, sort_keys=True).encode()).hexdigest()[:20]
-    path = CACHE / f"{key}.tflite"
+    path = CACHE / f"{cache_key(spec, build)}.tflite"
     if path.exists():
         return path.read_bytes()
     import tensorflow as tf
