@@ -17,3 +17,8 @@ mkdir -p build/robot
 echo "== robot, LIS2DW12 on I2C1 (BACKEND=${BACKEND:-embedded})"
 "$ROOT/.venv/bin/robot" --outputdir build/robot/lis2dw12 --variable "BACKEND:${BACKEND:-embedded}" \
   --variable SENSOR:lis2dw12 robot_tests/gestures.robot
+echo "== robot, the other built-in models: mlp_robust (gestures suite), cnn_deep (cnn suite) (BACKEND=${BACKEND:-embedded})"
+"$ROOT/.venv/bin/robot" --outputdir build/robot/mlp_robust --variable "BACKEND:${BACKEND:-embedded}" \
+  --variable MODEL:mlp_robust robot_tests/gestures.robot
+"$ROOT/.venv/bin/robot" --outputdir build/robot/cnn_deep --variable "BACKEND:${BACKEND:-embedded}" \
+  --variable MODEL:cnn_deep robot_tests/cnn.robot
