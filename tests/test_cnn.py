@@ -1,5 +1,5 @@
-"""The built-in CNN end to end: train (small), compile, host build and emulated board vs TFLite Micro,
-plus the memory and flash figures the issue sets as targets."""
+"""The built-in CNN: train (small), compile, host build vs TFLite Micro, plus the memory and flash figures the
+issue sets as targets (the emulated board: tests/test_builtin_models_device.py)."""
 
 from __future__ import annotations
 
