@@ -10,6 +10,7 @@ reading its LEDs) skips that test with the reason (`Skip Unless Backend Can`).
 
 from __future__ import annotations
 
+import math
 from pathlib import Path
 
 import numpy as np
@@ -182,12 +183,50 @@ class TinymlBoard:
     def accuracy_should_be_at_least(self, minimum: float) -> float:
         assert self.windows is not None
         pred = np.array([p.cls for p in self.predictions])
+        if len(pred) != len(self.windows.labels):
+            raise AssertionError(f"{len(pred)} predictions for {len(self.windows.labels)} windows")
         acc = float((pred == self.windows.labels).mean())
         per_class = {name: float((pred[self.windows.labels == i] == i).mean())
                      for i, name in enumerate(self.windows.label_names)}
         if acc < float(minimum):
             raise AssertionError(f"on-device accuracy {acc:.3f} < {minimum}; per class {per_class}")
         return acc
+
+    def model_accuracy_threshold(self, windows: int | None = None, z: float = 3.0) -> float:
+        """The lowest on-device accuracy a correct firmware reaches on `windows` windows (default: the windows
+        loaded now), from model.json's int8 (TFLM) accuracy p on its n_test test windows:
+
+        p_low = p - z * sqrt(p * (1 - p) / n_test)      (the model's accuracy, less the estimate's uncertainty)
+        threshold = k / n, k = the one-sided lower quantile of Binomial(n, p_low) at the z-sigma level
+                    (z = 3: P(correct firmware < threshold) <= 0.135%)
+
+        The CNN (p 0.957, n_test 1500) on PER_CLASS 25 (n = 100) must reach 0.86: a fixed 0.5 let it lose 45
+        points. Every PRED is also checked against TFLM, so this guards the data path, not the arithmetic."""
+        from training.artifacts import load_meta_json
+
+        acc = load_meta_json(self.paths)["accuracy"]
+        p, n_test = float(acc["int8_host"]), int(acc["test_windows"])
+        if windows is None:
+            if self.windows is None:
+                raise AssertionError("no windows: give `windows` or load windows first")
+            windows = len(self.windows)
+        n, z = int(windows), float(z)
+        if n <= 0 or n_test <= 0:
+            raise AssertionError(f"cannot derive a threshold from {n} windows and {n_test} test windows")
+        p_low = max(0.0, p - z * math.sqrt(p * (1 - p) / n_test))
+        alpha = 0.5 * math.erfc(z / math.sqrt(2))  # one-sided tail of z sigma
+        cdf = 0.0
+        for k in range(n + 1):  # smallest k with P(X <= k) > alpha: P(X < k) <= alpha
+            cdf += math.comb(n, k) * p_low**k * (1 - p_low) ** (n - k)
+            if cdf > alpha:
+                return k / n
+        return 1.0
+
+    def accuracy_should_meet_model_threshold(self, z: float = 3.0) -> float:
+        """Accuracy of the predictions on the loaded windows (generated or replayed from a file) against
+        `Model Accuracy Threshold` for that many windows; returns the accuracy."""
+        threshold = self.model_accuracy_threshold(z=z)
+        return self.accuracy_should_be_at_least(threshold)
 
     def predictions_should_match_tflm(self) -> None:
         """Class and score of every PRED equal TFLite Micro's output for the same window."""

@@ -43,6 +43,13 @@ t=$SECONDS
 "$ROBOT" --outputdir build/robot/lis2dw12 --variable "BACKEND:${BACKEND:-embedded}" \
   --variable SENSOR:lis2dw12 robot_tests/gestures.robot robot_tests/cnn.robot
 took "robot lis2dw12" $t
+echo "== robot, the other built-in models: mlp_robust (gestures suite), cnn_deep (cnn suite) (BACKEND=${BACKEND:-embedded})"
+t=$SECONDS
+"$ROBOT" --outputdir build/robot/mlp_robust --variable "BACKEND:${BACKEND:-embedded}" \
+  --variable MODEL:mlp_robust robot_tests/gestures.robot
+"$ROBOT" --outputdir build/robot/cnn_deep --variable "BACKEND:${BACKEND:-embedded}" \
+  --variable MODEL:cnn_deep robot_tests/cnn.robot
+took "robot mlp_robust, cnn_deep" $t
 
 if [ -n "${RENODE:-}" ] && [ "${BACKEND:-embedded}" != renode ]; then
   for sensor in lis3dsh lis2dw12; do

@@ -58,11 +58,21 @@ def test_cyccnt_differences_are_exact_across_blocks_and_stops(cyccnt_elf: Path) 
 
 
 def test_run_stops_at_or_before_the_requested_count(cyccnt_elf: Path) -> None:
+    """run(n) stops at the last block boundary at or before n more instructions: exact counts on cyccnt.S, whose
+    first translated block has 23 instructions and whose RX poll loop (wait_rx) is a block of 4."""
     board = Board(cyccnt_elf, sensor="none")
-    board.run(5)
-    assert board.instructions <= 5
-    board.run(20)
-    assert board.instructions <= 25
+    steps = []
+    for n in (5, 20, 24, 25, 3, 4):
+        board.run(n)
+        steps.append((n, board.instructions, board.symbol_at(board.pc)))
+    assert steps == [
+        (5, 0, "Reset_Handler"),  # the 23-instruction first block does not fit: nothing retires
+        (20, 0, "Reset_Handler"),  # 20 < 23 still
+        (24, 23, "Reset_Handler+0x34"),  # the first block, stopped before the next one (limit 24)
+        (25, 48, "wait_rx"),  # limit 48: the blocks up to the loop, then whole 4-instruction loop blocks
+        (3, 48, "wait_rx"),  # a loop block does not fit into 3
+        (4, 52, "wait_rx"),  # it fits into 4
+    ]
 
 
 # -- faults ------------------------------------------------------------------------------------------------

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import struct
+
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -47,8 +49,26 @@ def _cpu() -> Uc:
     return uc
 
 
-def _state(uc: Uc) -> tuple[tuple[int, ...], bytes]:
-    return tuple(uc.reg_read(r) for r in _REGS), bytes(uc.mem_read(RAM + RAM_SIZE - 0x400, 0x400))
+def _state(uc: Uc, low: int) -> tuple[tuple[int, ...], bytes]:
+    """Registers and the RAM from `low` to the top (covers any frame stacked below MSP or PSP)."""
+    return tuple(uc.reg_read(r) for r in _REGS), bytes(uc.mem_read(low, RAM + RAM_SIZE - low))
+
+
+def _expected_frame(words: list[int], ipsr: int, control: int, msp: int, psp: int, align8: bool,
+                    fpu_on: bool) -> tuple[int, list[int]]:
+    """Where the exception frame goes and what it holds, from the registers `_set` wrote (ARMv7-M B1.5.6)."""
+    thread = ipsr == 0
+    sp = psp if thread and control & 2 else msp
+    extended = fpu_on and bool(control & 4)
+    frame = sp - 4 * (26 if extended else 8)
+    pad = 0
+    if align8 and frame & 4:
+        frame, pad = frame - 4, 1 << 9
+    xpsr = (1 << 24) | (words[23] & 0xF800_0000) | ipsr | pad
+    stacked = [*words[:6], 0x0800_0100, xpsr]  # r0-r3, r12, lr, return address, xPSR
+    if extended:
+        stacked += [*words[6:22], words[22] & 0xF7C0_009F, 0]  # s0-s15, FPSCR, reserved
+    return frame, stacked
 
 
 def _set(uc: Uc, words: list[int], ipsr: int, control: int, msp: int, psp: int) -> None:
@@ -83,13 +103,20 @@ def test_native_exception_entry_and_return_match_python(
     py, nat = exceptions.PythonExceptions(py_uc), NativeExceptions(nat_uc)
     for uc in (py_uc, nat_uc):
         _set(uc, words, ipsr, control, msp, psp)
-    assert _state(py_uc) == _state(nat_uc)
+    low = min(msp, psp) - 0x80  # below the largest frame (26 words + alignment) under either stack pointer
+    assert _state(py_uc, low) == _state(nat_uc, low)
     assert py.enter(exc, 0x0800_0200, align8, fpu_on) == nat.enter(exc, 0x0800_0200, align8, fpu_on)
-    assert _state(py_uc) == _state(nat_uc)
+    assert _state(py_uc, low) == _state(nat_uc, low)
+    frame, stacked = _expected_frame(words, ipsr, control, msp, psp, align8, fpu_on)
+    for impl, uc in (("python", py_uc), ("native", nat_uc)):
+        got = list(struct.unpack(f"<{len(stacked)}I", bytes(uc.mem_read(frame, 4 * len(stacked)))))
+        assert got == stacked, f"{impl}: frame at 0x{frame:08x}"
+        thread_psp = ipsr == 0 and control & 2
+        assert uc.reg_read(UC_ARM_REG_PSP if thread_psp else UC_ARM_REG_MSP) == frame, impl
     assert py.current_exception() == nat.current_exception() == exc
     exc_return = py_uc.reg_read(UC_ARM_REG_LR)
     assert py.leave(exc_return) == nat.leave(exc_return) == 0x0800_0100
-    assert _state(py_uc) == _state(nat_uc)
+    assert _state(py_uc, low) == _state(nat_uc, low)
 
 
 def test_native_exception_return_errors_match_python() -> None:

@@ -12,6 +12,7 @@ from app.tflm_oracle import TflmOracle
 from sim import protocol
 from sim.board import Board
 from sim.periph.lis2dw12 import firmware_counts, firmware_counts_from_g
+from tests import informative
 from training.artifacts import ModelPaths
 
 HZ = 168_000_000
@@ -30,6 +31,7 @@ def test_lis2dw12_on_i2c1_matches_tflm_on_converted_data(trained_mlp: ModelPaths
     converted = firmware_counts(raw14).reshape(w.g.shape)
     assert np.array_equal(converted, firmware_counts_from_g(w.g))
     ref = TflmOracle(trained_mlp.tflite.read_bytes()).invoke(pipeline.model_inputs(trained_mlp, converted))
+    informative.assert_informative(ref, 7, 3, "lis2dw12 windows")  # 8 windows: the small MLP picks 3 classes
     board = Board(mlp_elf, sensor="lis2dw12")
     board.run_until_idle()
     boot = protocol.parse_boot(board.read_lines()[0])

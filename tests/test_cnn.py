@@ -1,34 +1,25 @@
-"""The built-in CNN end to end: train (small), compile, host build and emulated board vs TFLite Micro,
-plus the memory and flash figures the issue sets as targets."""
+"""The built-in CNN: train (small), compile, host build vs TFLite Micro, plus the memory and flash figures the
+issue sets as targets (the emulated board: tests/test_builtin_models_device.py)."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
 import numpy as np
-import pytest
 
-from tests.conftest import build_elf, train_small
+from tests import informative
 from training.artifacts import ModelPaths
 
 
-@pytest.fixture(scope="module")
-def trained_cnn(tmp_path_factory: pytest.TempPathFactory) -> ModelPaths:
-    return train_small(tmp_path_factory, "cnn", seed=7, per_class=150, epochs=4)
-
-
-@pytest.fixture(scope="module")
-def cnn_elf(trained_cnn: ModelPaths) -> Path:
-    return build_elf(trained_cnn)
-
-
-def _inputs(paths: ModelPaths, n_random: int) -> np.ndarray:
+def _inputs(paths: ModelPaths, n_blended: int) -> np.ndarray:
+    """The 40 held-out windows (10 per class), then n_blended blends of them (tests/informative.py)."""
     from app import pipeline
+    from training.artifacts import load_meta_json
 
     w = pipeline.device_windows(paths, 10)
     real = pipeline.model_inputs(paths, w.raw).reshape(len(w.raw), -1)
-    rand = np.random.default_rng(11).integers(-128, 128, size=(n_random, real.shape[1])).astype(np.int8)
-    return np.concatenate([real, rand])
+    zp = int(load_meta_json(paths)["input"]["zero_point"])
+    return np.concatenate([real, informative.blended(real, zp, n_blended, seed=11)])
 
 
 def test_cnn_compiles_to_conv_kernels(trained_cnn: ModelPaths) -> None:
@@ -52,23 +43,9 @@ def test_cnn_host_bit_exact_on_10000_inputs(trained_cnn: ModelPaths) -> None:
     x = _inputs(trained_cnn, 10_000)
     ours = pipeline.host_model(trained_cnn).invoke(x)
     ref = TflmOracle(trained_cnn.tflite.read_bytes()).invoke(x)
+    informative.assert_informative(ref, 5000, 4, "built-in cnn, host")
     bad = np.where((ours != ref).any(axis=1))[0]
     assert len(x) >= 10_000 and bad.size == 0, f"{bad.size} of {len(x)} differ, first row {bad[:1]}"
-
-
-def test_cnn_device_infer_bit_exact(trained_cnn: ModelPaths, cnn_elf: Path) -> None:
-    """The M4 DSP path (SXTB16/SMLAD) on the emulated board, through the INFER command."""
-    from app.tflm_oracle import TflmOracle
-    from sim.session import embedded_session
-
-    x = _inputs(trained_cnn, 20)[::2]
-    session = embedded_session(cnn_elf)
-    session.start()
-    results = [session.infer(row) for row in x]
-    dev = np.stack([np.frombuffer(r.output, np.int8) for r in results])
-    ref = TflmOracle(trained_cnn.tflite.read_bytes()).invoke(x)
-    assert (dev == ref).all(), f"{int((dev != ref).any(axis=1).sum())} of {len(x)} INFER outputs differ from TFLM"
-    assert all(r.cycles > 0 for r in results)
 
 
 def test_cnn_memory_and_flash_targets(trained_cnn: ModelPaths) -> None:

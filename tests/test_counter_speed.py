@@ -1,7 +1,7 @@
-"""Compute-bound throughput of the exact counter: the project's int8 fully connected kernel in a loop.
+"""Compute-bound run of the exact counter: the project's int8 fully connected kernel in a loop.
 
-Both counters must give the same instruction count and UART output; the native one must be much faster.
-`pytest -s tests/test_counter_speed.py` prints the measured MIPS.
+Both counters must give the same instruction count and UART output. Speed is not asserted (no wall-clock checks in
+tests: the machine is shared); `pytest -s tests/test_counter_speed.py` prints the measured MIPS of both.
 """
 
 from __future__ import annotations
@@ -90,14 +90,13 @@ def _run(elf: Path, backend: str, monkeypatch: pytest.MonkeyPatch) -> tuple[list
     return board.uart_lines, board.instructions, wall, type(board._counter).__name__
 
 
-def test_compute_bound_counts_match_and_native_is_faster(compute_elf: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_compute_bound_counts_match(compute_elf: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     lines_n, count_n, wall_n, cls_n = _run(compute_elf, "native", monkeypatch)
     lines_p, count_p, wall_p, cls_p = _run(compute_elf, "python", monkeypatch)
     assert (cls_n, cls_p) == ("NativeCounter", "PythonCounter")
-    assert len(lines_n) == 1 and lines_n[0].startswith("SUM ")
+    # The checksum of 400 layers' outputs depends only on the kernel's arithmetic (not on gcc's code): pinned.
+    assert lines_n == ["SUM 7e716d17"]
     assert (lines_n, count_n) == (lines_p, count_p)
     assert count_n > ROUNDS * 2000  # the kernel really ran: ~5k instructions per 128x64 layer
     mips_n, mips_p = count_n / wall_n / 1e6, count_p / wall_p / 1e6
     print(f"\ncompute-bound ({count_n} instructions): native {mips_n:.0f} MIPS, python {mips_p:.1f} MIPS")
-    # Loose: the machine is shared; the per-block cost differs by ~8x.
-    assert mips_n > 2 * mips_p

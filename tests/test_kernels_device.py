@@ -12,6 +12,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from tests import informative
 from tests.opmodels import converted
 
 pytestmark = pytest.mark.skipif(shutil.which("arm-none-eabi-gcc") is None, reason="arm-none-eabi-gcc missing")
@@ -74,8 +75,9 @@ def test_conv_dsp_path_bit_exact_on_device(tmp_path: Path, name: str, build: Cal
     s = embedded_session(elf, sensor="none")
     s.start()
     x = np.random.default_rng(seed).integers(-128, 128, size=(40, 384)).astype(np.int8)
-    got = np.stack([np.frombuffer(s.infer(row).output, np.int8) for row in x])
     ref = TflmOracle(tfl).invoke(x)
+    informative.assert_informative(ref, 36, 1, name, 16)  # a linear head: per-element floor
+    got = np.stack([np.frombuffer(s.infer(row).output, np.int8) for row in x])
     assert np.array_equal(got, ref), f"{int((got != ref).any(axis=1).sum())} of {len(x)} INFER outputs differ"
 
 
@@ -111,6 +113,7 @@ def test_conv_clamp_variants_on_device_match_host(tmp_path: Path) -> None:
     s = embedded_session(elf, sensor="none")
     s.start()
     x = np.random.default_rng(8).integers(-128, 128, size=(30, 384)).astype(np.int8)
-    got = np.stack([np.frombuffer(s.infer(row).output, np.int8) for row in x])
     ref = build_host_model(paths.root, tmp_path / "host", 384, 3).invoke(x)
+    informative.assert_informative(ref, 27, 1, "narrow clamp", 10)
+    got = np.stack([np.frombuffer(s.infer(row).output, np.int8) for row in x])
     assert np.array_equal(got, ref), f"{int((got != ref).any(axis=1).sum())} of {len(x)} INFER outputs differ"

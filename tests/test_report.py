@@ -10,6 +10,7 @@ import pytest
 
 from app import cli, pipeline, report
 from sim import sensor_csv
+from tests import informative
 from training import synth
 from training.artifacts import ModelPaths
 
@@ -50,6 +51,7 @@ def test_device_evaluation_matches_tflm(trained_mlp: ModelPaths, mlp_elf: Path) 
 
     w = pipeline.device_windows(trained_mlp, 2, seed=41)
     ref = TflmOracle(trained_mlp.tflite.read_bytes()).invoke(pipeline.model_inputs(trained_mlp, w.raw))
+    informative.assert_informative(ref, 7, 4, "device evaluation windows")  # 8 windows of 4 gestures
     dev = report.evaluate_device(mlp_elf, w.g, w.labels, ref, w.label_names)
     assert dev["pred_matches_tflm"] == 1.0
     assert dev["accuracy"] == float((ref.argmax(1) == w.labels).mean())

@@ -8,7 +8,7 @@ import pytest
 from robot import run
 from robot.api import ExecutionResult
 
-from sim.backend import BackendUnavailable
+from sim.backend import LEDS, SENSOR, BackendUnavailable
 from sim.session import BACKENDS, check_backend, open_backend
 
 SUITE = Path(__file__).resolve().parent.parent / "robot_tests" / "gestures.robot"
@@ -22,8 +22,21 @@ def test_unknown_backend_is_a_clear_error() -> None:
     assert BACKENDS == ("embedded", "renode", "serial")
 
 
-def test_embedded_is_always_available() -> None:
-    check_backend("embedded")
+def test_embedded_is_always_available(mlp_elf: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The embedded backend needs nothing outside this process: no renode, no port; it boots the ELF and can feed
+    the sensor and read the LEDs (in the same environment the renode and serial backends are unavailable)."""
+    monkeypatch.setenv("PATH", str(mlp_elf.parent))
+    monkeypatch.delenv("RENODE", raising=False)
+    assert check_backend("embedded") is None
+    with pytest.raises(BackendUnavailable):
+        check_backend("renode")
+    with pytest.raises(BackendUnavailable):
+        check_backend("serial", None)
+    monkeypatch.undo()
+    backend = open_backend("embedded", mlp_elf)
+    assert backend.capabilities >= {SENSOR, LEDS}
+    backend.begin()
+    assert any(line.startswith("BOOT ") for line in backend.run_until_idle())
 
 
 def test_missing_elf_is_unavailable_for_renode(tmp_path: Path) -> None:

@@ -1,0 +1,134 @@
+"""Every built-in model's firmware on the emulated board (the M4 DSP path): INFER bit-exact with TFLite Micro on
+inputs that do not saturate the model, PRED lines equal to TFLM's class and score with the matching LED, and
+pinned cycle counts.
+
+Cycle pins: virtual cycles are deterministic (same ELF, same inputs, same counts), so each model's cycles are pinned
+exactly, and a change that moves them fails here with the new values. When the change is deliberate (a faster kernel,
+another conv variant, a compiler pass), paste the printed pin into PINS in the same commit and give the reason and
+the old -> new figures in the commit message. The counts belong to the small trainings of tests/conftest.py
+(SMALL_TRAINING) and depend on the trained bytes (max pool, ReLU and softmax have data-dependent paths), so a pin
+also holds the .tflite's sha256: training is deterministic here (same seed and TensorFlow, same bytes, checked run
+to run), and a new TensorFlow or a training change shows up as a sha mismatch, re-pinned deliberately as well.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from tests import informative
+from tests.conftest import build_elf, trained_builtin
+from training.artifacts import ModelPaths
+
+MODELS = ("mlp", "mlp_robust", "cnn", "cnn_deep")
+
+
+@dataclass(frozen=True)
+class CyclePin:
+    tflite_sha256: str  # first 16 hex digits of the small training's model.tflite
+    infer: tuple[int, ...]  # INFER cycles= on the 8 held-out windows of device_windows(paths, 2)
+    pred: tuple[int, ...]  # PRED cycles= on the 4 windows of device_windows(paths, 1), fed through the sensor
+    conv_variants: tuple[str, ...]  # the conv kernels model.c calls (the M4 code these cycles measure)
+
+
+PINS: dict[str, CyclePin] = {
+    "mlp": CyclePin("a516574ce053266d", (1967, 1967, 1967, 1972, 1967, 1967, 1967, 1972), (1970, 1970, 1970, 1965),
+                    ()),
+    "mlp_robust": CyclePin("9a4984dda0a6fc30", (1972, 1967, 1923, 1967, 1967, 1967, 1923, 1967),
+                           (1965, 1921, 1970, 1965), ()),
+    "cnn": CyclePin("2bbaea06af3a6bda", (59172, 59140, 59116, 59116, 59188, 59196, 59140, 59083),
+                    (59138, 59358, 59166, 59166),
+                    ("tdnn_convolve_s8_k1_full_mean_x1al_relu", "tdnn_convolve_s8_k1_pool_full_x1un_relu")),
+    "cnn_deep": CyclePin("0f88b255d3823745", (81328, 81408, 81324, 81268, 81320, 81375, 81272, 80996),
+                         (81318, 81541, 81318, 81345),
+                         ("tdnn_convolve_s8_k1_full_mean_x1al_relu", "tdnn_convolve_s8_k1_pool_full_x1al_relu",
+                          "tdnn_convolve_s8_k1_pool_full_x1un_relu")),
+}
+
+_elves: dict[str, Path] = {}
+
+
+@pytest.fixture(scope="module", params=MODELS)
+def model(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> tuple[ModelPaths, Path]:
+    paths = trained_builtin(tmp_path_factory, request.param)
+    if request.param not in _elves:
+        _elves[request.param] = build_elf(paths)
+    return paths, _elves[request.param]
+
+
+def _real_inputs(paths: ModelPaths, per_class: int) -> np.ndarray:
+    from app import pipeline
+
+    w = pipeline.device_windows(paths, per_class)
+    return pipeline.model_inputs(paths, w.raw).reshape(len(w.raw), -1)
+
+
+def _zero_point(paths: ModelPaths) -> int:
+    from training.artifacts import load_meta_json
+
+    return int(load_meta_json(paths)["input"]["zero_point"])
+
+
+def test_infer_bit_exact_with_tflm(model: tuple[ModelPaths, Path]) -> None:
+    """60 inputs: 20 held-out windows and 40 blends of them (near the decision boundaries)."""
+    from app.tflm_oracle import TflmOracle
+    from sim.session import embedded_session
+
+    paths, elf = model
+    real = _real_inputs(paths, 5)
+    x = np.concatenate([real, informative.blended(real, _zero_point(paths), 40, seed=3)])
+    ref = TflmOracle(paths.tflite.read_bytes()).invoke(x)
+    informative.assert_informative(ref, 50, 4, f"{paths.name} on the device")
+    s = embedded_session(elf, sensor="none")
+    s.start()
+    got = np.stack([np.frombuffer(s.infer(row).output, np.int8) for row in x])
+    bad = np.where((got != ref).any(axis=1))[0]
+    assert bad.size == 0, f"{paths.name}: {bad.size} of {len(x)} INFER outputs differ from TFLM; first row " \
+        f"{bad[0]}: device {got[bad[0]].tolist()} vs TFLM {ref[bad[0]].tolist()}"
+
+
+def _measure(paths: ModelPaths, elf: Path) -> CyclePin:
+    """The model's pin as measured now; also checks every PRED against TFLM and the LED it lights."""
+    from app import pipeline
+    from app.tflm_oracle import TflmOracle
+    from sim.session import embedded_session
+
+    oracle = TflmOracle(paths.tflite.read_bytes())
+    s = embedded_session(elf)
+    s.start()
+    infer = tuple(s.infer(row).cycles for row in _real_inputs(paths, 2))
+    w = pipeline.device_windows(paths, 1)
+    ref = oracle.invoke(pipeline.model_inputs(paths, w.raw))
+    pred = []
+    for i, win in enumerate(w.g):
+        (p,) = s.classify(win[None])
+        assert (p.seq, p.cls, p.score) == (i, int(ref[i].argmax()), int(ref[i].max()) + 128), (paths.name, i)
+        assert s.backend.board.predicted_led_class == p.cls, (paths.name, i)
+        pred.append(p.cycles)
+    variants = tuple(sorted(set(re.findall(r"\btdnn_convolve_s8_\w+(?=\()", paths.model_c.read_text()))))
+    return CyclePin(hashlib.sha256(paths.tflite.read_bytes()).hexdigest()[:16], infer, tuple(pred), variants)
+
+
+def test_pred_lines_and_pinned_cycles(model: tuple[ModelPaths, Path]) -> None:
+    paths, elf = model
+    now = _measure(paths, elf)
+    pinned = PINS[paths.name]
+    moved = [f for f in ("tflite_sha256", "infer", "pred", "conv_variants") if getattr(now, f) != getattr(pinned, f)]
+    why = ("the small training gave other model bytes (a TensorFlow, training or converter change, or another CPU: "
+           "training is byte-deterministic on one machine, see test_report.py::test_same_seed_same_model_bytes)"
+           if "tflite_sha256" in moved else "same model bytes: the firmware or the compiler moved the cycles")
+    assert now == pinned, (
+        f"{paths.name}: {', '.join(moved)} moved; {why}.\n  pinned: {pinned}\n  now:    {now}\n"
+        f"If this change is deliberate, set PINS[{paths.name!r}] in tests/test_builtin_models_device.py to the new "
+        f"value and give the reason (and old -> new cycles) in the commit message.")
+
+
+def test_cnn_deep_runs_the_conv_variant_cnn_does_not_have() -> None:
+    """cnn_deep's first conv (fused max pool, x1 aligned) is a variant no other model calls: the pins cover it."""
+    assert "tdnn_convolve_s8_k1_pool_full_x1al_relu" in PINS["cnn_deep"].conv_variants
+    assert "tdnn_convolve_s8_k1_pool_full_x1al_relu" not in PINS["cnn"].conv_variants
