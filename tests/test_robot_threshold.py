@@ -1,4 +1,4 @@
-"""The Robot keywords behind the per-model accuracy thresholds (sim/robot_library.py): `Model Accuracy Threshold`
+"""The Robot keywords behind the per-model accuracy thresholds (app/robot_library.py): `Model Accuracy Threshold`
 and `Accuracy Should Meet Model Threshold`, on a model.json with the built-in CNN's figures."""
 
 from __future__ import annotations
@@ -9,7 +9,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from sim.robot_library import TinymlBoard
+from app.robot_library import TinymlBoard
 
 from sim import protocol
 from training.artifacts import META_FORMAT
