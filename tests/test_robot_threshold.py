@@ -9,8 +9,8 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from app.robot_library import TinymlBoard
 
+from app.robot_library import TinymlBoard
 from sim import protocol
 from training.artifacts import META_FORMAT
 

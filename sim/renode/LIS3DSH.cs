@@ -2,9 +2,8 @@
 // tinyml-disco: LIS3DSH accelerometer (ST DocID022405) on SPI, for Renode. Load with `include @LIS3DSH.cs`
 // before a platform that declares `lis3dsh: Sensors.TinymlLIS3DSH @ spi1` (see lis3dsh_spi1.repl).
 //
-// NOT COMPILED OR RUN on the project's machines (no Mono/.NET, no Renode there): written against the
-// interfaces in renode-infrastructure (ISPIPeripheral, IGPIOReceiver, GPIO, LimitTimer) and mirroring the
-// project's Python model sim/periph/lis3dsh.py. Treat it as a starting point to verify on a real Renode.
+// Compiled and run by Renode 1.15.3 in CI (the Robot suites with SENSOR:lis3dsh on BACKEND:renode and
+// tests/test_renode_differential.py, which checks it against the project's Python model sim/periph/lis3dsh.py).
 //
 // Behaviour:
 // - Chip select comes from a GPIO (connect `gpioPortE: 3 -> lis3dsh@0`): low starts a transaction, high ends it.
@@ -45,7 +44,10 @@ namespace Antmicro.Renode.Peripherals.Sensors
         {
             for(var i = 0; i < repeat; i++)
             {
-                queue.Enqueue(new[] { x, y, z });
+                lock(queue)
+                {
+                    queue.Enqueue(new[] { x, y, z });
+                }
             }
         }
 
@@ -70,11 +72,23 @@ namespace Antmicro.Renode.Peripherals.Sensors
                 {
                     g[axis] = decimal.Parse(cells[axis + 1], NumberStyles.Float, CultureInfo.InvariantCulture);
                 }
-                queue.Enqueue(g);
+                lock(queue)
+                {
+                    queue.Enqueue(g);
+                }
             }
         }
 
-        public int QueuedSamples => queue.Count;
+        public int QueuedSamples
+        {
+            get
+            {
+                lock(queue)
+                {
+                    return queue.Count;
+                }
+            }
+        }
         public ulong ClippedSamples { get; private set; }
         public GPIO Interrupt1 { get; }
 
@@ -197,11 +211,16 @@ namespace Antmicro.Renode.Peripherals.Sensors
 
         private void ReleaseSample()
         {
-            if(queue.Count == 0)
+            decimal[] g;
+            // The monitor thread feeds while the CPU thread's ODR timer releases: the queue is shared.
+            lock(queue)
             {
-                return;  // no data: the firmware's sensor_timeout path
+                if(queue.Count == 0)
+                {
+                    return;  // no data: the firmware's sensor_timeout path
+                }
+                g = queue.Dequeue();
             }
-            var g = queue.Dequeue();
             var sensitivity = SensitivityG[Math.Min((registers[CtrlReg5] >> 3) & 0x7, SensitivityG.Length - 1)];
             var clipped = false;
             for(var axis = 0; axis < 3; axis++)
