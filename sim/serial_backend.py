@@ -76,12 +76,21 @@ class SerialBackend:
 
     def _read_lines(self) -> tuple[list[str], bool]:
         """Complete lines read now, and whether any byte arrived."""
-        chunk = self._port.read(256)
+        try:
+            chunk = self._port.read(256)
+        except OSError as exc:  # pyserial's SerialException is an OSError: the adapter was unplugged
+            raise BackendUnavailable(f"serial port {getattr(self._port, 'port', '?')} failed while reading: {exc}; "
+                                     f"check the USB-serial adapter and open the port again") from None
         if not chunk:
             return [], False
         self._buffer += chunk
         *complete, self._buffer = self._buffer.split(b"\n")
         return [raw.rstrip(b"\r").decode("ascii", errors="replace") for raw in complete], True
+
+    def poll_lines(self) -> list[str]:
+        """Complete lines that arrived (waits at most the port's read timeout, 20 ms). Bytes that are not ASCII
+        (line noise, a reset mid-line) are replaced; a line is whatever ends with \\n, so the next one is clean."""
+        return self._read_lines()[0]
 
     def run_until_idle(self, until: re.Pattern[str] | None = None) -> list[str]:
         lines: list[str] = []
