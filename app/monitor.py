@@ -7,10 +7,12 @@ from __future__ import annotations
 import sys
 import time
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TextIO
 
 from sim import protocol
+from sim.backend import BackendUnavailable
 from sim.serial_backend import SerialBackend
 
 RED = "\033[1;31m"
@@ -66,19 +68,43 @@ def render(line: str, kind: str, tally: Tally, color: bool) -> str:
     return line
 
 
+def _reopen(open_link: Callable[[], SerialBackend], port: str, err: Exception, deadline: float | None,
+            out: TextIO) -> SerialBackend | None:
+    """The adapter went away (unplugged, board power-cycled with a USB-powered adapter): wait for it to return."""
+    print(f"[monitor] lost {port} ({err}); waiting for it to come back (Ctrl-C to stop)", file=out, flush=True)
+    while deadline is None or time.monotonic() < deadline:
+        try:
+            link = open_link()
+        except BackendUnavailable:
+            time.sleep(0.5)
+            continue
+        print(f"[monitor] {port} is back", file=out, flush=True)
+        return link
+    return None
+
+
 def monitor(port: str, baud: int = 115200, duration_s: float | None = None, max_lines: int | None = None,
-            color: bool | None = None, out: TextIO | None = None, backend: SerialBackend | None = None) -> int:
+            color: bool | None = None, out: TextIO | None = None, backend: SerialBackend | None = None,
+            open_link: Callable[[], SerialBackend] | None = None) -> int:
     out = out or sys.stdout
     color = out.isatty() if color is None else color
-    del baud  # the protocol's 115200 8N1 (SerialBackend.BAUDRATE)
-    link = backend or SerialBackend(port)
+    open_link = open_link or (lambda: SerialBackend(port, baudrate=baud))
+    link: SerialBackend | None = backend or open_link()
     tally = Tally()
     seen = 0
     deadline = None if duration_s is None else time.monotonic() + duration_s
-    print(f"[monitor] {port} at 115200 8N1; Ctrl-C to stop", file=out, flush=True)
+    print(f"[monitor] {port} at {baud} 8N1; Ctrl-C to stop", file=out, flush=True)
     try:
         while (deadline is None or time.monotonic() < deadline) and (max_lines is None or seen < max_lines):
-            for line in link.poll_lines():
+            try:
+                lines = link.poll_lines()
+            except BackendUnavailable as err:
+                link.close()
+                link = _reopen(open_link, port, err, deadline, out)
+                if link is None:
+                    break
+                continue
+            for line in lines:
                 if not line:
                     continue
                 seen += 1
@@ -88,6 +114,7 @@ def monitor(port: str, baud: int = 115200, duration_s: float | None = None, max_
     except KeyboardInterrupt:
         print("", file=out)
     finally:
-        link.close()
+        if link is not None:
+            link.close()
     print(tally.summary(), file=out, flush=True)
     return 0

@@ -111,8 +111,7 @@ def record(port: str, label: str, out_dir: Path, seconds: float | None = None, s
     log = log or sys.stderr
     if not label or any(c in label for c in ",\n\r"):
         raise ValueError(f"--label must be a non-empty word without commas, got {label!r}")
-    del baud
-    link = backend or SerialBackend(port)
+    link = backend or SerialBackend(port, baudrate=baud)
     try:
         rec = capture(link, seconds=seconds, samples=samples, log=log)
     finally:

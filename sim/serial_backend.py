@@ -44,7 +44,8 @@ class SerialBackend:
     name = "serial"
     capabilities: frozenset[str] = frozenset()
 
-    def __init__(self, port: str, line_timeout_s: float = 5.0, quiet_s: float = 0.2, serial_port: Any = None) -> None:
+    def __init__(self, port: str, line_timeout_s: float = 5.0, quiet_s: float = 0.2, serial_port: Any = None,
+                 baudrate: int = BAUDRATE) -> None:
         """`serial_port`: an already open pyserial-like object (tests pass one on a pseudo-terminal)."""
         self.line_timeout_s = line_timeout_s
         self.quiet_s = quiet_s
@@ -52,7 +53,7 @@ class SerialBackend:
             check_serial(port)
             serial = _pyserial()
             try:
-                serial_port = serial.Serial(port, BAUDRATE, bytesize=8, parity="N", stopbits=1, timeout=0.02)
+                serial_port = serial.Serial(port, baudrate, bytesize=8, parity="N", stopbits=1, timeout=0.02)
             except (OSError, serial.SerialException) as exc:
                 raise BackendUnavailable(f"cannot open serial port {port}: {exc}") from None
         self._port = serial_port

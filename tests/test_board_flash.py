@@ -195,3 +195,33 @@ def test_monitor_tally_highlight_and_ctrl_c() -> None:
                                              "boots: 1, 1 gaps in PRED seq")
     tally = Tally()
     assert tally.add("garbage") == "other"
+
+
+class _Unplugged(_Lines):
+    def poll_lines(self) -> list[str]:
+        if self.batches == ["unplug"]:
+            self.batches = []
+            from sim.backend import BackendUnavailable
+
+            raise BackendUnavailable("serial port /dev/fake failed while reading: device disconnected")
+        return super().poll_lines()
+
+
+def test_monitor_waits_for_an_unplugged_adapter() -> None:
+    first = _Unplugged([["PRED seq=0 class=0 label=idle score=200 cycles=1"]])
+    first.batches.append("unplug")  # type: ignore[arg-type]
+    opens = iter([None, _Lines([["PRED seq=1 class=0 label=idle score=200 cycles=1"]])])
+
+    def open_link():  # noqa: ANN202
+        link = next(opens)
+        if link is None:
+            from sim.backend import BackendUnavailable
+
+            raise BackendUnavailable("serial port /dev/fake does not exist")
+        return link
+
+    out = io.StringIO()
+    assert monitor("/dev/fake", out=out, color=False, backend=first, open_link=open_link) == 0  # type: ignore[arg-type]
+    text = out.getvalue()
+    assert "[monitor] lost /dev/fake" in text and "[monitor] /dev/fake is back" in text
+    assert text.strip().splitlines()[-1].startswith("[monitor] 2 PRED (idle=2)")
