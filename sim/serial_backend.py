@@ -37,7 +37,7 @@ def check_serial(port: str | None) -> None:
                                  "USB-serial adapter wired to PA2/PA3 and GND)")
     if port.startswith("/dev/") and not os.path.exists(port):
         raise BackendUnavailable(f"serial port {port} does not exist: plug in the USB-serial adapter (PA2 -> RX, "
-                                 f"PA3 -> TX, GND) or pass the right --variable SERIAL_PORT")
+                                 f"PA3 -> TX, GND) or name the right port (--port; robot: --variable SERIAL_PORT)")
 
 
 class SerialBackend:
