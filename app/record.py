@@ -14,6 +14,7 @@ bytes, so the line rate is at most 371 samples/s; a 100 Hz stream uses 27 % of t
 
 from __future__ import annotations
 
+import re
 import sys
 import time
 from dataclasses import dataclass, field
@@ -66,7 +67,8 @@ class RecordError(RuntimeError):
     pass
 
 
-def _wait_for(link: SerialBackend, regex, timeout_s: float, rec: Recording | None = None):  # noqa: ANN001, ANN202
+def _wait_for(link: SerialBackend, regex: re.Pattern[str], timeout_s: float,
+              rec: Recording | None = None) -> re.Match[str] | None:
     deadline = time.monotonic() + timeout_s
     while time.monotonic() < deadline:
         for line in link.poll_lines():
