@@ -104,6 +104,38 @@ def cmd_bench(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_flash(args: argparse.Namespace) -> int:
+    from app.flash import flash_command, run_flash
+
+    elf = Path(args.elf) if args.elf else _paths(args).elf
+    cmd = flash_command(args.probe, elf, gdb=args.gdb)
+    if args.dry_run:
+        print(cmd.shell())
+        return 0
+    if not elf.is_file():
+        raise FileNotFoundError(f"{elf} does not exist; build it first: tinyml-disco build --model {args.model}")
+    print(f"[flash] {cmd.shell()}")
+    run_flash(cmd, timeout_s=args.timeout)
+    print(f"[flash] {elf} written, verified and started through {args.probe}")
+    return 0
+
+
+def cmd_monitor(args: argparse.Namespace) -> int:
+    from app.monitor import monitor
+
+    return monitor(args.port, baud=args.baud, duration_s=args.duration, max_lines=args.max_lines,
+                   color=None if args.color == "auto" else args.color == "always")
+
+
+def cmd_record(args: argparse.Namespace) -> int:
+    from app.record import record
+
+    out = record(args.port, label=args.label, out_dir=Path(args.out), seconds=args.seconds, samples=args.samples,
+                 baud=args.baud)
+    print(f"[record] wrote {out}")
+    return 0
+
+
 def _demo_one(paths: ModelPaths, args: argparse.Namespace) -> dict:
     from app import pipeline
     from app.bench import bench, format_summary
@@ -184,6 +216,31 @@ def build_parser() -> argparse.ArgumentParser:
     add("profile", cmd_profile, "instructions per kernel call in the emulator -> build/<model>/profile.json/.png")
     b = add("bench", cmd_bench, "measure and write build/<model>/bench.json")
     b.add_argument("--per-class", type=int, default=25, help="held-out windows per gesture on the device")
+    fl = add("flash", cmd_flash, "write firmware.elf to the board through a debug probe or a GDB server")
+    fl.add_argument("--elf", help="flash this ELF instead of build/<model>/firmware/firmware.elf")
+    fl.add_argument("--probe", default="openocd", choices=("openocd", "stlink", "pyocd", "gdb"),
+                    help="openocd (default), stlink (st-flash), pyocd, or gdb (a GDB server: --gdb HOST:PORT)")
+    fl.add_argument("--gdb", default="localhost:3333", metavar="HOST:PORT",
+                    help="GDB server for --probe gdb (OpenOCD's default 3333; Renode: machine StartGdbServer PORT)")
+    fl.add_argument("--dry-run", action="store_true", help="print the exact command and do nothing")
+    fl.add_argument("--timeout", type=float, default=60.0, help="seconds before the tool is stopped (default 60)")
+    mo = sub.add_parser("monitor", help="live view of a board's UART: PRED lines with a running tally, errors "
+                        "highlighted; Ctrl-C exits")
+    mo.add_argument("--port", required=True, help="serial port (USB-serial adapter on PA2/PA3), e.g. /dev/ttyUSB0")
+    mo.add_argument("--baud", type=int, default=115200)
+    mo.add_argument("--duration", type=float, default=None, help="stop after this many seconds (default: Ctrl-C)")
+    mo.add_argument("--max-lines", type=int, default=None, help="stop after this many lines")
+    mo.add_argument("--color", choices=("auto", "always", "never"), default="auto")
+    mo.set_defaults(func=cmd_monitor)
+    rc = sub.add_parser("record", help="stream raw accelerometer samples from the board (STREAM on) into the "
+                        "project's CSV format for train --data")
+    rc.add_argument("--port", required=True)
+    rc.add_argument("--label", required=True, help="gesture label written on every row (e.g. shake)")
+    rc.add_argument("--out", required=True, help="folder for the CSV (one file per recording)")
+    rc.add_argument("--seconds", type=float, default=None, help="record this long (default: until Ctrl-C)")
+    rc.add_argument("--samples", type=int, default=None, help="record this many samples")
+    rc.add_argument("--baud", type=int, default=115200)
+    rc.set_defaults(func=cmd_record)
     d = add("demo", cmd_demo, "the whole path for every built-in model (or --model): train -> firmware -> "
             "emulated board -> figures")
     d.set_defaults(model=None)
@@ -203,7 +260,10 @@ def main(argv: list[str] | None = None) -> int:
         print(f"tinyml-disco {args.command}: error: missing Python package {exc.name!r}; "
               "run scripts/bootstrap.sh (it installs the pinned packages from pyproject.toml)", file=sys.stderr)
         return 2
-    except (FileNotFoundError, RuntimeError, ValueError) as exc:
+    except KeyboardInterrupt:
+        print(f"tinyml-disco {args.command}: interrupted", file=sys.stderr)
+        return 130
+    except (FileNotFoundError, RuntimeError, ValueError, OSError) as exc:
         print(f"tinyml-disco {args.command}: error: {exc}", file=sys.stderr)
         return 2
 

@@ -5,13 +5,14 @@ Documentation     Boots the unchanged firmware.elf on a board backend, feeds hel
 ...               or:   robot --variable BACKEND:renode robot_tests/   (skips with the reason when unavailable)
 ...               or:   robot --variable BACKEND:serial --variable SERIAL_PORT:/dev/ttyUSB0 robot_tests/
 ...               On serial only the INFER-based tests run; sensor-fed tests skip with the reason.
-Library           app.robot_library.TinymlBoard    backend=${BACKEND}    model=${MODEL}
+Library           app.robot_library.TinymlBoard    backend=${BACKEND}    model=${MODEL}    build_dir=${BUILD_DIR}
 ...               serial_port=${SERIAL_PORT}
 Suite Setup       Prepare Suite
 
 *** Variables ***
 ${BACKEND}        embedded
 ${SERIAL_PORT}    ${EMPTY}
+${BUILD_DIR}      ${EMPTY}    # artifact folder (default ./build)
 ${MODEL}          mlp
 ${SENSOR}         lis3dsh    # or lis2dw12 (on I2C1): scripts/test.sh runs this suite with both
 &{SENSOR_NAME}    lis3dsh=LIS3DSH    lis2dw12=LIS2DW12

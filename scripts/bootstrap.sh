@@ -1,7 +1,11 @@
 #!/usr/bin/env bash
 # Idempotent bootstrap: Debian cross toolchain + project venv with pinned PyPI deps.
-# Usage: scripts/bootstrap.sh   (safe to run any number of times)
+# Usage: scripts/bootstrap.sh           (safe to run any number of times)
+#        scripts/bootstrap.sh --board   also the real-board tools: Debian gdb-multiarch, openocd, stlink-tools
+#                                       and PyPI pyocd (README "Real board"); not part of the quick start.
 set -euo pipefail
+BOARD=0
+[ "${1:-}" = "--board" ] && BOARD=1
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 VENV="${TINYML_VENV:-$ROOT/.venv}"
 STAMP="$VENV/.bootstrap-stamp"
@@ -10,6 +14,11 @@ need_apt=()
 command -v arm-none-eabi-gcc >/dev/null 2>&1 || need_apt+=(gcc-arm-none-eabi)
 [ -e /usr/lib/arm-none-eabi/newlib/libc.a ] || need_apt+=(libnewlib-arm-none-eabi)
 command -v gcc >/dev/null 2>&1 || need_apt+=(gcc)
+if [ "$BOARD" = 1 ]; then
+  command -v gdb-multiarch >/dev/null 2>&1 || need_apt+=(gdb-multiarch)
+  command -v openocd >/dev/null 2>&1 || need_apt+=(openocd)
+  command -v st-flash >/dev/null 2>&1 || need_apt+=(stlink-tools)
+fi
 python3 -c 'import venv, ensurepip' >/dev/null 2>&1 || need_apt+=(python3-venv)
 if [ ${#need_apt[@]} -gt 0 ]; then
   echo "[bootstrap] installing Debian packages: ${need_apt[*]}"
@@ -34,6 +43,10 @@ if [ ! -f "$STAMP" ] || [ "$(cat "$STAMP")" != "$want" ]; then
   "$VENV/bin/python" -m pip install -q --upgrade pip
   "$VENV/bin/python" -m pip install -q -e "$ROOT[test]"
   echo "$want" > "$STAMP"
+fi
+if [ "$BOARD" = 1 ] && [ ! -x "$VENV/bin/pyocd" ]; then
+  echo "[bootstrap] installing the board extra (pyocd)"
+  "$VENV/bin/python" -m pip install -q -e "$ROOT[test,board]"
 fi
 # The emulator's native block hook (exact instruction counts in C): compiled with the host gcc into a
 # cache keyed by a hash of its source; a no-op when that build exists.

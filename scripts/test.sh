@@ -27,6 +27,14 @@ elif [ -z "${RENODE:-}" ] && command -v renode >/dev/null 2>&1; then
   export RENODE
 fi
 echo "== Renode: ${RENODE:-not available (suites on Renode skip; see README, Renode)}"
+# The flash rehearsal (tests/test_board_rehearsal.py) writes the ELF into Renode through gdb-multiarch.
+if [ -n "${RENODE:-}" ] && ! command -v gdb-multiarch >/dev/null 2>&1; then
+  echo "== installing gdb-multiarch for the flash rehearsal on Renode"
+  SUDO=""; [ "$(id -u)" -eq 0 ] || SUDO="sudo"
+  $SUDO apt-get -o DPkg::Lock::Timeout=600 update -qq || true
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get -o DPkg::Lock::Timeout=600 install -y -qq gdb-multiarch >/dev/null ||
+    echo "gdb-multiarch could not be installed: the flash rehearsal will skip and say why"
+fi
 took() { echo "== ($1: $(( SECONDS - $2 )) s)"; }
 
 echo "== ruff"

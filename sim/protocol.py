@@ -12,6 +12,11 @@ BOOT_RE = re.compile(r"^BOOT fw=(?P<fw>\S+) model=(?P<model>\S+) sensor=(?P<sens
 PRED_RE = re.compile(r"^PRED seq=(?P<seq>\d+) class=(?P<cls>\d+) label=(?P<label>\S+) "
                      r"score=(?P<score>\d+) cycles=(?P<cycles>\d+)$")
 OUT_RE = re.compile(r"^OUT (?P<hex>[0-9a-f]+) cycles=(?P<cycles>\d+)$")
+# STREAM on|off (tinyml-disco record): the acknowledgement, then one line per raw sample, in the model's sensor
+# units (lsb_ug micro-g per count); n counts every sample since STREAM on, dropped ones included.
+STREAM_ON_RE = re.compile(r"^STREAM on lsb_ug=(?P<lsb_ug>\d+) odr_hz=(?P<odr_hz>\d+)$")
+STREAM_OFF_RE = re.compile(r"^STREAM off samples=(?P<samples>\d+) dropped=(?P<dropped>\d+)$")
+SAMPLE_RE = re.compile(r"^S (?P<n>\d+) (?P<x>-?\d+) (?P<y>-?\d+) (?P<z>-?\d+)$")
 ERR_RE = re.compile(r"^ERR code=(?P<code>[a-z_]+)(?P<rest>( \S+=\S+)*)$")
 
 
@@ -67,6 +72,17 @@ def parse_pred(line: str) -> Prediction:
 def parse_out(line: str) -> InferResult:
     m = _match(OUT_RE, line, "OUT")
     return InferResult(bytes.fromhex(m["hex"]), int(m["cycles"]))
+
+
+@dataclass(frozen=True)
+class Sample:
+    n: int
+    xyz: tuple[int, int, int]
+
+
+def parse_sample(line: str) -> Sample:
+    m = _match(SAMPLE_RE, line, "S (sample)")
+    return Sample(int(m["n"]), (int(m["x"]), int(m["y"]), int(m["z"])))
 
 
 def parse_err(line: str) -> dict[str, str]:

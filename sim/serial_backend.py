@@ -37,14 +37,15 @@ def check_serial(port: str | None) -> None:
                                  "USB-serial adapter wired to PA2/PA3 and GND)")
     if port.startswith("/dev/") and not os.path.exists(port):
         raise BackendUnavailable(f"serial port {port} does not exist: plug in the USB-serial adapter (PA2 -> RX, "
-                                 f"PA3 -> TX, GND) or pass the right --variable SERIAL_PORT")
+                                 f"PA3 -> TX, GND) or name the right port (--port; robot: --variable SERIAL_PORT)")
 
 
 class SerialBackend:
     name = "serial"
     capabilities: frozenset[str] = frozenset()
 
-    def __init__(self, port: str, line_timeout_s: float = 5.0, quiet_s: float = 0.2, serial_port: Any = None) -> None:
+    def __init__(self, port: str, line_timeout_s: float = 5.0, quiet_s: float = 0.2, serial_port: Any = None,
+                 baudrate: int = BAUDRATE) -> None:
         """`serial_port`: an already open pyserial-like object (tests pass one on a pseudo-terminal)."""
         self.line_timeout_s = line_timeout_s
         self.quiet_s = quiet_s
@@ -52,7 +53,7 @@ class SerialBackend:
             check_serial(port)
             serial = _pyserial()
             try:
-                serial_port = serial.Serial(port, BAUDRATE, bytesize=8, parity="N", stopbits=1, timeout=0.02)
+                serial_port = serial.Serial(port, baudrate, bytesize=8, parity="N", stopbits=1, timeout=0.02)
             except (OSError, serial.SerialException) as exc:
                 raise BackendUnavailable(f"cannot open serial port {port}: {exc}") from None
         self._port = serial_port
@@ -76,12 +77,21 @@ class SerialBackend:
 
     def _read_lines(self) -> tuple[list[str], bool]:
         """Complete lines read now, and whether any byte arrived."""
-        chunk = self._port.read(256)
+        try:
+            chunk = self._port.read(256)
+        except OSError as exc:  # pyserial's SerialException is an OSError: the adapter was unplugged
+            raise BackendUnavailable(f"serial port {getattr(self._port, 'port', '?')} failed while reading: {exc}; "
+                                     f"check the USB-serial adapter and open the port again") from None
         if not chunk:
             return [], False
         self._buffer += chunk
         *complete, self._buffer = self._buffer.split(b"\n")
         return [raw.rstrip(b"\r").decode("ascii", errors="replace") for raw in complete], True
+
+    def poll_lines(self) -> list[str]:
+        """Complete lines that arrived (waits at most the port's read timeout, 20 ms). Bytes that are not ASCII
+        (line noise, a reset mid-line) are replaced; a line is whatever ends with \\n, so the next one is clean."""
+        return self._read_lines()[0]
 
     def run_until_idle(self, until: re.Pattern[str] | None = None) -> list[str]:
         lines: list[str] = []

@@ -75,6 +75,9 @@ static void take_samples(void)
     int16_t xyz[3];
     while (sensor_pop(xyz)) {
         timed_out = 0u;   /* data is back */
+        if (protocol_streaming()) {
+            protocol_print_sample(xyz);
+        }
         int16_t *s = &window[window_fill * 3u];
         s[0] = xyz[0];
         s[1] = xyz[1];

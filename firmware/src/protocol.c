@@ -4,6 +4,8 @@
  * Every line ends with "\n" only. Commands (one per line, \r ignored):
  *   INFO          -> the BOOT line again
  *   INFER <hex>   -> OUT <hex output> cycles=<n>   (2*MODEL_INPUT_SIZE digits)
+ *   STREAM on     -> STREAM on lsb_ug=<n> odr_hz=<n>, then "S <n> <x> <y> <z>" per sample (model units)
+ *   STREAM off    -> STREAM off samples=<n> dropped=<n>
  * Errors: ERR code=bad_length expected=<n> | bad_hex | bad_command | line_too_long
  */
 #include <stddef.h>
@@ -13,6 +15,7 @@
 #include "version.h"
 #include "system_stm32f4.h"
 #include "model.h"
+#include "sensor.h"
 
 /* 512 chars per the protocol, grown if a model's INFER line needs more. */
 #define INFER_LINE_LEN (6u + 2u * (uint32_t)MODEL_INPUT_SIZE)
@@ -26,6 +29,9 @@ static uint8_t discarding;      /* overflowed: drop bytes until the end of the l
 static const char *sensor = "none";
 static const char *bus = "-";
 static int8_t infer_out[MODEL_OUTPUT_SIZE];
+static uint8_t streaming;
+static uint32_t stream_seq;          /* next sample number */
+static uint32_t stream_drop_base;    /* sensor_dropped() at STREAM on */
 
 void protocol_init(const char *sensor_name, const char *bus_name)
 {
@@ -57,6 +63,54 @@ void protocol_print_pred(uint32_t seq, int cls, int8_t score, uint32_t cycles)
     uart_puts(" cycles=");
     uart_put_u32(cycles);
     uart_putc('\n');
+}
+
+int protocol_streaming(void) { return streaming; }
+
+static void put_i16(int16_t v)
+{
+    if (v < 0) {
+        uart_putc('-');
+        uart_put_u32((uint32_t)(-(int32_t)v));
+    } else {
+        uart_put_u32((uint32_t)v);
+    }
+}
+
+void protocol_print_sample(const int16_t xyz[3])
+{
+    /* Samples the queue dropped since STREAM on still take a number: the host sees the gap. */
+    uint32_t n = stream_seq + (sensor_dropped() - stream_drop_base);
+    uart_puts("S ");
+    uart_put_u32(n);
+    for (int i = 0; i < 3; i++) {
+        uart_putc(' ');
+        put_i16(xyz[i]);
+    }
+    uart_putc('\n');
+    stream_seq++;
+}
+
+static void cmd_stream(int on)
+{
+    if (on) {
+        streaming = 1u;
+        stream_seq = 0u;
+        stream_drop_base = sensor_dropped();
+        uart_puts("STREAM on lsb_ug=");
+        uart_put_u32((uint32_t)MODEL_SENSOR_LSB_UG);
+        uart_puts(" odr_hz=");
+        uart_put_u32((uint32_t)MODEL_SAMPLE_RATE_HZ);
+        uart_putc('\n');
+    } else {
+        uint32_t dropped = sensor_dropped() - stream_drop_base;
+        streaming = 0u;
+        uart_puts("STREAM off samples=");
+        uart_put_u32(stream_seq + dropped);
+        uart_puts(" dropped=");
+        uart_put_u32(dropped);
+        uart_putc('\n');
+    }
 }
 
 static int hex_value(char c)
@@ -126,6 +180,10 @@ static void handle_line(void)
     }
     if (line_len == 4u && starts_with(line, line_len, "INFO")) {
         protocol_print_boot();
+    } else if (line_len == 9u && starts_with(line, line_len, "STREAM on")) {
+        cmd_stream(1);
+    } else if (line_len == 10u && starts_with(line, line_len, "STREAM off")) {
+        cmd_stream(0);
     } else if (starts_with(line, line_len, "INFER") &&
                (line_len == 5u || line[5] == ' ')) {
         cmd_infer(5u);
