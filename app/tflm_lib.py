@@ -160,17 +160,20 @@ def build_library(jobs: int | None = None, log=print) -> TflmLibrary:
 
     def run(item: tuple[list[str], Path]) -> str:
         cmd, obj = item
-        proc = subprocess.run([*cmd[:-1], str(obj) + ".tmp"], capture_output=True, text=True)
+        if obj.exists():  # another build process sharing the cache made it meanwhile
+            return ""
+        tmp = f"{obj}.{os.getpid()}.tmp"  # unique per process: concurrent builds never mix partial objects
+        proc = subprocess.run([*cmd[:-1], tmp], capture_output=True, text=True)
         if proc.returncode != 0:
             return f"{' '.join(cmd)}\n{proc.stderr}"
-        os.replace(str(obj) + ".tmp", obj)
+        os.replace(tmp, obj)
         return ""
 
     with ThreadPoolExecutor(max_workers=jobs or min(4, os.cpu_count() or 1)) as pool:
         errors = [e for e in pool.map(run, todo) if e]
     if errors:
         raise RuntimeError(f"TFLite Micro library build failed ({len(errors)} objects):\n{errors[0]}")
-    tmp_lib = lib.with_suffix(".a.tmp")
+    tmp_lib = lib.with_suffix(f".a.{os.getpid()}.tmp")
     tmp_lib.unlink(missing_ok=True)
     subprocess.run([CROSS + "ar", "rcs", str(tmp_lib), *(str(o) for _, o in cmds)], check=True)
     os.replace(tmp_lib, lib)

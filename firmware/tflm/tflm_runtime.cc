@@ -73,8 +73,17 @@ extern "C" {
 /* Arena bytes the interpreter used after AllocateTensors() (0 before model_init). */
 volatile uint32_t tflm_arena_used;
 
+#if defined(TFLM_ARENA_PROBE)
+int32_t tflm_arena_probe(uint32_t arena_bytes);
+/* Referenced from model_init so that --gc-sections keeps the probe in the measurement build. */
+int32_t (*volatile tflm_arena_probe_entry)(uint32_t);
+#endif
+
 void model_init(void)
 {
+#if defined(TFLM_ARENA_PROBE)
+    tflm_arena_probe_entry = tflm_arena_probe;
+#endif
     ready = setup(sizeof tensor_arena);
     tflm_arena_used = (ready == 0) ? (uint32_t)interpreter->arena_used_bytes() : 0u;
 }
