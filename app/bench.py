@@ -143,7 +143,7 @@ def bench(paths: ModelPaths, per_class: int = 25, infer_samples: int = 200, host
 def _flash_ram(elf: Path, fp: footprint.Footprint, stack_used: int | None) -> dict:
     from app.flash_split import split
 
-    parts = split(elf.with_name("firmware.map"))
+    parts = split(elf.with_name("firmware.map"), fp.flash_bytes, fp.ram_bytes - fp.stack_bytes)
     record = elf.parent.parent / "tflm.json"
     arena = json.loads(record.read_text())["arena_bytes"] if elf.parent.parent.name == "tflm" else None
     return {"flash_bytes": fp.flash_bytes, "flash_split": parts["flash"],
@@ -244,6 +244,29 @@ def _runtime_lines(r: dict) -> list[str]:
         out.append(f"  TFLM / compiled: cycles x{x['cycles_per_inference']:.2f}, flash x{x['flash_bytes']:.2f}, "
                    f"RAM used x{x['ram_used_bytes']:.2f}")
     return out
+
+
+def runtimes_table(results: list[dict]) -> str:
+    """Markdown: both runtimes per model from bench.json results (the README's "Runtimes" table is this output)."""
+    rows = ["| model | runtime | cycles | flash B (app / model / kernels / runtime / libc) "
+            "| RAM used B (static + stack) | TFLM arena (M4) | INFER bit-exact | PRED = TFLM |",
+            "|---|---|---|---|---|---|---|---|"]
+    for r in results:
+        for name, f in r.get("runtimes", {}).items():
+            if "skipped" in f:
+                rows.append(f"| {r['model']} | {name} | not measured: {f['skipped']} | | | | | |")
+                continue
+            sp = f["flash_split"]
+            arena = f"{f['tflm_arena_bytes_m4']:,}" if f.get("tflm_arena_bytes_m4") else "-"
+            rows.append(f"| {r['model']} | {name} | {f['cycles_per_inference']:,} | {f['flash_bytes']:,} "
+                        f"({sp['app']:,} / {sp['model']:,} / {sp['kernels']:,} / {sp['runtime']:,} / {sp['libc']:,}) | "
+                        f"{f['ram_used_bytes']:,} ({f['ram_static_bytes']:,} + {f['stack_used_bytes']}) | {arena} | "
+                        f"{f['bitexact_rate_device'] * 100:.0f}% | {f['device_pred_matches_tflm'] * 100:.0f}% |")
+        if r.get("ratios"):
+            x = r["ratios"]
+            rows.append(f"| {r['model']} | TFLM / compiled | x{x['cycles_per_inference']:.2f} "
+                        f"| x{x['flash_bytes']:.2f} | x{x['ram_used_bytes']:.2f} | | | |")
+    return "\n".join(rows)
 
 
 def write_json(path: Path, data: dict) -> None:

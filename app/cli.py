@@ -158,6 +158,10 @@ def cmd_demo(args: argparse.Namespace) -> int:
     print("\n[demo] summary (accuracy on held-out synthetic windows; cycles = retired instructions per inference "
           "on the emulated Cortex-M4; bench.json per model in build/<model>/)")
     print(format_comparison(results))
+    from app.bench import runtimes_table
+
+    print("\n[demo] runtimes side by side (bench.json \"runtimes\"; ratios TFLM / ours)")
+    print(runtimes_table(results))
     return 0
 
 

@@ -103,9 +103,11 @@ def test_flash_split_adds_up(tmp_path_factory: pytest.TempPathFactory) -> None:
     paths = trained_builtin(tmp_path_factory, "mlp")
     _, elf = pipeline.build_runtime(paths, "tflm", log=lambda _m: None)
     fp = footprint.measure_footprint(elf)
-    parts = split(elf.with_name("firmware.map"))
+    parts = split(elf.with_name("firmware.map"))  # the map alone: all but a few alignment bytes attributed
+    assert 0 <= fp.flash_bytes - sum(parts["flash"].values()) < 64
+    assert 0 <= fp.ram_bytes - fp.stack_bytes - sum(parts["ram_static"].values()) < 64
+    parts = split(elf.with_name("firmware.map"), fp.flash_bytes, fp.ram_bytes - fp.stack_bytes)
     assert sum(parts["flash"].values()) == fp.flash_bytes
-    assert sum(parts["ram_static"].values()) == fp.ram_bytes - fp.stack_bytes
     assert parts["flash"]["runtime"] > 0 and parts["flash"]["kernels"] > 0 and parts["flash"]["model"] > 0
 
 
