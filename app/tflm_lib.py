@@ -45,7 +45,11 @@ COMMON = (*ARCH, "-ffunction-sections", "-fdata-sections", "-fno-unwind-tables",
 CXX_ONLY = ("-std=c++17", "-fno-rtti", "-fno-exceptions", "-fno-threadsafe-statics", "-fno-use-cxa-atexit")
 C_ONLY = ("-std=c17",)
 OPT_CORE = "-Os"
-OPT_KERNELS = "-O2"
+# TINYML_TFLM_KERNEL_OPT=-Os builds everything at -Os (how the reference points were measured); the
+# library key includes it, so both libraries can sit in the cache side by side.
+OPT_KERNELS = os.environ.get("TINYML_TFLM_KERNEL_OPT", "-O2")
+if OPT_KERNELS not in ("-O2", "-Os", "-O3", "-O1"):
+    raise ValueError(f"TINYML_TFLM_KERNEL_OPT={OPT_KERNELS!r}: use -O2 (default), -Os, -O3 or -O1")
 INCLUDE_DIRS = ("tflite-micro", "third_party", "third_party/gemmlowp", "third_party/flatbuffers/include",
                 "third_party/ruy", "third_party/cmsis", "third_party/cmsis_nn",
                 "third_party/cmsis/CMSIS/Core/Include", "third_party/cmsis_nn/Include",
