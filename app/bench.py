@@ -20,11 +20,13 @@ from training.artifacts import ModelPaths, load_card
 
 
 def bench(paths: ModelPaths, per_class: int = 25, infer_samples: int = 200, host_samples: int = 10_000,
-          log: Log = print) -> dict:
+          log: Log = print, runtime: str = "compiled", compare: bool = True) -> dict:
+    """Measure `runtime`'s firmware (top-level keys, as before) and, with `compare`, both runtimes side by side
+    under "runtimes" (same windows, same INFER inputs, same emulated board) and their ratios."""
     from app.tflm_oracle import TflmOracle
 
     card = load_card(paths)
-    elf = paths.elf if paths.elf.exists() else pipeline.build_firmware(paths, log)
+    runtime, elf = pipeline.build_runtime(paths, runtime, log)
     fp = footprint.measure_footprint(elf)
     oracle = TflmOracle(paths.tflite.read_bytes())
     host = pipeline.host_model(paths)
@@ -75,9 +77,27 @@ def bench(paths: ModelPaths, per_class: int = 25, infer_samples: int = 200, host
 
     renode = renode_measure(elf, w.g, preds)
 
+    ran = {"elf": str(elf), "cycles_per_inference": int(np.median(cycles)),
+           "cycles_per_inference_max": int(cycles.max()), **_flash_ram(elf, fp, stack_used),
+           "bitexact_rate_device": dev_exact, "device_pred_matches_tflm": pred_match,
+           "accuracy_device": float((dev_cls == w.labels).mean())}
+    runtimes = {runtime: ran}
+    if compare:
+        other = "tflm" if runtime == "compiled" else "compiled"
+        try:
+            _, other_elf = pipeline.build_runtime(paths, other, log)
+        except (RuntimeError, ValueError) as exc:
+            runtimes[other] = {"skipped": str(exc).splitlines()[0]}
+        else:
+            log(f"[bench] {other} runtime: the same windows and INFER inputs on the same emulated board")
+            runtimes[other] = runtime_figures(other_elf, w.g, w.labels, ref, infer_in, oracle.invoke(infer_in))
+
     result = {
         "model": paths.name,
-        **memory_figures(paths),
+        "runtime": runtime,
+        "runtimes": runtimes,
+        "ratios": _ratios(runtimes),
+        **(memory_figures(paths) if runtime == "compiled" else {}),
         "flash_bytes": fp.flash_bytes,
         "ram_bytes": fp.ram_bytes,
         "ram_static_bytes": fp.ram_bytes - fp.stack_bytes,
@@ -118,6 +138,46 @@ def bench(paths: ModelPaths, per_class: int = 25, infer_samples: int = 200, host
     paths.bench_json.write_text(json.dumps(result, indent=2) + "\n")
     log(f"[bench] wrote {paths.bench_json}")
     return result
+
+
+def _flash_ram(elf: Path, fp: footprint.Footprint, stack_used: int | None) -> dict:
+    from app.flash_split import split
+
+    parts = split(elf.with_name("firmware.map"), fp.flash_bytes, fp.ram_bytes - fp.stack_bytes)
+    record = elf.parent.parent / "tflm.json"
+    arena = json.loads(record.read_text())["arena_bytes"] if elf.parent.parent.name == "tflm" else None
+    return {"flash_bytes": fp.flash_bytes, "flash_split": parts["flash"],
+            "ram_bytes": fp.ram_bytes, "ram_static_bytes": fp.ram_bytes - fp.stack_bytes,
+            "ram_static_split": parts["ram_static"], "tflm_arena_bytes_m4": arena,
+            "stack_reserve_bytes": fp.stack_bytes, "stack_used_bytes": stack_used,
+            "ram_used_bytes": fp.ram_bytes - fp.stack_bytes + (stack_used or 0)}
+
+
+def runtime_figures(elf: Path, windows_g: np.ndarray, labels: np.ndarray, ref: np.ndarray, infer_in: np.ndarray,
+                    infer_ref: np.ndarray) -> dict:
+    """One firmware on the embedded board: PRED on the windows, INFER on the inputs, footprint, stack."""
+    fp = footprint.measure_footprint(elf)
+    backend = EmbeddedBackend(elf)
+    session = DeviceSession(backend)
+    session.start()
+    preds, _wall = timed_classify(session, windows_g)
+    cycles = np.array([p.cycles for p in preds])
+    dev_out = np.stack([np.frombuffer(session.infer(x).output, np.int8) for x in infer_in])
+    stack_used = footprint.stack_high_water(elf, backend.read_memory)
+    session.close()
+    return {"elf": str(elf), "cycles_per_inference": int(np.median(cycles)),
+            "cycles_per_inference_max": int(cycles.max()), **_flash_ram(elf, fp, stack_used),
+            "bitexact_rate_device": float((dev_out == infer_ref).all(axis=1).mean()),
+            "device_pred_matches_tflm": float(pred_matches(preds, ref).mean()),
+            "accuracy_device": float((np.array([p.cls for p in preds]) == labels).mean())}
+
+
+def _ratios(runtimes: dict) -> dict:
+    """TFLM / compiled for cycles, flash and RAM used (how many times more the interpreter costs)."""
+    a, b = runtimes.get("compiled", {}), runtimes.get("tflm", {})
+    if "cycles_per_inference" not in a or "cycles_per_inference" not in b:
+        return {}
+    return {k: b[k] / max(a[k], 1) for k in ("cycles_per_inference", "flash_bytes", "ram_used_bytes")}
 
 
 def memory_figures(paths: ModelPaths) -> dict:
@@ -165,7 +225,48 @@ def format_summary(r: dict) -> str:
         f"  CPU load {r['cpu_load'] * 100:.3f}% at the sensor ODR; last sample -> PRED "
         f"{r['latency_ms']:.3f} ms ({r['latency_cycles']} cycles)",
         _renode_line(r),
+        *_runtime_lines(r),
     ])
+
+
+def _runtime_lines(r: dict) -> list[str]:
+    out = []
+    for name, f in r.get("runtimes", {}).items():
+        if "skipped" in f:
+            out.append(f"  runtime {name}: not measured ({f['skipped']})")
+            continue
+        out.append(f"  runtime {name}: {f['cycles_per_inference']} cycles, flash {f['flash_bytes']} B "
+                   f"({', '.join(f'{k} {v}' for k, v in f['flash_split'].items() if v)}), RAM used "
+                   f"{f['ram_used_bytes']} B, INFER bit-exact {f['bitexact_rate_device'] * 100:.1f}%, PRED = TFLM "
+                   f"{f['device_pred_matches_tflm'] * 100:.1f}%")
+    if r.get("ratios"):
+        x = r["ratios"]
+        out.append(f"  TFLM / compiled: cycles x{x['cycles_per_inference']:.2f}, flash x{x['flash_bytes']:.2f}, "
+                   f"RAM used x{x['ram_used_bytes']:.2f}")
+    return out
+
+
+def runtimes_table(results: list[dict]) -> str:
+    """Markdown: both runtimes per model from bench.json results (the README's "Runtimes" table is this output)."""
+    rows = ["| model | runtime | cycles | flash B (app / model / kernels / runtime / libc) "
+            "| RAM used B (static + stack) | TFLM arena (M4) | INFER bit-exact | PRED = TFLM |",
+            "|---|---|---|---|---|---|---|---|"]
+    for r in results:
+        for name, f in r.get("runtimes", {}).items():
+            if "skipped" in f:
+                rows.append(f"| {r['model']} | {name} | not measured: {f['skipped']} | | | | | |")
+                continue
+            sp = f["flash_split"]
+            arena = f"{f['tflm_arena_bytes_m4']:,}" if f.get("tflm_arena_bytes_m4") else "-"
+            rows.append(f"| {r['model']} | {name} | {f['cycles_per_inference']:,} | {f['flash_bytes']:,} "
+                        f"({sp['app']:,} / {sp['model']:,} / {sp['kernels']:,} / {sp['runtime']:,} / {sp['libc']:,}) | "
+                        f"{f['ram_used_bytes']:,} ({f['ram_static_bytes']:,} + {f['stack_used_bytes']}) | {arena} | "
+                        f"{f['bitexact_rate_device'] * 100:.0f}% | {f['device_pred_matches_tflm'] * 100:.0f}% |")
+        if r.get("ratios"):
+            x = r["ratios"]
+            rows.append(f"| {r['model']} | TFLM / compiled | x{x['cycles_per_inference']:.2f} "
+                        f"| x{x['flash_bytes']:.2f} | x{x['ram_used_bytes']:.2f} | | | |")
+    return "\n".join(rows)
 
 
 def write_json(path: Path, data: dict) -> None:

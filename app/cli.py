@@ -31,10 +31,11 @@ def cmd_build(args: argparse.Namespace) -> int:
     from app import pipeline
 
     paths = _paths(args)
-    compiled = pipeline.compile_c(paths)
-    if args.plan:
-        print(compiled.plan_text)
-    pipeline.build_firmware(paths)
+    if args.runtime == "compiled" or args.plan:
+        compiled = pipeline.compile_c(paths)
+        if args.plan:
+            print(compiled.plan_text)
+    pipeline.build_runtime(paths, args.runtime)
     return 0
 
 
@@ -75,7 +76,11 @@ def cmd_simulate(args: argparse.Namespace) -> int:
         w = pipeline.device_windows(paths, args.per_class)
         windows = w.g
         truth = [w.label_names[i] for i in w.labels]
-    session = embedded_session(paths.elf if paths.elf.exists() else pipeline.build_firmware(paths))
+    if args.runtime == "compiled" and paths.elf.exists():
+        elf = paths.elf
+    else:
+        elf = pipeline.build_runtime(paths, args.runtime)[1]
+    session = embedded_session(elf)
     print(f"[simulate] {session.start()}")
     preds = session.classify(windows)
     for i, p in enumerate(preds):
@@ -99,7 +104,7 @@ def cmd_profile(args: argparse.Namespace) -> int:
 def cmd_bench(args: argparse.Namespace) -> int:
     from app.bench import bench, format_summary
 
-    r = bench(_paths(args), per_class=args.per_class)
+    r = bench(_paths(args), per_class=args.per_class, runtime=args.runtime)
     print(format_summary(r))
     return 0
 
@@ -151,9 +156,7 @@ def _demo_one(paths: ModelPaths, args: argparse.Namespace) -> dict:
         pipeline.export_device_data(paths)
     else:
         print(f"[demo] reusing trained model {paths.tflite} (pass --retrain to train again)")
-    pipeline.compile_c(paths)
-    pipeline.build_firmware(paths)
-    r = bench(paths, per_class=args.per_class)
+    r = bench(paths, per_class=args.per_class, runtime=args.runtime)
     print(format_summary(r))
     return r
 
@@ -161,13 +164,21 @@ def _demo_one(paths: ModelPaths, args: argparse.Namespace) -> dict:
 def format_comparison(results: list[dict]) -> str:
     """One line per model: what a TinyML engineer compares first."""
     head = (f"{'model':<11} {'acc float':>9} {'int8 host':>9} {'device':>7} {'cycles':>8} {'flash B':>8} "
-            f"{'RAM B':>6} {'bit-exact':>9} {'win/s':>6}")
+            f"{'RAM B':>6} {'bit-exact':>9} {'win/s':>6} {'TFLM/ours cyc':>13} {'flash':>6} {'RAM':>6}")
     rows = [head, "-" * len(head)]
     for r in results:
         rows.append(f"{r['model']:<11} {r['accuracy_float']:>9.3f} {r['accuracy_int8_host']:>9.3f} "
                     f"{r['accuracy_device']:>7.3f} {r['cycles_per_inference']:>8} {r['flash_bytes']:>8} "
-                    f"{r['ram_bytes']:>6} {r['bitexact_rate'] * 100:>8.2f}% {r['emulator_windows_per_s']:>6.1f}")
+                    f"{r['ram_bytes']:>6} {r['bitexact_rate'] * 100:>8.2f}% {r['emulator_windows_per_s']:>6.1f}"
+                    + _ratio_cells(r.get("ratios") or {}))
     return "\n".join(rows)
+
+
+def _ratio_cells(x: dict) -> str:
+    if not x:
+        return f" {'-':>13} {'-':>6} {'-':>6}"
+    return (f" {'x' + format(x['cycles_per_inference'], '.2f'):>13} {'x' + format(x['flash_bytes'], '.2f'):>6} "
+            f"{'x' + format(x['ram_used_bytes'], '.2f'):>6}")
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
@@ -179,6 +190,10 @@ def cmd_demo(args: argparse.Namespace) -> int:
     print("\n[demo] summary (accuracy on held-out synthetic windows; cycles = retired instructions per inference "
           "on the emulated Cortex-M4; bench.json per model in build/<model>/)")
     print(format_comparison(results))
+    from app.bench import runtimes_table
+
+    print("\n[demo] runtimes side by side (bench.json \"runtimes\"; ratios TFLM / ours)")
+    print(runtimes_table(results))
     return 0
 
 
@@ -207,7 +222,10 @@ def build_parser() -> argparse.ArgumentParser:
                    help="test windows per class run on the emulated board for the report (0: skip)")
     b = add("build", cmd_build, "compile model.tflite to C and cross-compile firmware.elf")
     b.add_argument("--plan", action="store_true", help="print the arena plan (offset, bytes, lifetime of each buffer)")
+    _runtime_arg(b, "compiled: our model compiler -> build/<model>/firmware/; tflm: TFLite Micro + CMSIS-NN -> "
+                 "build/<model>/tflm/firmware/; auto: compiled, or tflm when our compiler lacks an op")
     s = add("simulate", cmd_simulate, "run firmware.elf on the emulated board and print PRED lines")
+    _runtime_arg(s, "which firmware runs")
     s.add_argument("--data", help="CSV (timestamp_s,ax_g,ay_g,az_g[,label]) or RESD file to replay")
     s.add_argument("--per-class", type=int, default=5, help="synthetic windows per gesture when no --data")
     f = add("footprint", cmd_footprint, "flash and RAM use of firmware.elf")
@@ -216,6 +234,8 @@ def build_parser() -> argparse.ArgumentParser:
     add("profile", cmd_profile, "instructions per kernel call in the emulator -> build/<model>/profile.json/.png")
     b = add("bench", cmd_bench, "measure and write build/<model>/bench.json")
     b.add_argument("--per-class", type=int, default=25, help="held-out windows per gesture on the device")
+    _runtime_arg(b, "the main runtime of bench.json; the TFLite Micro build is measured next to it when it builds "
+                 "(runtimes.tflm)")
     fl = add("flash", cmd_flash, "write firmware.elf to the board through a debug probe or a GDB server")
     fl.add_argument("--elf", help="flash this ELF instead of build/<model>/firmware/firmware.elf")
     fl.add_argument("--probe", default="openocd", choices=("openocd", "stlink", "pyocd", "gdb"),
@@ -249,7 +269,12 @@ def build_parser() -> argparse.ArgumentParser:
     d.add_argument("--per-class-train", type=int, default=None, help="default: the model's own")
     d.add_argument("--epochs", type=int, default=None, help="default: the model's own")
     d.add_argument("--per-class", type=int, default=25, help="held-out windows per gesture on the device")
+    _runtime_arg(d, "as for bench")
     return p
+
+
+def _runtime_arg(p: argparse.ArgumentParser, help_: str) -> None:
+    p.add_argument("--runtime", default="compiled", choices=("compiled", "tflm", "auto"), help=help_)
 
 
 def main(argv: list[str] | None = None) -> int:

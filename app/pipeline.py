@@ -229,6 +229,30 @@ def build_firmware(paths: ModelPaths, log: Log = print) -> Path:
     return paths.elf
 
 
+RUNTIMES = ("compiled", "tflm", "auto")
+
+
+def build_runtime(paths: ModelPaths, runtime: str = "compiled", log: Log = print) -> tuple[str, Path]:
+    """Firmware for `runtime` -> (the runtime built, its ELF). compiled: our model compiler (default); tflm:
+    TFLite Micro + CMSIS-NN (app/tflm_runtime.py); auto: compiled, or TFLM when the compiler lacks an op."""
+    if runtime not in RUNTIMES:
+        raise ValueError(f"unknown runtime {runtime!r}; choose one of {', '.join(RUNTIMES)}")
+    if runtime in ("compiled", "auto"):
+        try:
+            compile_c(paths, log)
+        except compiler.UnsupportedModelError as exc:
+            if runtime == "compiled":
+                raise ValueError(f"{exc}. The TFLite Micro runtime runs it: pass --runtime tflm (or --runtime auto "
+                                 "to fall back to it whenever our compiler lacks an op)") from exc
+            log(f"[build] our compiler cannot take this model ({exc}); --runtime auto: using TFLite Micro")
+        else:
+            return "compiled", build_firmware(paths, log)
+    from app.tflm_runtime import build_firmware_tflm
+
+    g = tflite_reader.load(paths.require(paths.tflite, f"tinyml-disco train --model {paths.name}"))
+    return "tflm", build_firmware_tflm(paths, compile_meta(load_card(paths), g), log).elf
+
+
 def generator_config(card: ModelCard) -> synth.SynthConfig:
     """The generator settings a model was trained with (model.json "data"), or the defaults for its labels."""
     if card.generator is None:

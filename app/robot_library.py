@@ -33,8 +33,11 @@ class TinymlBoard:
     ROBOT_LISTENER_API_VERSION = 3
 
     def __init__(self, backend: str = "embedded", model: str = "mlp", build_dir: str | None = None,
-                 serial_port: str = "") -> None:
+                 serial_port: str = "", runtime: str = "compiled") -> None:
         from training.artifacts import ModelPaths
+
+        self.runtime = runtime  # compiled (our model compiler) | tflm (TFLite Micro + CMSIS-NN) | auto
+        self.elf: Path | None = None
 
         self.backend_name = backend
         self.serial_port = serial_port or None
@@ -93,8 +96,8 @@ class TinymlBoard:
         if not self.paths.meta_json.exists():
             pipeline.train(self.paths)
             pipeline.export_device_data(self.paths)
-        pipeline.compile_c(self.paths)
-        return str(pipeline.build_firmware(self.paths))
+        self.runtime, self.elf = pipeline.build_runtime(self.paths, self.runtime)
+        return str(self.elf)
 
     def boot_board(self, sensor: str = "lis3dsh") -> dict[str, object]:
         """Resets the board with the given sensor (lis3dsh, lis2dw12 or none) and returns the BOOT fields.
@@ -107,8 +110,8 @@ class TinymlBoard:
             from sim.renode.backend import RenodeConnection
 
             self._renode = RenodeConnection()
-        backend = open_backend(self.backend_name, self.paths.elf, sensor=sensor, serial_port=self.serial_port,
-                               renode=self._renode)
+        backend = open_backend(self.backend_name, self.elf or self.paths.elf, sensor=sensor,
+                               serial_port=self.serial_port, renode=self._renode)
         self.session = DeviceSession(backend)
         boot = self.session.start()
         return {"fw": boot.fw, "model": boot.model, "sensor": boot.sensor, "bus": boot.bus,

@@ -21,7 +21,10 @@ EDGE_OPS = ("QUANTIZE", "DEQUANTIZE")
 
 def check_supported(g: Graph) -> None:
     supported = ", ".join(ops.SUPPORTED_OPS)
-    edge = [op for op in g.operators if op.op in EDGE_OPS]
+    # QUANTIZE/DEQUANTIZE at the model's input or output: a float model edge (a mid-graph QUANTIZE, e.g. the
+    # requantization the converter puts before a CONCATENATION, is just an op the registry lacks).
+    io = set(g.inputs) | set(g.outputs)
+    edge = [op for op in g.operators if op.op in EDGE_OPS and io & {*op.inputs, *op.outputs}]
     if edge:
         listed = "; ".join(f"operator {op.index} is {op.op}" for op in edge)
         raise UnsupportedModelError(

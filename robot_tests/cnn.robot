@@ -7,11 +7,12 @@ Documentation     The CNN (model=cnn, raw 128x3 window, CONV_2D kernels) on the 
 ...               or:   robot --variable BACKEND:serial --variable SERIAL_PORT:/dev/ttyUSB0 robot_tests/
 ...               On serial only the INFER-based tests run; sensor-fed tests skip with the reason.
 Library           app.robot_library.TinymlBoard    backend=${BACKEND}    model=${MODEL}
-...               serial_port=${SERIAL_PORT}
+...               serial_port=${SERIAL_PORT}    runtime=${RUNTIME}
 Suite Setup       Prepare Suite
 
 *** Variables ***
 ${BACKEND}        embedded
+${RUNTIME}        compiled    # or tflm (TFLite Micro + CMSIS-NN), auto: robot --variable RUNTIME:tflm robot_tests/
 ${SERIAL_PORT}    ${EMPTY}
 ${MODEL}          cnn
 ${SENSOR}         lis3dsh    # or lis2dw12 (on I2C1): scripts/test.sh runs this suite with both

@@ -6,11 +6,12 @@ Documentation     Boots the unchanged firmware.elf on a board backend, feeds hel
 ...               or:   robot --variable BACKEND:serial --variable SERIAL_PORT:/dev/ttyUSB0 robot_tests/
 ...               On serial only the INFER-based tests run; sensor-fed tests skip with the reason.
 Library           app.robot_library.TinymlBoard    backend=${BACKEND}    model=${MODEL}    build_dir=${BUILD_DIR}
-...               serial_port=${SERIAL_PORT}
+...               serial_port=${SERIAL_PORT}    runtime=${RUNTIME}
 Suite Setup       Prepare Suite
 
 *** Variables ***
 ${BACKEND}        embedded
+${RUNTIME}        compiled    # or tflm (TFLite Micro + CMSIS-NN), auto: robot --variable RUNTIME:tflm robot_tests/
 ${SERIAL_PORT}    ${EMPTY}
 ${BUILD_DIR}      ${EMPTY}    # artifact folder (default ./build)
 ${MODEL}          mlp

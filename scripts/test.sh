@@ -58,6 +58,11 @@ t=$SECONDS
 "$ROBOT" --outputdir build/robot/cnn_deep --variable "BACKEND:${BACKEND:-embedded}" \
   --variable MODEL:cnn_deep robot_tests/cnn.robot
 took "robot mlp_robust, cnn_deep" $t
+echo "== robot, TFLite Micro runtime: mlp (gestures suite), cnn (cnn suite) (BACKEND=${BACKEND:-embedded})"
+t=$SECONDS
+"$ROBOT" --outputdir build/robot/tflm --variable "BACKEND:${BACKEND:-embedded}" --variable RUNTIME:tflm \
+  robot_tests/gestures.robot robot_tests/cnn.robot
+took "robot tflm" $t
 
 if [ -n "${RENODE:-}" ] && [ "${BACKEND:-embedded}" != renode ]; then
   for sensor in lis3dsh lis2dw12; do
@@ -67,6 +72,11 @@ if [ -n "${RENODE:-}" ] && [ "${BACKEND:-embedded}" != renode ]; then
       robot_tests/gestures.robot robot_tests/cnn.robot
     took "robot on Renode, $sensor" $t
   done
+  echo "== robot on Renode ($RENODE), TFLite Micro runtime"
+  t=$SECONDS
+  "$ROBOT" --outputdir build/robot/renode-tflm --variable BACKEND:renode --variable RUNTIME:tflm \
+    robot_tests/gestures.robot
+  took "robot on Renode, tflm" $t
   echo "== renode-test robot_tests/renode/*.robot"
   pkg="$(dirname "$RENODE")"
   tvenv="$(dirname "$pkg")/test-venv"

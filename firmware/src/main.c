@@ -108,6 +108,9 @@ static void watch_sensor(void)
 int main(void)
 {
     cycles_start();
+#if defined(MODEL_HAS_INIT)
+    model_init();   /* runtimes that set up at boot (TFLite Micro: AllocateTensors) */
+#endif
     leds_init();
     uart_init();
     systick_init(system_core_clock_hz());
