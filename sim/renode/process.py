@@ -84,7 +84,10 @@ class RenodeProcess:
 
     def describe(self) -> str:
         """What became of this Renode, for error messages: running or exit code, and its log tail."""
-        code = self.proc.poll()
+        try:
+            code = self.proc.wait(timeout=3.0)  # a dropped connection usually means it just died: let it be reaped
+        except subprocess.TimeoutExpired:
+            code = None
         state = f"still running (pid {self.proc.pid})" if code is None else f"exited with code {code}"
         return f"Renode {state}; last lines of its log {self.log_path}:\n{self.log_tail()}"
 
