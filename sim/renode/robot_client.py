@@ -113,13 +113,3 @@ class RenodeRobotClient:
                 return None
             raise
         return UartLine(str(result["line"]), float(result["timestamp"]))
-
-    def uart_idle(self, timeout_s: float) -> bool:
-        """True if no character arrived for timeout_s of virtual time (the emulation is then paused)."""
-        try:
-            self.run("Test If Uart Is Idle", timeout_s, pauseEmulation=True)
-        except KeywordFailed as exc:
-            if TESTER_MISS in exc.error:
-                return False
-            raise
-        return True
