@@ -109,6 +109,16 @@ def cmd_bench(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_report(args: argparse.Namespace) -> int:
+    from app import report_html
+
+    names = list(MODELS) if args.all else [args.model]
+    build = Path(args.build_dir) if args.build_dir else None
+    for name in names:
+        report_html.write(ModelPaths.for_model(name, build), device_per_class=args.device_per_class)
+    return 0
+
+
 def cmd_flash(args: argparse.Namespace) -> int:
     from app.flash import flash_command, run_flash
 
@@ -236,6 +246,11 @@ def build_parser() -> argparse.ArgumentParser:
     b.add_argument("--per-class", type=int, default=25, help="held-out windows per gesture on the device")
     _runtime_arg(b, "the main runtime of bench.json; the TFLite Micro build is measured next to it when it builds "
                  "(runtimes.tflm)")
+    rp = add("report", cmd_report, "one self-contained HTML page per model -> build/<model>/report.html")
+    rp.add_argument("--all", action="store_true", help="every built-in model instead of --model")
+    rp.add_argument("--device-per-class", type=int, default=10,
+                    help="saved test windows per class run on the emulated board when report.json has no device "
+                    "evaluation (0: do not run)")
     fl = add("flash", cmd_flash, "write firmware.elf to the board through a debug probe or a GDB server")
     fl.add_argument("--elf", help="flash this ELF instead of build/<model>/firmware/firmware.elf")
     fl.add_argument("--probe", default="openocd", choices=("openocd", "stlink", "pyocd", "gdb"),

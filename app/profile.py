@@ -71,6 +71,15 @@ def profile_elf(elf_path: Path, model_dir: Path, input_tensor: np.ndarray, outpu
 
 def write_outputs(p: Profile, json_path: Path, png_path: Path) -> None:
     json_path.write_text(json.dumps(asdict(p), indent=2) + "\n")
+    import matplotlib.pyplot as plt
+
+    fig = profile_figure(p)
+    fig.savefig(png_path, dpi=100)
+    plt.close(fig)
+
+
+def profile_figure(p: Profile):
+    """Horizontal bars, one per layer (op, kernel) plus the glue, in call order from the top. A matplotlib Figure."""
     import matplotlib
 
     matplotlib.use("Agg")
@@ -85,8 +94,14 @@ def write_outputs(p: Profile, json_path: Path, png_path: Path) -> None:
     ax.set_title(f"{p.model}: {p.total_instructions:,} instructions per inference")
     ax.margins(x=0.15)
     fig.tight_layout()
-    fig.savefig(png_path, dpi=100)
-    plt.close(fig)
+    return fig
+
+
+def load_profile(path: Path) -> Profile:
+    """profile.json back into a Profile."""
+    d = json.loads(path.read_text())
+    return Profile(d["model"], d["total_instructions"], d["glue_instructions"],
+                   [LayerProfile(**layer) for layer in d["layers"]])
 
 
 def profile_model(paths: ModelPaths, seed: int = 0) -> Profile:
