@@ -55,7 +55,7 @@ def render(r: ReportInputs) -> str:
              f"</title><style>{CSS}</style></head><body><main>",
              f"<h1>{name}</h1><div class='sub'>{escape(_description(r.paths.name))}tinyml-disco report, {stamp}, "
              f"from {escape(str(r.paths.root))}</div>",
-             _cards(r), _data(r), _confusions(r), _profile(r.profile), _memory(r.memory), _runtimes(r.bench),
+             _cards(r), _data(r), _confusions(r), _profile(r.profile, r.device), _memory(r.memory), _runtimes(r.bench),
              _robot(r), "</main></body></html>\n"]
     return "\n".join(parts)
 
@@ -81,8 +81,10 @@ def _cards(r: ReportInputs) -> str:
             cards.append((_pct(m["accuracy"]), f"accuracy, {k} ({m['windows']} windows)"))
     if not isinstance(r.device, Missing):
         cards.append((_pct(r.device["accuracy"]), f"accuracy, device ({r.device['windows']} windows)"))
-    if not isinstance(r.profile, Missing):
-        cards.append((f"{r.profile.total_instructions:,}", "cycles per inference (emulated M4)"))
+    if not isinstance(r.device, Missing) and "cycles_per_inference" in r.device:
+        cards.append((f"{r.device['cycles_per_inference']:,}", "cycles per inference (PRED median, emulated M4)"))
+    elif not isinstance(r.profile, Missing):
+        cards.append((f"{r.profile.total_instructions:,}", "cycles per inference (profile, emulated M4)"))
     if not isinstance(r.memory, Missing):
         cards += [(f"{r.memory.flash_bytes:,} B", "flash"), (f"{r.memory.ram_bytes:,} B", "RAM (incl. stack)")]
     body = "".join(f"<div class='card'><div class='v'>{escape(v)}</div><div class='k'>{escape(k)}</div></div>"
@@ -141,13 +143,18 @@ def _confusions(r: ReportInputs) -> str:
     return f"{head}{img}{note}<h3>Per class: precision / recall / F1</h3>{table}</section>"
 
 
-def _profile(p: Profile | Missing) -> str:
+def _profile(p: Profile | Missing, device: dict | Missing) -> str:
     head = "<section id='profile'><h2>Cycles per layer (one inference, emulated Cortex-M4)</h2>"
     if isinstance(p, Missing):
         return head + _missing(p) + "</section>"
+    pred = ""
+    if not isinstance(device, Missing) and "cycles_per_inference" in device:
+        pred = (f" The PRED lines report {device['cycles_per_inference']:,} (median, max "
+                f"{device['cycles_per_inference_max']:,}): DWT CYCCNT around the whole model_invoke call on real "
+                "windows, this profile counts one random input from inside it.")
     return (f"{head}<img alt='cycles per layer' style='max-width:820px' src='{figs.profile_png(p)}'>"
             f"<p class='sub'>Retired instructions per kernel call of <code>model_invoke</code> (= DWT cycles on the "
-            f"emulated board); glue = argument setup inside model_invoke. Same figures: "
+            f"emulated board); glue = argument setup inside model_invoke.{escape(pred)} Same figures: "
             f"<code>tinyml-disco profile --model {escape(p.model)}</code>.</p></section>")
 
 
@@ -194,19 +201,23 @@ def _runtimes(bench: dict | Missing) -> str:
         if "skipped" in f:
             notes.append(f"<p class='missing'>{escape(name)}: not measured ({escape(f['skipped'])}).</p>")
             continue
+        sp = f.get("flash_split") or {}
+        split = " / ".join(f"{sp.get(k, 0):,}" for k in ("app", "model", "kernels", "runtime", "libc")) if sp else "-"
         rows.append(f"<tr><td>{escape(name)}</td><td class='n'>{f['cycles_per_inference']:,}</td>"
-                    f"<td class='n'>{f['flash_bytes']:,}</td><td class='n'>{f['ram_used_bytes']:,}</td>"
+                    f"<td class='n'>{f['flash_bytes']:,}</td><td class='n'>{split}</td>"
+                    f"<td class='n'>{f['ram_used_bytes']:,}</td>"
                     f"<td class='n'>{_pct(f['bitexact_rate_device'])}</td>"
                     f"<td class='n'>{_pct(f['device_pred_matches_tflm'])}</td></tr>")
     ratios = bench.get("ratios") or {}
     if ratios:
         rows.append(f"<tr><th>TFLM / compiled</th><th class='n'>x{ratios['cycles_per_inference']:.2f}</th>"
-                    f"<th class='n'>x{ratios['flash_bytes']:.2f}</th><th class='n'>x{ratios['ram_used_bytes']:.2f}"
-                    "</th><th></th><th></th></tr>")
+                    f"<th class='n'>x{ratios['flash_bytes']:.2f}</th><th></th>"
+                    f"<th class='n'>x{ratios['ram_used_bytes']:.2f}</th><th></th><th></th></tr>")
     measured = sum("cycles_per_inference" in f for f in runtimes.values())
     img = f"<img alt='runtimes' src='{figs.runtimes_png(runtimes)}'>" if measured else ""
-    table = ("<table><tr><th>runtime</th><th class='n'>cycles</th><th class='n'>flash B</th><th class='n'>RAM used B"
-             "</th><th class='n'>INFER bit-exact</th><th class='n'>PRED = TFLM</th></tr>" + "".join(rows) + "</table>")
+    table = ("<table><tr><th>runtime</th><th class='n'>cycles</th><th class='n'>flash B</th>"
+             "<th class='n'>app / model / kernels / runtime / libc</th><th class='n'>RAM used B</th>"
+             "<th class='n'>INFER bit-exact</th><th class='n'>PRED = TFLM</th></tr>" + "".join(rows) + "</table>")
     return (f"{head}{img}{table}{''.join(notes)}<p class='sub'>From bench.json (<code>{escape(cmd)}</code>): the "
             "same windows and INFER inputs on the same emulated board; RAM used = static + measured stack.</p>"
             "</section>")
