@@ -87,7 +87,7 @@ def profile_figure(p: Profile):
 
     labels = [f"op{layer.op_index} {layer.op}\n{layer.kernel}" for layer in p.layers] + ["glue"]
     values = [layer.instructions for layer in p.layers] + [p.glue_instructions]
-    fig, ax = plt.subplots(figsize=(8, 0.6 * len(values) + 1.5))
+    fig, ax = plt.subplots(figsize=(8, 0.45 * len(values) + 1.3))
     bars = ax.barh(labels[::-1], values[::-1], color="#4477aa")
     ax.bar_label(bars, labels=[f"{v:,}" for v in values[::-1]], padding=3, fontsize=8)
     ax.set_xlabel("instructions (= cycles on the emulated M4)")
