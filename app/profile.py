@@ -89,7 +89,8 @@ def profile_figure(p: Profile):
     values = [layer.instructions for layer in p.layers] + [p.glue_instructions]
     fig, ax = plt.subplots(figsize=(8, 0.45 * len(values) + 1.3))
     bars = ax.barh(labels[::-1], values[::-1], color="#4477aa")
-    ax.bar_label(bars, labels=[f"{v:,}" for v in values[::-1]], padding=3, fontsize=8)
+    total = max(p.total_instructions, 1)
+    ax.bar_label(bars, labels=[f"{v:,} ({100 * v / total:.0f}%)" for v in values[::-1]], padding=3, fontsize=8)
     ax.set_xlabel("instructions (= cycles on the emulated M4)")
     ax.set_title(f"{p.model}: {p.total_instructions:,} instructions per inference")
     ax.margins(x=0.15)
