@@ -56,6 +56,7 @@ def test_page_in_headless_chromium(trained_mlp: ModelPaths, mlp_elf: Path, tmp_p
     html = trained_mlp.root / "report.html"
     text = html.read_text()
     assert EXTERNAL.findall(text) == [], "the page must not load or link anything outside itself"
+    assert "url(" not in text and "@import" not in text and "<script" not in text
     images = re.findall(r"<img [^>]*src='([^']*)'", text)
     assert len(images) == 3 and all(s.startswith("data:image/png;base64,") for s in images)  # confusion, cycles, memory
     assert "device (emulated)" in text and "computed by tinyml-disco report: 3 saved test windows" in text
