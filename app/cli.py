@@ -101,6 +101,15 @@ def cmd_profile(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_estimate(args: argparse.Namespace) -> int:
+    from app.estimate import estimate_model, format_estimate
+
+    paths = _paths(args)
+    e = estimate_model(paths, Path(args.elf) if args.elf else None)
+    print(json.dumps(e, indent=2) if args.json else format_estimate(paths.name, e))
+    return 0
+
+
 def cmd_bench(args: argparse.Namespace) -> int:
     from app.bench import bench, format_summary
 
@@ -242,6 +251,10 @@ def build_parser() -> argparse.ArgumentParser:
     f.add_argument("--elf", help="any ARM ELF instead of the model's firmware")
     f.add_argument("--json", action="store_true")
     add("profile", cmd_profile, "instructions per kernel call in the emulator -> build/<model>/profile.json/.png")
+    es = add("estimate", cmd_estimate, "estimated Cortex-M4 cycles of one inference on a real STM32F407 at 168 MHz "
+             "(TRM timings + flash wait states with the ART accelerator; a model, not a measurement)")
+    es.add_argument("--elf", help="any firmware with model_invoke instead of the model's firmware.elf")
+    es.add_argument("--json", action="store_true")
     b = add("bench", cmd_bench, "measure and write build/<model>/bench.json")
     b.add_argument("--per-class", type=int, default=25, help="held-out windows per gesture on the device")
     _runtime_arg(b, "the main runtime of bench.json; the TFLite Micro build is measured next to it when it builds "

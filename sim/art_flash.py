@@ -65,7 +65,7 @@ class ArtFlash:
 
     def fetch(self, address: int, size: int, now: int) -> int:
         """Extra cycles to fetch the instruction of `size` bytes at `address` at cycle `now`."""
-        if not in_flash(address):
+        if not self.wait_states or not in_flash(address):
             return 0
         stall = 0
         for line in range(address // LINE_BYTES, (address + size - 1) // LINE_BYTES + 1):
@@ -88,7 +88,7 @@ class ArtFlash:
 
     def load(self, address: int) -> int:
         """Extra cycles of a data load from `address` (one access)."""
-        if not in_flash(address):
+        if not self.wait_states or not in_flash(address):
             return 0
         line = address // LINE_BYTES
         if self.dcache.lookup(line):
