@@ -6,6 +6,8 @@ retired instructions. README "Estimated Cortex-M4 cycles" lists the assumptions;
 Rules on top of the table:
 - a taken branch (any instruction after which the next one is not the next in memory) costs 1 + P; P is
   `refill` (the TRM gives 1..3), + 1 when the target is a 32-bit instruction on a halfword address;
+- a store costs 1 (TRM: "STR Rx,[Ry,#imm] is always one cycle", the write buffer), 2 with a register
+  offset;
 - a load or store right after a single load (LDR*, LDREX) costs one cycle less when that load's destination
   is not part of its address (TRM: "LDR [any] are pipelined when possible"); nothing pipelines after a store;
 - a load or store whose address uses the result of the data-processing instruction just before it costs one
@@ -34,6 +36,7 @@ COSTS: dict[str, int | str] = {
     "load_multiple": "1+N", "store_multiple": "1+N", "branch": 1, "table_branch": 2, "it": 1, "system": 1,
     "fp": 1, "fp_mac": 3, "fp_div": 14, "fp_load": 2, "fp_store": 2, "fp_multiple": "1+N", "fp_move2": 2,
 }
+STORE_REGISTER_OFFSET = 2  # STR Rt, [Rn, Rm] (the table's 2; only the immediate-offset forms are always 1)
 _SINGLE_MEMORY = frozenset({"load", "store"})
 _MEMORY = frozenset({"load", "store", "load_dual", "store_dual", "load_multiple", "store_multiple",
                      "table_branch", "fp_load", "fp_store", "fp_multiple"})
@@ -68,6 +71,8 @@ class Estimate:
 
 
 def _base_cost(insn: Insn) -> int:
+    if insn.cls == "store" and insn.reg_offset:
+        return STORE_REGISTER_OFFSET
     cost = COSTS[insn.cls]
     if isinstance(cost, str):
         return 1 + insn.registers

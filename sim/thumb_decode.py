@@ -26,6 +26,7 @@ class Insn:
     addr_regs: frozenset[int] = frozenset()  # registers a load/store uses to form its address
     registers: int = 0  # load/store multiple: registers transferred (FP: words)
     writes_pc: bool = False  # an ALU op or a load with PC as destination: a branch
+    reg_offset: bool = False  # a single load/store addressed [Rn, Rm]
 
 
 def _bits(v: int, hi: int, lo: int) -> int:
@@ -71,8 +72,8 @@ def _decode16(hw: int) -> Insn:
         op = _bits(hw, 11, 9)
         regs = frozenset({_bits(hw, 5, 3), _bits(hw, 8, 6)})
         if op < 0b011:
-            return Insn("store", 2, addr_regs=regs)
-        return Insn("load", 2, frozenset({hw & 7}), regs)
+            return Insn("store", 2, addr_regs=regs, reg_offset=True)
+        return Insn("load", 2, frozenset({hw & 7}), regs, reg_offset=True)
     if hw >> 13 == 0b011 or hw >> 12 == 0b1000:  # LDR/STR(B/H) immediate
         if hw & 0x0800:
             return Insn("load", 2, frozenset({hw & 7}), frozenset({_bits(hw, 5, 3)}))
@@ -189,17 +190,19 @@ def _ldst_single(hw1: int, hw2: int) -> Insn:
     load = bool(hw1 & 0x10)
     addr = {rn}
     wb: set[int] = set()
+    reg_offset = False
     if rn != PC and not hw1 & 0x80:
         if _bits(hw2, 11, 6) == 0:  # register offset
             addr.add(hw2 & 0xF)
+            reg_offset = True
         elif hw2 & 0x0800 and hw2 & 0x0100:  # imm8 with writeback (pre/post-indexed)
             wb.add(rn)
     if not load:
-        return Insn("store", 4, frozenset(wb), frozenset(addr))
+        return Insn("store", 4, frozenset(wb), frozenset(addr), reg_offset=reg_offset)
     size = _bits(hw1, 6, 5)
     if rt == PC and size != 0b10:  # PLD, PLI
         return Insn("system", 4)
-    return Insn("load", 4, frozenset({rt} | wb), frozenset(addr), writes_pc=rt == PC)
+    return Insn("load", 4, frozenset({rt} | wb), frozenset(addr), writes_pc=rt == PC, reg_offset=reg_offset)
 
 
 def _coprocessor(hw1: int, hw2: int) -> Insn:
