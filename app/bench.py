@@ -107,7 +107,7 @@ def bench(paths: ModelPaths, per_class: int = 25, infer_samples: int = 200, host
         "cycles_per_inference": int(np.median(cycles)),
         "cycles_per_inference_max": int(cycles.max()),
         "cycles_source": "DWT CYCCNT around model_invoke = retired instructions in the embedded emulator",
-        **estimate_keys(paths, elf),  # cycles_estimate_m4: a model of the real M4 (README), not a measurement
+        **(estimate_keys(paths, elf) if runtime == "compiled" else {}),  # a model of the real M4 (README)
         "accuracy_float": card.accuracy["float"],
         "accuracy_float_windows": card.accuracy["test_windows"],
         "accuracy_int8_host": acc_host,
