@@ -3,6 +3,9 @@ up here from the TRM table, the decoder's classes, the ART flash model alone, an
 
 from __future__ import annotations
 
+import re
+import shutil
+import subprocess
 from pathlib import Path
 
 import numpy as np
@@ -153,3 +156,48 @@ def test_mlp_estimate_is_above_retired_instructions(trained_mlp: ModelPaths, mlp
     assert keys["cycles_estimate_m4"] == e["cycles_estimate_m4"] and keys["estimate_model"]
     assert "mul" in keys["instruction_classes"]
     assert "estimated Cortex-M4 cycles" in format_estimate("mlp", e)
+
+
+_OBJDUMP_LINE = re.compile(r"\s*[0-9a-f]+:\s+([0-9a-f]{4})(?: ([0-9a-f]{4}))?\s+([a-z][a-z0-9.]*)")
+_CONDS = "eq|ne|cs|cc|hs|lo|mi|pl|vs|vc|hi|ls|ge|lt|gt|le"
+_BY_MNEMONIC = (  # objdump mnemonic (no condition, no .w/.n) -> timing class; first match wins
+    (r"(b|bl|bx|blx|cbn?z)", "branch"), (r"tb[bh]", "table_branch"), (r"it[te]*", "it"),
+    (r"ldrd", "load_dual"), (r"strd", "store_dual"), (r"(ldm(ia|db)?|pop)", "load_multiple"),
+    (r"(stm(ia|db)?|push)", "store_multiple"), (r"ldr.*", "load"), (r"str.*", "store"), (r"[su]div", "div"),
+    (r"(mul|mla|mls|sml.*|smul.*|umul.*|umla.*|smmul.*|smmla.*|smuad.*|smusd.*|usad.*)s?", "mul"),
+    (r"(nop|dsb|dmb|isb|wfi|wfe|cpsi[ed]|mrs|msr|bkpt|svc|udf)", "system"),
+    (r"vldr", "fp_load"), (r"vstr", "fp_store"), (r"(vpush|vpop|vldm.*|vstm.*)", "fp_multiple"),
+    (r"v(n?ml[as]|fn?m[as])", "fp_mac"), (r"v(div|sqrt)", "fp_div"), (r"vmov", None), (r"v.*", "fp"), (r".*", "alu"),
+)  # fmt: skip
+
+
+def _objdump_class(mnemonic: str) -> str | None:
+    m = mnemonic.split(".")[0]
+    for pattern, cls in _BY_MNEMONIC:
+        if re.fullmatch(pattern, m) or (cls == "branch" and re.fullmatch(f"b({_CONDS})", m)) or (
+            re.fullmatch(f"({pattern})({_CONDS})", m) and cls != "alu"
+        ):
+            return cls
+    return "alu"
+
+
+def test_decoder_agrees_with_objdump_on_the_mlp_firmware(mlp_elf: Path) -> None:
+    """Every instruction of a real firmware: the decoder's class equals the one its objdump mnemonic names."""
+    objdump = shutil.which("arm-none-eabi-objdump")
+    if objdump is None:
+        pytest.skip("arm-none-eabi-objdump is not installed (apt install binutils-arm-none-eabi)")
+    text = subprocess.run([objdump, "-d", str(mlp_elf)], capture_output=True, text=True, check=True).stdout
+    checked, wrong = 0, []
+    for line in text.splitlines():
+        m = _OBJDUMP_LINE.match(line)
+        if not m:
+            continue
+        code = bytes.fromhex(m[1])[::-1] + (bytes.fromhex(m[2])[::-1] if m[2] else b"\0\0")
+        want = _objdump_class(m[3])
+        if want is None:
+            continue
+        checked += 1
+        if decode(code).cls != want:
+            wrong.append(line.strip())
+    assert checked > 500
+    assert not wrong, wrong[:10]
