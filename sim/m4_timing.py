@@ -106,6 +106,36 @@ def _program_order(trace: Trace) -> Iterator[tuple[int, int, bool, int | None]]:
         yield i, pc, executed, items[k + 1][1] if k + 1 < len(items) else trace.exit_pc
 
 
+def _pipeline_cost(prev: Insn | None, insn: Insn, adj: dict[str, int]) -> int:
+    """`insn`'s cycles after `prev`: the table's, with IT folding, load pipelining and address stalls."""
+    cost = _base_cost(insn)
+    if prev is None:
+        return cost
+    if insn.cls == "it" and prev.size == 2:
+        adj["folded_it"] += 1
+        return 0
+    if insn.cls in _MEMORY:
+        if prev.cls == "load" and insn.cls in _SINGLE_MEMORY and not prev.dests & insn.addr_regs and cost > 1:
+            cost -= 1
+            adj["pipelined_loads"] += 1
+        if prev.cls in _DATA_PROCESSING and prev.dests & insn.addr_regs:
+            cost += 1
+            adj["address_dependency_stalls"] += 1
+    return cost
+
+
+def _refill(trace: Trace, target: int, refill: int, adj: dict[str, int]) -> int:
+    """Pipeline refill cycles of a taken branch to `target`."""
+    extra = refill
+    code = trace.code.get(target)
+    if target % 4 == 2 and code is not None and is_wide(code[0] | (code[1] << 8)):
+        extra += 1
+        adj["unaligned_target_cycles"] += 1
+    adj["branches_taken"] += 1
+    adj["refill_cycles"] += extra
+    return extra
+
+
 def estimate(trace: Trace, flash: ArtFlash | None = None, refill: int = 2) -> Estimate:
     """Cycles of `trace` on the M4 with `flash` (a fresh ArtFlash, i.e. cold caches, when None; pass the one
     a previous estimate used to see the same code run again with warm caches)."""
@@ -115,9 +145,8 @@ def estimate(trace: Trace, flash: ArtFlash | None = None, refill: int = 2) -> Es
     classes: dict[str, dict[str, int]] = {}
     adj = {"branches_taken": 0, "branches_not_taken": 0, "refill_cycles": 0, "unaligned_target_cycles": 0,
            "pipelined_loads": 0, "address_dependency_stalls": 0, "folded_it": 0}
-    cycles = 0
+    cycles = retired = 0
     prev: Insn | None = None
-    retired = 0
     for i, pc, executed, nxt in _program_order(trace):
         insn = decoded.get(pc)
         if insn is None:
@@ -125,41 +154,20 @@ def estimate(trace: Trace, flash: ArtFlash | None = None, refill: int = 2) -> Es
         retired += 1
         cycles += art.fetch(pc, insn.size, cycles)
         if not executed:  # condition failed inside an IT block: one cycle, like a NOP
-            row = classes.setdefault("condition_failed", {"count": 0, "cycles": 0})
-            row["count"] += 1
-            row["cycles"] += 1
-            cycles += 1
-            prev = insn
-            continue
-        cost = _base_cost(insn)
-        if insn.cls == "it" and prev is not None and prev.size == 2:
-            cost = 0
-            adj["folded_it"] += 1
-        if prev is not None and insn.cls in _MEMORY:
-            if prev.cls == "load" and insn.cls in _SINGLE_MEMORY and not prev.dests & insn.addr_regs and cost > 1:
-                cost -= 1
-                adj["pipelined_loads"] += 1
-            if prev.cls in _DATA_PROCESSING and prev.dests & insn.addr_regs:
-                cost += 1
-                adj["address_dependency_stalls"] += 1
-        row = classes.setdefault(insn.cls, {"count": 0, "cycles": 0})
+            cost, cls, insn = 1, "condition_failed", Insn("system", insn.size)
+        else:
+            cost, cls = _pipeline_cost(prev, insn, adj), insn.cls
+        row = classes.setdefault(cls, {"count": 0, "cycles": 0})
         row["count"] += 1
         row["cycles"] += cost
         cycles += cost
-        for address in trace.flash_loads.get(i, ()):
-            cycles += art.load(address)
-        taken = nxt is not None and nxt != pc + insn.size
-        if taken:
-            adj["branches_taken"] += 1
-            extra = refill
-            target = trace.code.get(nxt) if nxt is not None else None
-            if nxt is not None and nxt % 4 == 2 and target is not None and is_wide(target[0] | (target[1] << 8)):
-                extra += 1
-                adj["unaligned_target_cycles"] += 1
-            adj["refill_cycles"] += extra
-            cycles += extra
-        elif insn.cls == "branch":
-            adj["branches_not_taken"] += 1
+        if executed:
+            for address in trace.flash_loads.get(i, ()):
+                cycles += art.load(address)
+            if nxt is not None and nxt != pc + insn.size:
+                cycles += _refill(trace, nxt, refill, adj)
+            elif insn.cls == "branch":
+                adj["branches_not_taken"] += 1
         prev = insn
     flash_figures = {"fetch_stall_cycles": art.fetch_stalls - fetch0, "data_stall_cycles": art.data_stalls - data0,
                      "icache_misses": art.icache_misses - imiss0, "dcache_misses": art.dcache_misses - dmiss0,
