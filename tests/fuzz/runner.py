@@ -1,0 +1,42 @@
+"""One entry point per fuzz target for pytest and the command line: seed, example count, counts file."""
+
+from __future__ import annotations
+
+import os
+import random
+from pathlib import Path
+
+from tests.fuzz import targets, uart
+from tests.fuzz.harness import REPO, TargetCounts, run_examples
+
+SEED = 20261126
+# Examples per target in the bounded (CI) run; TINYML_FUZZ_EXAMPLES overrides it (scripts/fuzz.sh --long: 20000).
+DEFAULT_EXAMPLES = 300
+COUNTS_JSON = REPO / "build" / "fuzz" / "counts.json"
+TARGETS = ("tflite_bytes", "tflite_structure", "build", "csv", "resd", "uart")
+UART_MODEL = "mlp"
+UART_INPUT_SIZE = 6  # the mlp fixture's input tensor (mean_std features)
+
+
+def default_examples() -> int:
+    text = os.environ.get("TINYML_FUZZ_EXAMPLES", "").strip()
+    return int(text) if text else DEFAULT_EXAMPLES
+
+
+def run_target(target: str, rng: random.Random, n: int, work: Path, elf: Path | None = None) -> TargetCounts:
+    if target == "tflite_bytes":
+        return run_examples(target, targets.tflite_bytes_examples(rng, n))
+    if target == "tflite_structure":
+        return run_examples(target, targets.tflite_structure_examples(rng, n))
+    if target == "build":
+        # Fewer: each example forks and measures the TFLM arena; the child has its own 20 s limit.
+        return run_examples(target, targets.build_examples(rng, max(1, n // 3)), timeout_s=30.0)
+    if target == "csv":
+        return run_examples(target, targets.csv_examples(rng, n))
+    if target == "resd":
+        return run_examples(target, targets.resd_examples(rng, n))
+    if target == "uart":
+        elf = elf or uart.build_fixture_elf(UART_MODEL, work)
+        tflite = (targets.FIXTURES / UART_MODEL / "model.tflite").read_bytes()
+        return run_examples(target, uart.uart_examples(rng, n, elf, tflite, UART_INPUT_SIZE))
+    raise ValueError(f"unknown fuzz target {target!r}; choose one of {', '.join(TARGETS)}")

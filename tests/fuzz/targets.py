@@ -1,0 +1,238 @@
+"""Fuzz targets: each yields (description, thunk) pairs for harness.run_examples. A thunk returns normally when
+the input was handled correctly (accepted with a sound result), raises the reader's own error for a clean
+refusal, and raises SilentWrong/PartialArtifact when an accepted result or a refusal is not sound.
+
+Seeds are the built-in models' .tflite/model.json (tests/fixtures/fuzz/<model>/, from `tinyml-disco train`) and
+CSV/RESD files written by our own writers from random samples."""
+
+from __future__ import annotations
+
+import math
+import os
+import random
+import shutil
+import signal
+import tempfile
+import warnings
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import numpy as np
+
+from tests.fuzz import mutate
+from tests.fuzz.harness import Classified, FuzzHang, PartialArtifact, SilentWrong, classify_exception
+
+FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "fuzz"
+SEED_MODELS = ("mlp", "cnn")
+Example = tuple[str, Callable[[], None]]
+
+
+def seed_model_bytes() -> dict[str, bytes]:
+    return {m: (FIXTURES / m / "model.tflite").read_bytes() for m in SEED_MODELS}
+
+
+def _check_graph(g: object) -> None:
+    from compiler.graph import Graph
+
+    assert isinstance(g, Graph)
+    n = len(g.tensors)
+    for i in list(g.inputs) + list(g.outputs):
+        if not 0 <= i < n:
+            raise SilentWrong(f"graph input/output index {i} outside the {n} tensors")
+    for op in g.operators:
+        for i in list(op.inputs) + list(op.outputs):
+            if not -1 <= i < n:
+                raise SilentWrong(f"operator {op.index} tensor index {i} outside the {n} tensors")
+
+
+def _reader_thunk(data: bytes, meta: object) -> Callable[[], None]:
+    def run() -> None:
+        import compiler
+        from compiler import tflite_reader
+
+        g = tflite_reader.parse(data, "<fuzzed model.tflite>")
+        compiled = compiler.compile_model(g, meta)  # type: ignore[arg-type]
+        # Accepted by the reader and the compiler: the graph it compiled must be sound.
+        _check_graph(g)
+        if not compiled.model_c or not compiled.model_h:
+            raise SilentWrong("compiled without model.c/model.h text")
+    return run
+
+
+def _metas() -> dict[str, object]:
+    from app import pipeline
+    from compiler import tflite_reader
+    from training.artifacts import ModelPaths
+
+    out: dict[str, object] = {}
+    for m in SEED_MODELS:
+        paths = ModelPaths(FIXTURES / m)
+        out[m] = pipeline.compile_meta(pipeline.load_card(paths), tflite_reader.parse((FIXTURES / m / "model.tflite")
+                                                                                       .read_bytes()))
+    return out
+
+
+def tflite_bytes_examples(rng: random.Random, n: int) -> Iterator[Example]:
+    """Byte mutations of the built-in models' .tflite through the reader and the compiler (in memory)."""
+    seeds, metas = seed_model_bytes(), _metas()
+    donors = list(seeds.values())
+    for i in range(n):
+        name = rng.choice(SEED_MODELS)
+        desc, data = mutate.bytes_mutation(rng, seeds[name], donors)
+        yield f"#{i} {name} {desc}", _reader_thunk(data, metas[name])
+
+
+def tflite_structure_examples(rng: random.Random, n: int) -> Iterator[Example]:
+    """Structural mutations (indices, types, shapes, quantization, buffers, operators) re-serialized."""
+    seeds, metas = seed_model_bytes(), _metas()
+    parsed = {m: mutate.unpack_tflite(b) for m, b in seeds.items()}
+    for i in range(n):
+        name = rng.choice(SEED_MODELS)
+        desc, data = mutate.tflite_structure_mutation(rng, parsed[name])
+        yield f"#{i} {name} {desc}", _reader_thunk(data, metas[name])
+
+
+def _in_child(fn: Callable[[], None], timeout_s: float) -> None:
+    """Run fn in a forked child (a crash in native code, e.g. the TFLM interpreter, must not kill the run) and
+    re-raise its outcome here."""
+    read_fd, write_fd = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # child
+        os.close(read_fd)
+        try:
+            signal.setitimer(signal.ITIMER_REAL, 0)
+            fn()
+            outcome, message = "ok", ""
+        except BaseException as exc:  # noqa: BLE001 - reported to the parent
+            outcome, message = classify_exception(exc), f"{type(exc).__name__}: {exc}".splitlines()[0][:300]
+        os.write(write_fd, f"{outcome}\n{message}".encode())
+        os._exit(0)
+    os.close(write_fd)
+    try:
+        deadline_ms = int(timeout_s * 1000)
+        import select
+
+        ready, _, _ = select.select([read_fd], [], [], deadline_ms / 1000)
+        if not ready:
+            os.kill(pid, signal.SIGKILL)
+            os.waitpid(pid, 0)
+            raise FuzzHang(f"no result within {timeout_s} s")
+        with os.fdopen(read_fd, "rb", closefd=False) as f:
+            report = f.read().decode(errors="replace")
+        _, status = os.waitpid(pid, 0)
+    finally:
+        os.close(read_fd)
+    if not report:
+        raise Classified("traceback", f"the build process died (wait status {status}) with no Python exception")
+    outcome, _, message = report.partition("\n")
+    if outcome != "ok":
+        raise Classified(outcome, message)
+
+
+def build_examples(rng: random.Random, n: int, timeout_s: float = 20.0) -> Iterator[Example]:
+    """The build command's compile step (app.pipeline.compile_c: reader, compiler, model.c/model.h, TFLM arena
+    measurement) on mutated .tflite files in a build folder: nothing may be written when it fails."""
+    seeds = seed_model_bytes()
+    donors = list(seeds.values())
+    parsed = {m: mutate.unpack_tflite(b) for m, b in seeds.items()}
+    for i in range(n):
+        name = rng.choice(SEED_MODELS)
+        if rng.random() < 0.5:
+            desc, data = mutate.bytes_mutation(rng, seeds[name], donors)
+        else:
+            desc, data = mutate.tflite_structure_mutation(rng, parsed[name])
+
+        def run(data: bytes = data, name: str = name) -> None:
+            def child() -> None:
+                from app import pipeline
+                from training.artifacts import ModelPaths
+
+                with tempfile.TemporaryDirectory(prefix="tinyml-fuzz-") as tmp:
+                    paths = ModelPaths(Path(tmp) / name)
+                    paths.root.mkdir()
+                    shutil.copy(FIXTURES / name / "model.json", paths.meta_json)
+                    paths.tflite.write_bytes(data)
+                    before = {p.name: p.read_bytes() for p in paths.root.iterdir()}
+                    try:
+                        pipeline.compile_c(paths, log=lambda _m: None)
+                    except Exception as exc:
+                        after = {p.name: p.read_bytes() for p in paths.root.iterdir() if p.is_file()}
+                        if after != before:
+                            left = ", ".join(sorted(set(after) - set(before)) or sorted(after))
+                            if classify_exception(exc) == "clean_error":
+                                raise PartialArtifact(f"{exc} -- but left {left}") from exc
+                            raise Classified("traceback", f"{type(exc).__name__}: {exc} (and left {left})") from exc
+                        raise
+                    for p in (paths.model_c, paths.root / "model.h"):
+                        if not p.exists() or not p.read_text().strip():
+                            raise SilentWrong(f"build succeeded without {p.name}")
+            _in_child(child, timeout_s)
+        yield f"#{i} {name} {desc}", run
+
+
+def _random_samples(rng: random.Random) -> tuple[np.ndarray, float]:
+    n = rng.randint(1, 300)
+    gen = np.random.default_rng(rng.randrange(1 << 32))
+    samples = np.round(gen.normal(0.0, 1.0, (n, 3)) + np.array([0.0, 0.0, 1.0]), 6)
+    return samples, float(rng.choice((25, 50, 100, 200, 400)))
+
+
+def csv_examples(rng: random.Random, n: int) -> Iterator[Example]:
+    """Mutations of CSV files written by sim.sensor_csv.write_csv, read back with read_csv."""
+    from sim import sensor_csv
+
+    work = Path(tempfile.mkdtemp(prefix="tinyml-fuzz-csv-"))
+    try:
+        for i in range(n):
+            samples, rate = _random_samples(rng)
+            clean = work / "clean.csv"
+            sensor_csv.write_csv(clean, samples, rate)
+            desc, data, benign = mutate.csv_text_mutation(rng, clean.read_text())
+            path = work / f"f{i % 4}.csv"
+            path.write_bytes(data)
+
+            def run(path: Path = path, samples: np.ndarray = samples, benign: bool = benign) -> None:
+                with warnings.catch_warnings():
+                    warnings.simplefilter("ignore")
+                    rec = sensor_csv.read_csv(path)
+                t, s = rec.timestamps_s, rec.samples_g
+                if s.ndim != 2 or s.shape[1] != 3 or len(t) != len(s) or len(s) == 0:
+                    raise SilentWrong(f"shapes: timestamps {t.shape}, samples {s.shape}")
+                if not (np.all(np.isfinite(t)) and np.all(np.isfinite(s))):
+                    raise SilentWrong("accepted a non-finite timestamp or sample")
+                if np.any(np.diff(t) <= 0):
+                    raise SilentWrong("accepted timestamps that do not increase")
+                if benign and not np.allclose(s, samples, rtol=0, atol=1e-6):
+                    raise SilentWrong("a benign change (line ends, blank lines, BOM, spaces) changed the samples")
+            yield f"#{i} {desc}", run
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+
+
+def resd_examples(rng: random.Random, n: int) -> Iterator[Example]:
+    """Byte mutations of RESD files written by sim.resd.encode_acceleration, read back with read_acceleration."""
+    from sim import resd
+
+    work = Path(tempfile.mkdtemp(prefix="tinyml-fuzz-resd-"))
+    try:
+        for i in range(n):
+            samples, rate = _random_samples(rng)
+            clean = resd.encode_acceleration(samples, rate)
+            mutated = rng.random() < 0.9
+            desc, data = mutate.bytes_mutation(rng, clean) if mutated else ("unmutated", clean)
+            path = work / f"f{i % 4}.resd"
+            path.write_bytes(data)
+
+            def run(path: Path = path, samples: np.ndarray = samples, rate: float = rate,
+                    mutated: bool = mutated) -> None:
+                got, got_rate = resd.read_acceleration(path)
+                if got.ndim != 2 or got.shape[1] != 3 or len(got) == 0:
+                    raise SilentWrong(f"samples of shape {got.shape}")
+                if not (np.all(np.isfinite(got)) and math.isfinite(got_rate) and got_rate > 0):
+                    raise SilentWrong(f"non-finite samples or rate {got_rate}")
+                if not mutated and (not np.allclose(got, samples, rtol=0, atol=1e-6) or
+                                    abs(got_rate - rate) > 1e-6 * rate):
+                    raise SilentWrong("an unmutated file did not read back as written")
+            yield f"#{i} {desc}", run
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
