@@ -148,7 +148,8 @@ def run_examples(target: str, examples: Iterator[tuple[str, Callable[[], None]]]
         except Exception as exc:  # noqa: BLE001 - classifying every exception is the point
             outcome = classify_exception(exc)
             first = str(exc).splitlines()[0] if str(exc) else ""
-            result.add(outcome, f"{description}: {type(exc).__name__}: {first}"[:300])
+            kind = "" if isinstance(exc, Classified) else f"{type(exc).__name__}: "
+            result.add(outcome, f"{description}: {kind}{first}"[:300])
         else:
             result.add("ok", description)
     result.seconds = time.monotonic() - t0

@@ -104,7 +104,8 @@ def _in_child(fn: Callable[[], None], timeout_s: float) -> None:
             fn()
             outcome, message = "ok", ""
         except BaseException as exc:  # noqa: BLE001 - reported to the parent
-            outcome, message = classify_exception(exc), f"{type(exc).__name__}: {exc}".splitlines()[0][:300]
+            text = str(exc) if isinstance(exc, Classified) else f"{type(exc).__name__}: {exc}"
+            outcome, message = classify_exception(exc), (text.splitlines() or [""])[0][:300]
         os.write(write_fd, f"{outcome}\n{message}".encode())
         os._exit(0)
     os.close(write_fd)
