@@ -8,13 +8,14 @@ CSV/RESD files written by our own writers from random samples."""
 from __future__ import annotations
 
 import math
-import os
+import multiprocessing
 import random
 import shutil
-import signal
 import tempfile
 import warnings
 from collections.abc import Callable, Iterator
+from multiprocessing.connection import Connection
+from multiprocessing.process import BaseProcess
 from pathlib import Path
 
 import numpy as np
@@ -92,42 +93,89 @@ def tflite_structure_examples(rng: random.Random, n: int) -> Iterator[Example]:
         yield f"#{i} {name} {desc}", _reader_thunk(data, metas[name])
 
 
-def _in_child(fn: Callable[[], None], timeout_s: float) -> None:
-    """Run fn in a forked child (a crash in native code, e.g. the TFLM interpreter, must not kill the run) and
-    re-raise its outcome here."""
-    read_fd, write_fd = os.pipe()
-    pid = os.fork()
-    if pid == 0:  # child
-        os.close(read_fd)
+def build_one(name: str, data: bytes) -> None:
+    """The build step on one .tflite: app.pipeline.compile_c in a fresh build folder holding model.json and it."""
+    from app import pipeline
+    from training.artifacts import ModelPaths
+
+    with tempfile.TemporaryDirectory(prefix="tinyml-fuzz-") as tmp:
+        paths = ModelPaths(Path(tmp) / name)
+        paths.root.mkdir()
+        shutil.copy(FIXTURES / name / "model.json", paths.meta_json)
+        paths.tflite.write_bytes(data)
+        before = {p.name: p.read_bytes() for p in paths.root.iterdir()}
         try:
-            signal.setitimer(signal.ITIMER_REAL, 0)
-            fn()
-            outcome, message = "ok", ""
+            pipeline.compile_c(paths, log=lambda _m: None)
+        except Exception as exc:
+            after = {p.name: p.read_bytes() for p in paths.root.iterdir() if p.is_file()}
+            if after != before:
+                left = ", ".join(sorted(set(after) - set(before)) or sorted(after))
+                if classify_exception(exc) == "clean_error":
+                    raise PartialArtifact(f"{exc} -- but left {left}") from exc
+                raise Classified("traceback", f"{type(exc).__name__}: {exc} (and left {left})") from exc
+            raise
+        for p in (paths.model_c, paths.root / "model.h"):
+            if not p.exists() or not p.read_text().strip():
+                raise SilentWrong(f"build succeeded without {p.name}")
+
+
+def _worker_loop(conn: Connection) -> None:
+    """In the worker process: run build_one for each (name, data) received, answer (outcome, message)."""
+    while True:
+        try:
+            name, data = conn.recv()
+        except EOFError:
+            return
+        try:
+            build_one(name, data)
+            conn.send(("ok", ""))
         except BaseException as exc:  # noqa: BLE001 - reported to the parent
             text = str(exc) if isinstance(exc, Classified) else f"{type(exc).__name__}: {exc}"
-            outcome, message = classify_exception(exc), (text.splitlines() or [""])[0][:300]
-        os.write(write_fd, f"{outcome}\n{message}".encode())
-        os._exit(0)
-    os.close(write_fd)
-    try:
-        deadline_ms = int(timeout_s * 1000)
-        import select
+            conn.send((classify_exception(exc), (text.splitlines() or [""])[0][:300]))
 
-        ready, _, _ = select.select([read_fd], [], [], deadline_ms / 1000)
-        if not ready:
-            os.kill(pid, signal.SIGKILL)
-            os.waitpid(pid, 0)
-            raise FuzzHang(f"no result within {timeout_s} s")
-        with os.fdopen(read_fd, "rb", closefd=False) as f:
-            report = f.read().decode(errors="replace")
-        _, status = os.waitpid(pid, 0)
-    finally:
-        os.close(read_fd)
-    if not report:
-        raise Classified("traceback", f"the build process died (wait status {status}) with no Python exception")
-    outcome, _, message = report.partition("\n")
-    if outcome != "ok":
-        raise Classified(outcome, message)
+
+class BuildWorker:
+    """A spawned worker process for the build step: a crash in native code (the TFLM interpreter measures the
+    arena) or a hang cannot take the fuzz run down; the worker is replaced after either. Spawned, not forked, so
+    it is safe in a pytest process that has TensorFlow's threads."""
+
+    def __init__(self) -> None:
+        self._ctx = multiprocessing.get_context("spawn")
+        self._proc: BaseProcess | None = None
+        self._conn: Connection | None = None
+
+    def _start(self) -> Connection:
+        if self._proc is None or not self._proc.is_alive() or self._conn is None:
+            parent, child = self._ctx.Pipe()
+            self._proc = self._ctx.Process(target=_worker_loop, args=(child,), daemon=True)
+            self._proc.start()
+            child.close()
+            self._conn = parent
+        return self._conn
+
+    def stop(self) -> None:
+        if self._proc is not None:
+            if self._proc.is_alive():
+                self._proc.kill()
+            self._proc.join(5)
+        self._proc, self._conn = None, None
+
+    def run(self, name: str, data: bytes, timeout_s: float) -> None:
+        conn = self._start()
+        try:
+            conn.send((name, data))
+            if not conn.poll(timeout_s):
+                raise FuzzHang(f"no result within {timeout_s} s")
+            outcome, message = conn.recv()
+        except EOFError:
+            code = self._proc.exitcode if self._proc is not None else None
+            self.stop()
+            raise Classified("traceback", f"the build process died (exit code {code})") from None
+        except BaseException:
+            self.stop()   # a hang (or an interrupt here): the worker may still answer this request, so replace it
+            raise
+        if outcome != "ok":
+            raise Classified(outcome, message)
 
 
 def build_examples(rng: random.Random, n: int, timeout_s: float = 20.0) -> Iterator[Example]:
@@ -136,39 +184,21 @@ def build_examples(rng: random.Random, n: int, timeout_s: float = 20.0) -> Itera
     seeds = seed_model_bytes()
     donors = list(seeds.values())
     parsed = {m: mutate.unpack_tflite(b) for m, b in seeds.items()}
-    for i in range(n):
-        name = rng.choice(SEED_MODELS)
-        if rng.random() < 0.5:
-            desc, data = mutate.bytes_mutation(rng, seeds[name], donors)
-        else:
-            desc, data = mutate.tflite_structure_mutation(rng, parsed[name])
+    worker = BuildWorker()
+    try:
+        for i in range(n):
+            name = rng.choice(SEED_MODELS)
+            if rng.random() < 0.5:
+                desc, data = mutate.bytes_mutation(rng, seeds[name], donors)
+            else:
+                desc, data = mutate.tflite_structure_mutation(rng, parsed[name])
+            limit = timeout_s + (30.0 if i == 0 else 0.0)
 
-        def run(data: bytes = data, name: str = name) -> None:
-            def child() -> None:
-                from app import pipeline
-                from training.artifacts import ModelPaths
-
-                with tempfile.TemporaryDirectory(prefix="tinyml-fuzz-") as tmp:
-                    paths = ModelPaths(Path(tmp) / name)
-                    paths.root.mkdir()
-                    shutil.copy(FIXTURES / name / "model.json", paths.meta_json)
-                    paths.tflite.write_bytes(data)
-                    before = {p.name: p.read_bytes() for p in paths.root.iterdir()}
-                    try:
-                        pipeline.compile_c(paths, log=lambda _m: None)
-                    except Exception as exc:
-                        after = {p.name: p.read_bytes() for p in paths.root.iterdir() if p.is_file()}
-                        if after != before:
-                            left = ", ".join(sorted(set(after) - set(before)) or sorted(after))
-                            if classify_exception(exc) == "clean_error":
-                                raise PartialArtifact(f"{exc} -- but left {left}") from exc
-                            raise Classified("traceback", f"{type(exc).__name__}: {exc} (and left {left})") from exc
-                        raise
-                    for p in (paths.model_c, paths.root / "model.h"):
-                        if not p.exists() or not p.read_text().strip():
-                            raise SilentWrong(f"build succeeded without {p.name}")
-            _in_child(child, timeout_s)
-        yield f"#{i} {name} {desc}", run
+            def run(data: bytes = data, name: str = name, limit: float = limit) -> None:
+                worker.run(name, data, limit)
+            yield f"#{i} {name} {desc}", run
+    finally:
+        worker.stop()
 
 
 def _random_samples(rng: random.Random) -> tuple[np.ndarray, float]:
