@@ -16,7 +16,7 @@ import pytest
 from tests.fuzz import harness, runner
 
 
-@pytest.mark.parametrize("target", ["tflite_bytes", "tflite_structure", "build", "csv", "resd"])
+@pytest.mark.parametrize("target", ["tflite_bytes", "tflite_structure", "build", "csv", "recording", "resd"])
 def test_fuzz_target(target: str, tmp_path: Path) -> None:
     n = runner.default_examples()
     result = runner.run_target(target, random.Random(f"{runner.SEED}:{target}"), n, tmp_path)

@@ -34,6 +34,8 @@ def main(argv: list[str] | None = None) -> int:
     print()
     print(harness.table(results))
     for r in results:
+        for kind, count in sorted(r.kinds.items()):
+            print(f"  {r.target} {kind} x{count}")
         for outcome, seen in r.examples.items():
             for d in seen:
                 print(f"  {r.target} {outcome}: {d}")

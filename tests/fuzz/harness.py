@@ -115,6 +115,7 @@ class TargetCounts:
     target: str
     counts: dict[str, int] = field(default_factory=lambda: dict.fromkeys(OUTCOMES, 0))
     examples: dict[str, list[str]] = field(default_factory=dict)   # outcome -> first few descriptions
+    kinds: dict[str, int] = field(default_factory=dict)            # "outcome: exception type" -> count
     seconds: float = 0.0
 
     @property
@@ -125,15 +126,18 @@ class TargetCounts:
     def failures(self) -> int:
         return self.tried - self.counts["ok"] - self.counts["clean_error"]
 
-    def add(self, outcome: str, description: str) -> None:
+    def add(self, outcome: str, description: str, kind: str = "") -> None:
         self.counts[outcome] += 1
         if outcome not in ("ok", "clean_error"):
+            key = f"{outcome}: {kind}"
+            self.kinds[key] = self.kinds.get(key, 0) + 1
             seen = self.examples.setdefault(outcome, [])
             if len(seen) < 5:
                 seen.append(description)
 
     def to_json(self) -> dict[str, object]:
-        return {"tried": self.tried, **self.counts, "seconds": round(self.seconds, 2), "examples": self.examples}
+        return {"tried": self.tried, **self.counts, "seconds": round(self.seconds, 2), "kinds": self.kinds,
+                "examples": self.examples}
 
 
 def run_examples(target: str, examples: Iterator[tuple[str, Callable[[], None]]],
@@ -148,8 +152,9 @@ def run_examples(target: str, examples: Iterator[tuple[str, Callable[[], None]]]
         except Exception as exc:  # noqa: BLE001 - classifying every exception is the point
             outcome = classify_exception(exc)
             first = str(exc).splitlines()[0] if str(exc) else ""
-            kind = "" if isinstance(exc, Classified) else f"{type(exc).__name__}: "
-            result.add(outcome, f"{description}: {kind}{first}"[:300])
+            prefix = "" if isinstance(exc, Classified) else f"{type(exc).__name__}: "
+            kind = first.split(":", 1)[0] if isinstance(exc, Classified) else type(exc).__name__
+            result.add(outcome, f"{description}: {prefix}{first}"[:300], kind)
         else:
             result.add("ok", description)
     result.seconds = time.monotonic() - t0

@@ -13,7 +13,7 @@ SEED = 20261126
 # Examples per target in the bounded (CI) run; TINYML_FUZZ_EXAMPLES overrides it (scripts/fuzz.sh --long: 20000).
 DEFAULT_EXAMPLES = 300
 COUNTS_JSON = REPO / "build" / "fuzz" / "counts.json"
-TARGETS = ("tflite_bytes", "tflite_structure", "build", "csv", "resd", "uart")
+TARGETS = ("tflite_bytes", "tflite_structure", "build", "csv", "recording", "resd", "uart")
 UART_MODEL = "mlp"
 UART_INPUT_SIZE = 6  # the mlp fixture's input tensor (mean_std features)
 
@@ -34,6 +34,8 @@ def run_target(target: str, rng: random.Random, n: int, work: Path, elf: Path | 
         return run_examples(target, targets.build_examples(rng, max(1, n // 3)), timeout_s=60.0)
     if target == "csv":
         return run_examples(target, targets.csv_examples(rng, n))
+    if target == "recording":
+        return run_examples(target, targets.recording_examples(rng, n))
     if target == "resd":
         return run_examples(target, targets.resd_examples(rng, n))
     if target == "uart":

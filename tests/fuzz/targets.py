@@ -240,6 +240,44 @@ def csv_examples(rng: random.Random, n: int) -> Iterator[Example]:
         shutil.rmtree(work, ignore_errors=True)
 
 
+def recording_examples(rng: random.Random, n: int) -> Iterator[Example]:
+    """Mutations of labelled CSV recordings through training.recordings.load_recording (what `train --data`
+    reads per file: segments, resampling to the model rate, windows per label run)."""
+    from sim import sensor_csv
+    from training import recordings
+    from training.synth import SensorSpec
+
+    work = Path(tempfile.mkdtemp(prefix="tinyml-fuzz-rec-"))
+    window = 32
+    try:
+        for i in range(n):
+            samples, rate = _random_samples(rng)
+            samples = samples[: max(2, len(samples))]
+            labels = [rng.choice(("shake", "idle")) for _ in range(2)]
+            cut = rng.randrange(len(samples) + 1)
+            per_sample = [labels[0]] * cut + [labels[1]] * (len(samples) - cut)
+            clean = work / "clean.csv"
+            sensor_csv.write_csv(clean, samples, rate, labels=per_sample)
+            desc, data, benign = mutate.csv_text_mutation(rng, clean.read_text())
+            path = work / f"r{i % 4}.csv"
+            path.write_bytes(data)
+
+            def run(path: Path = path, clean: Path = clean, benign: bool = benign) -> None:
+                with warnings.catch_warnings():
+                    warnings.simplefilter("ignore")
+                    rec = recordings.load_recording(path, 100, window, window, SensorSpec())
+                    ref = recordings.load_recording(clean, 100, window, window, SensorSpec()) if benign else None
+                if rec.raw.ndim != 3 or rec.raw.shape[1:] != (window, 3) or len(rec.labels) != len(rec.raw):
+                    raise SilentWrong(f"windows of shape {rec.raw.shape} for {len(rec.labels)} labels")
+                if any(not lab or "," in lab or "\n" in lab for lab in rec.labels):
+                    raise SilentWrong(f"a window label is empty or holds a separator: {sorted(set(rec.labels))!r}")
+                if ref is not None and (not np.array_equal(rec.raw, ref.raw) or rec.labels != ref.labels):
+                    raise SilentWrong("a benign change (line ends, blank lines, BOM, spaces) changed the windows")
+            yield f"#{i} {desc}", run
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+
+
 def resd_examples(rng: random.Random, n: int) -> Iterator[Example]:
     """Byte mutations of RESD files written by sim.resd.encode_acceleration, read back with read_acceleration."""
     from sim import resd
