@@ -13,9 +13,9 @@ SEED = 20261126
 # Examples per target in the bounded (CI) run; TINYML_FUZZ_EXAMPLES overrides it (scripts/fuzz.sh --long: 20000).
 DEFAULT_EXAMPLES = 300
 COUNTS_JSON = REPO / "build" / "fuzz" / "counts.json"
-TARGETS = ("tflite_bytes", "tflite_structure", "build", "csv", "recording", "resd", "uart")
-UART_MODEL = "mlp"
-UART_INPUT_SIZE = 6  # the mlp fixture's input tensor (mean_std features)
+TARGETS = ("tflite_bytes", "tflite_structure", "build", "csv", "recording", "resd", "uart", "uart_cnn")
+# The UART targets' firmware: mlp (6-byte input: the 64-byte line limit) and cnn (384 bytes: a 776-byte limit).
+UART_MODELS = {"uart": "mlp", "uart_cnn": "cnn"}
 
 
 def default_examples() -> int:
@@ -38,8 +38,11 @@ def run_target(target: str, rng: random.Random, n: int, work: Path, elf: Path | 
         return run_examples(target, targets.recording_examples(rng, n))
     if target == "resd":
         return run_examples(target, targets.resd_examples(rng, n))
-    if target == "uart":
-        elf = elf or uart.build_fixture_elf(UART_MODEL, work)
-        tflite = (targets.FIXTURES / UART_MODEL / "model.tflite").read_bytes()
-        return run_examples(target, uart.uart_examples(rng, n, elf, tflite, UART_INPUT_SIZE))
+    if target in UART_MODELS:
+        model = UART_MODELS[target]
+        elf = elf or uart.build_fixture_elf(model, work)
+        tflite = (targets.FIXTURES / model / "model.tflite").read_bytes()
+        # Fewer for the cnn: its INFER lines are 776 bytes and each runs ~60,000 instructions.
+        count = n if model == "mlp" else max(1, n // 6)
+        return run_examples(target, uart.uart_examples(rng, count, elf, tflite, uart.input_size(tflite)))
     raise ValueError(f"unknown fuzz target {target!r}; choose one of {', '.join(TARGETS)}")

@@ -35,6 +35,14 @@ def build_fixture_elf(model: str, out_root: Path) -> Path:
     return pipeline.build_firmware(paths, log=lambda _m: None)
 
 
+def input_size(tflite: bytes) -> int:
+    """Bytes of the model's int8 input tensor (what INFER takes)."""
+    from compiler import tflite_reader
+
+    g = tflite_reader.parse(tflite)
+    return int(np.prod(g.tensors[g.inputs[0]].shape))
+
+
 class Reference:
     """What the firmware must answer to one complete line (README "UART protocol")."""
 
@@ -94,9 +102,11 @@ def _random_line(rng: random.Random, ref: Reference) -> bytes:
             digits = bytearray(digits.upper())
         return b"INFER " + bytes(digits)
     if kind == "infer_blanks":
-        sep = bytes(rng.choice(BLANKS) for _ in range(rng.randint(1, 4)))
-        trail = bytes(rng.choice(BLANKS) for _ in range(rng.randint(0, 3)))
-        lead = rng.choice((b"", b"", b" "))
+        # Mostly within the line limit (the blanks must be accepted), sometimes past it.
+        spare = ref.line_max - 5 - 2 * n if rng.random() < 0.8 else 8
+        sep = bytes(rng.choice(BLANKS) for _ in range(rng.randint(1, max(1, min(4, spare)))))
+        trail = bytes(rng.choice(BLANKS) for _ in range(rng.randint(0, max(0, min(3, spare - len(sep))))))
+        lead = rng.choice((b"", b"", b" ")) if spare - len(sep) - len(trail) > 0 else b""
         return lead + b"INFER" + sep + rng.randbytes(n).hex().encode() + trail
     if kind == "command":
         return rng.choice((b"INFO", b"STREAM on", b"STREAM off", b"INFO ", b"info", b"INFER", b"INFERX 00",
