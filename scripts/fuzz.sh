@@ -3,7 +3,7 @@
 # emulated firmware. Prints the counts table per target and writes build/fuzz/counts.json; rc 1 if any target
 # had a traceback, hang, silently wrong result or partial artifact.
 #   scripts/fuzz.sh                 the bounded run (as in CI: $TINYML_FUZZ_EXAMPLES or 300 per target)
-#   scripts/fuzz.sh --long          20,000 examples per target (about 15-30 minutes on 2 cores)
+#   scripts/fuzz.sh --long          20,000 examples per target (about half an hour on 2 cores)
 #   scripts/fuzz.sh --examples N --seed S --targets csv resd ...   (python -m tests.fuzz --help)
 set -euo pipefail
 cd "$(dirname "$0")/.."
