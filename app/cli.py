@@ -298,6 +298,11 @@ def build_parser() -> argparse.ArgumentParser:
     d.add_argument("--epochs", type=int, default=None, help="default: the model's own")
     d.add_argument("--per-class", type=int, default=25, help="held-out windows per gesture on the device")
     _runtime_arg(d, "as for bench")
+    from app import readme_figures
+
+    rf = sub.add_parser("readme-figures", help="rewrite the README's measured-figures table from bench.json files")
+    readme_figures.add_arguments(rf)
+    rf.set_defaults(func=readme_figures.from_args)
     return p
 
 
