@@ -49,29 +49,17 @@ def cmd_footprint(args: argparse.Namespace) -> int:
 
 
 def cmd_simulate(args: argparse.Namespace) -> int:
-    import numpy as np
-
-    from app import pipeline
+    from app import pipeline, replay
     from sim.session import embedded_session
     from training.artifacts import load_card
 
     paths = _paths(args)
-    window = load_card(paths).window
+    card = load_card(paths)
     if args.data:
-        data = Path(args.data)
-        if data.suffix.lower() == ".resd":
-            from sim import resd
-
-            samples, _rate = resd.read_acceleration(data)
-            truth = None
-        else:
-            from sim import sensor_csv
-
-            rec = sensor_csv.read_csv(data)
-            samples = rec.samples_g
-            truth = rec.labels[window - 1::window] if rec.labels else None
-        usable = samples.shape[0] // window * window
-        windows = samples[:usable].reshape(-1, window, 3)
+        data = replay.load_replay(Path(args.data), card.sample_rate_hz, card.window, units=args.units)
+        for note in data.notes:
+            print(f"[simulate] {note}", file=sys.stderr)
+        windows, truth = data.windows_g, data.truth
     else:
         w = pipeline.device_windows(paths, args.per_class)
         windows = w.g
@@ -80,15 +68,20 @@ def cmd_simulate(args: argparse.Namespace) -> int:
         elf = paths.elf
     else:
         elf = pipeline.build_runtime(paths, args.runtime)[1]
-    session = embedded_session(elf)
-    print(f"[simulate] {session.start()}")
-    preds = session.classify(windows)
-    for i, p in enumerate(preds):
-        tail = f" truth={truth[i]}" if truth else ""
-        print(f"PRED seq={p.seq} class={p.cls} label={p.label} score={p.score} cycles={p.cycles}{tail}")
-    if truth:
-        acc = float(np.mean([p.label == t for p, t in zip(preds, truth, strict=False)]))
-        print(f"[simulate] accuracy {acc:.3f} on {len(preds)} windows")
+    session = embedded_session(elf, instruction_budget=replay.BOOT_BUDGET)
+    print(f"[simulate] {session.start()}", flush=True)
+    right = done = 0
+    try:
+        for p in replay.stream_predictions(session, windows):
+            tail = f" truth={truth[done]}" if truth else ""
+            right += bool(truth) and p.label == truth[done]
+            done += 1
+            print(f"PRED seq={p.seq} class={p.cls} label={p.label} score={p.score} cycles={p.cycles}{tail}",
+                  flush=True)
+    finally:
+        if truth and done:
+            part = "" if done == len(windows) else f" (stopped after {done} of {len(windows)} windows)"
+            print(f"[simulate] accuracy {right / done:.3f} on {done} windows{part}", flush=True)
     return 0
 
 
@@ -228,6 +221,7 @@ def build_parser() -> argparse.ArgumentParser:
     _runtime_arg(s, "which firmware runs")
     s.add_argument("--data", help="CSV (timestamp_s,ax_g,ay_g,az_g[,label]) or RESD file to replay")
     s.add_argument("--per-class", type=int, default=5, help="synthetic windows per gesture when no --data")
+    _units_arg(s)
     f = add("footprint", cmd_footprint, "flash and RAM use of firmware.elf")
     f.add_argument("--elf", help="any ARM ELF instead of the model's firmware")
     f.add_argument("--json", action="store_true")
@@ -271,6 +265,12 @@ def build_parser() -> argparse.ArgumentParser:
     d.add_argument("--per-class", type=int, default=25, help="held-out windows per gesture on the device")
     _runtime_arg(d, "as for bench")
     return p
+
+
+def _units_arg(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--units", default="auto", choices=("auto", "g", "m/s2", "mg"),
+                   help="units of a CSV's acceleration columns (default auto: detected from gravity or the value "
+                   "range; an ambiguous file is refused)")
 
 
 def _runtime_arg(p: argparse.ArgumentParser, help_: str) -> None:

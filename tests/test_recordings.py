@@ -65,12 +65,12 @@ def test_resampled_to_the_model_rate(tmp_path: Path) -> None:
     assert len(s.train) + len(s.val) + len(s.test) == 3 * 3 * 3  # 200 Hz rows, windows counted at 100 Hz
 
 
-@pytest.mark.filterwarnings("ignore::sim.sensor_csv.SensorUnitWarning")  # 20 g on purpose: it must clip
 def test_counts_are_raw_sensor_counts(tmp_path: Path) -> None:
     p = tmp_path / "a.csv"
     n = 200
     sensor_csv.write_csv(p, np.tile([0.5, -0.25, 20.0], (n, 1)), 100, ["idle"] * n)
-    rec = recordings.load_recording(p, 100, 128, 64, SENSOR)
+    # 20 g on purpose: it must clip. units="g", since auto-detection reads a 20-unit gravity as m/s^2.
+    rec = recordings.load_recording(p, 100, 128, 64, SENSOR, units="g")
     assert rec.raw[0, 0].tolist() == [round(0.5 / 240e-6), round(-0.25 / 240e-6), 32767]  # 20 g clips
 
 

@@ -54,7 +54,9 @@ def _segments(rec: sensor_csv.CsvRecording, gap_factor: float) -> list[tuple[int
     return [(a, b) for a, b in zip(bounds[:-1], bounds[1:], strict=True) if b - a >= 2]
 
 
-def _resample(t: np.ndarray, g: np.ndarray, labels: Sequence[str], rate: float) -> tuple[np.ndarray, list[str]]:
+def resample(t: np.ndarray, g: np.ndarray, labels: Sequence[str], rate: float) -> tuple[np.ndarray, list[str]]:
+    """Samples at times t -> samples every 1/rate s from t[0] (linear interpolation per axis, no low-pass);
+    each new sample takes the label of the row in force at its time."""
     grid = np.arange(t[0], t[-1] + 1e-9, 1.0 / rate)
     out = np.stack([np.interp(grid, t, g[:, k]) for k in range(3)], axis=1)
     idx = np.searchsorted(t, grid + 1e-9, side="right") - 1  # the row in force at each grid time
@@ -72,9 +74,9 @@ def _runs(labels: Sequence[str]) -> list[tuple[int, int, str]]:
 
 
 def load_recording(path: Path, sample_rate_hz: int, window: int, hop: int, sensor: SensorSpec,
-                   gap_factor: float = 2.5) -> Recording:
-    """One CSV file -> its windows (raw counts) and their labels."""
-    rec = sensor_csv.read_csv(path, require_label=True)
+                   gap_factor: float = 2.5, units: str = "auto") -> Recording:
+    """One CSV file -> its windows (raw counts) and their labels. units: g, m/s2, mg or auto (per file)."""
+    rec = sensor_csv.read_csv(path, require_label=True, units=units)
     assert rec.labels is not None
     if len(rec.timestamps_s) < 2:
         raise sensor_csv.SensorCsvError(path, rec.line_of(0), "only one sample", "record a longer sequence")
@@ -85,7 +87,7 @@ def load_recording(path: Path, sample_rate_hz: int, window: int, hop: int, senso
     windows: list[np.ndarray] = []
     labels: list[str] = []
     for a, b in _segments(rec, gap_factor):
-        g, labs = _resample(rec.timestamps_s[a:b], rec.samples_g[a:b], rec.labels[a:b], sample_rate_hz)
+        g, labs = resample(rec.timestamps_s[a:b], rec.samples_g[a:b], rec.labels[a:b], sample_rate_hz)
         for start, stop, lab in _runs(labs):
             for s in range(start, stop - window + 1, hop):
                 windows.append(to_raw(g[s:s + window], sensor))
