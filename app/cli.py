@@ -22,7 +22,8 @@ def cmd_train(args: argparse.Namespace) -> int:
     overrides = [*args.synth, *(["unknown.enabled=true"] if args.unknown else [])]
     cfg = synth.load_config(args.synth_config, overrides)
     pipeline.train(_paths(args), seed=args.seed, per_class=args.per_class, epochs=args.epochs, synth_config=cfg,
-                   data_dir=Path(args.data) if args.data else None, device_per_class=args.device_per_class)
+                   data_dir=Path(args.data) if args.data else None, device_per_class=args.device_per_class,
+                   units=args.units)
     pipeline.export_device_data(_paths(args))
     return 0
 
@@ -174,14 +175,26 @@ def _ratio_cells(x: dict) -> str:
             f"{'x' + format(x['ram_used_bytes'], '.2f'):>6}")
 
 
+def _data_title(name: str, data: dict) -> str:
+    """What a model's held-out windows are, from model.json "data"."""
+    if data.get("source", "synthetic") == "synthetic":
+        return "held-out synthetic windows"
+    return f"{name}: test windows of the recordings in {data.get('dir', '?')}"
+
+
 def cmd_demo(args: argparse.Namespace) -> int:
+    from training.artifacts import load_card
+
     names = [args.model] if args.model else list(MODELS)
     results = []
+    sources = []
     for name in names:
         print(f"[demo] === {name}: {MODELS[name].description}")
-        results.append(_demo_one(ModelPaths.for_model(name, Path(args.build_dir) if args.build_dir else None), args))
-    print("\n[demo] summary (accuracy on held-out synthetic windows; cycles = retired instructions per inference "
-          "on the emulated Cortex-M4; bench.json per model in build/<model>/)")
+        paths = ModelPaths.for_model(name, Path(args.build_dir) if args.build_dir else None)
+        results.append(_demo_one(paths, args))
+        sources.append(_data_title(name, load_card(paths).data))
+    print(f"\n[demo] summary (accuracy on {'; '.join(dict.fromkeys(sources))}; cycles = retired instructions per "
+          "inference on the emulated Cortex-M4; bench.json per model in build/<model>/)")
     print(format_comparison(results))
     from app.bench import runtimes_table
 
@@ -206,7 +219,9 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--per-class", type=int, default=None, help="training windows per gesture (default: the model's)")
     t.add_argument("--epochs", type=int, default=None, help="default: the model's own")
     t.add_argument("--data", help="folder of CSV recordings (timestamp_s,ax_g,ay_g,az_g,label) instead of "
-                   "synthetic data; split train/val/test by file")
+                   "synthetic data; its train/ test/ [val/] folders if it has them, else split by file, every class "
+                   "in every split")
+    _units_arg(t)
     t.add_argument("--synth-config", help="generator settings file (.json or .toml); see training/synth.py")
     t.add_argument("--synth", action="append", default=[], metavar="KEY=VALUE",
                    help="override one generator setting, e.g. sensor.full_scale_g=4 (repeatable)")

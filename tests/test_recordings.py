@@ -117,8 +117,8 @@ def test_wrong_units_are_warned_about(tmp_path: Path, factor: float, unit: str) 
 
 
 def test_too_few_recordings_or_labels_are_clear_errors(tmp_path: Path) -> None:
-    d = _folder(tmp_path, files=2)
-    with pytest.raises(ValueError, match="at least 3 CSV files"):
+    d = _folder(tmp_path, files=2)  # 3 windows of each class per file: too few to split by time (issue 10)
+    with pytest.raises(ValueError, match="too few to put it in train, validation and test"):
         recordings.load_dir(d, 100, 128, SENSOR, seed=0)
     with pytest.raises(FileNotFoundError, match="no .csv files"):
         recordings.load_dir(_empty(tmp_path), 100, 128, SENSOR, seed=0)
