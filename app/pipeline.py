@@ -162,6 +162,17 @@ def report_again(paths: ModelPaths, device_per_class: int = 10, log: Log = print
     return write_report(paths, card, test, saved["float_pred"], tflm_out, compiled, len(tfl), device_per_class, log)
 
 
+def data_summary(card: ModelCard) -> str:
+    """One line saying what a model's test data is (report.md, demo)."""
+    data = card.data
+    if data.get("source", "synthetic") == "synthetic":
+        return f"synthetic (seed {card.training['seed']}, {data['windows']['test']} test windows)"
+    split = data.get("split", {})
+    by_time = "".join(f"; {c} split by time in {', '.join(fs)}" for c, fs in split.get("time_split", {}).items())
+    return (f"recordings in {data['dir']} ({split.get('layout', 'seeded')} split; test files: "
+            f"{', '.join(data['files']['test'])}{by_time})")
+
+
 def write_report(paths: ModelPaths, card: ModelCard, test: synth.Windows, float_pred: np.ndarray, tflm_out: np.ndarray,
                  compiled: compiler.CompiledModel, tflite_bytes: int, device_per_class: int, log: Log = print) -> dict:
     """report.json / report.md / confusion.png: float vs int8 host vs on-device, per class, size, cycles."""
@@ -185,11 +196,7 @@ def write_report(paths: ModelPaths, card: ModelCard, test: synth.Windows, float_
             log(f"[report] on-device check not run: {exc}")
     else:
         ev["device (emulated)"] = {"error": "skipped (no device windows requested: --device-per-class 0)"}
-    data = card.data
-    summary = (f"synthetic (seed {card.training['seed']}, {data['windows']['test']} test windows)"
-               if data["source"] == "synthetic" else
-               f"recordings in {data['dir']} ({data.get('split', {}).get('layout', 'split by file')}; test files: "
-               f"{', '.join(data['files']['test'])})")
+    summary = data_summary(card)
     report = {
         "model": card.name, "features": card.features_id, "labels": names, "data_summary": summary,
         "seed": card.training["seed"], "evaluations": ev,

@@ -101,3 +101,18 @@ def test_split_is_seeded_and_files_are_relative(tmp_path: Path) -> None:
     assert all(f.startswith("a/") for fs in s.files.values() for f in fs)
     assert recordings.load_dir(d, 100, 128, SENSOR, seed=4).files == s.files
     assert np.array_equal(recordings.load_dir(d, 100, 128, SENSOR, seed=4).test.raw, s.test.raw)
+
+
+def test_train_refuses_with_rc_and_one_line(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from app import cli
+
+    d = tmp_path / "rec"
+    d.mkdir()
+    for i in range(4):
+        _session(d / f"p{i}.csv", i, gestures=("idle", "shake"))
+    _session(d / "flick.csv", 7, seconds_per_gesture=2.0, gestures=("flick",))
+    rc = cli.main(["train", "--model", "mlp_robust", "--build-dir", str(tmp_path / "build"), "--data", str(d),
+                   "--epochs", "1", "--device-per-class", "0"])
+    err = capsys.readouterr().err
+    assert rc != 0 and "class 'flick'" in err and "Record more" in err and "Traceback" not in err
+    assert not (tmp_path / "build" / "mlp_robust" / "model.tflite").exists()

@@ -115,7 +115,7 @@ class RecordingSplits:
     val: Windows
     test: Windows
     files: dict[str, list[str]]  # split -> files (relative to the data folder) that gave it windows
-    layout: str = "split by file"  # or "given" (train/ val/ test/ folders)
+    layout: str = "seeded"  # split by the seed (training/splits.py), or "given" (train/ val/ test/ folders)
     time_split: dict[str, list[str]] = field(default_factory=dict)  # class -> files split by time for it
     file_info: dict[str, dict] = field(default_factory=dict)  # file -> units, rate_hz, windows
 
@@ -168,7 +168,7 @@ def load_dir(data_dir: Path, sample_rate_hz: int, window: int, sensor: SensorSpe
     listed = {s: list(dict.fromkeys(str(rel[p.file]) for p in parts if p.split == s and p.index))
               for s in splits.SPLITS}
     return RecordingSplits(windows("train"), windows("val"), windows("test"), listed,
-                           "given" if given else "split by file",
+                           "given" if given else "seeded",
                            {c: [str(rel[f]) for f in fs] for c, fs in time_split.items()},
                            {str(rel[i]): {"units": r.units, "rate_hz": round(r.rate_hz, 3), "windows": len(r.labels)}
                             for i, r in enumerate(recs)})
