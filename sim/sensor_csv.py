@@ -46,6 +46,10 @@ class SensorCsvError(ValueError):
         self.line = line
 
 
+class AmbiguousUnitsError(SensorCsvError):
+    """The values fit two units (a gravity-free file with values between 2 and 16: g or m/s^2)."""
+
+
 class SensorUnitWarning(UserWarning):
     """The values in a sensor CSV look like m/s^2 or milli-g instead of g."""
 
@@ -58,6 +62,7 @@ class CsvRecording:
     labels: list[str] | None = None
     line_numbers: list[int] | None = None  # 1-based file line of each sample, for error messages
     units: str = "g"  # the unit the file was written in (samples_g are converted to g)
+    units_basis: str = "given"  # how units was decided: given, gravity, range or small (see detect_units)
 
     def line_of(self, index: int) -> int:
         # Without recorded lines assume the plain layout: header on line 1, no blank lines.
@@ -167,8 +172,9 @@ def _line_of_largest(samples: np.ndarray, lines: Sequence[int]) -> tuple[int, fl
     return lines[index], float(np.abs(samples[index]).max())
 
 
-def detect_units(path: PathLike, samples: np.ndarray, lines: Sequence[int]) -> str:
-    """g, m/s2 or mg for a whole file, from gravity (the mean vector) or, without gravity, the largest value.
+def detect_units(path: PathLike, samples: np.ndarray, lines: Sequence[int]) -> tuple[str, str]:
+    """g, m/s2 or mg for a whole file, from gravity (the mean vector) or, without gravity, the largest value;
+    and the basis: "gravity", "range", or "small" (no gravity, all values under 2: taken as g, weakly).
 
     Raises SensorCsvError (naming the line of the largest value) when the values fit none, or fit two
     (a gravity-removed recording whose values could be g or m/s^2): the fix is to say --units."""
@@ -183,24 +189,25 @@ def detect_units(path: PathLike, samples: np.ndarray, lines: Sequence[int]) -> s
     if median > 0 and gravity >= 0.3 * median:  # gravity dominates the mean: its size gives the unit
         for unit, (lo, hi) in GRAVITY_RANGE.items():
             if lo <= gravity < hi:
-                return unit
+                return unit, "gravity"
         raise SensorCsvError(path, line, f"the mean acceleration (gravity) is {gravity:.4g}, which is not 1 g in "
                              "g, m/s^2 or milli-g", ask)
     if largest < G_ONLY_BELOW:
-        return "g"
+        return "g", "small"
     if largest <= MAX_FULL_SCALE_G:
-        raise SensorCsvError(path, line, f"no gravity in the data (mean vector {gravity:.3g}, median |a| "
+        raise AmbiguousUnitsError(path, line, f"no gravity in the data (mean vector {gravity:.3g}, median |a| "
                              f"{median:.3g}) and values up to {largest:.3g}: that is g or m/s^2, the file cannot "
                              "tell", ask)
     if largest <= MAX_FULL_SCALE_G * STANDARD_GRAVITY * 1.05:
-        return "m/s2"
-    return "mg"
+        return "m/s2", "range"
+    return "mg", "range"
 
 
-def _convert_units(path: PathLike, samples: np.ndarray, lines: Sequence[int], units: str) -> tuple[np.ndarray, str]:
+def _convert_units(path: PathLike, samples: np.ndarray, lines: Sequence[int], units: str
+                   ) -> tuple[np.ndarray, str, str]:
     if units not in (*UNITS, "auto"):
         raise ValueError(f"units {units!r}: choose one of {', '.join(UNITS)} or auto")
-    unit = detect_units(path, samples, lines) if units == "auto" else units
+    unit, basis = detect_units(path, samples, lines) if units == "auto" else (units, "given")
     line, largest = _line_of_largest(samples, lines)
     if largest * UNITS[unit] > HUGE_G:
         raise SensorCsvError(path, line, f"value {largest:.4g} {UNIT_NAMES[unit]} is no acceleration a sensor "
@@ -213,7 +220,7 @@ def _convert_units(path: PathLike, samples: np.ndarray, lines: Sequence[int], un
             SensorUnitWarning,
             stacklevel=3,
         )
-    return samples * UNITS[unit], unit
+    return samples * UNITS[unit], unit, basis
 
 
 def _read_text(path: Path) -> str:
@@ -305,7 +312,7 @@ def read_csv(path: PathLike, require_label: bool = False, units: str = "auto") -
         raise SensorCsvError(
             path, reader.line_num, "the file has a header but no samples", "add one row per sample below the header"
         )
-    samples, unit = _convert_units(path, np.array(rows, dtype=np.float64).reshape(-1, 3), lines, units)
+    samples, unit, basis = _convert_units(path, np.array(rows, dtype=np.float64).reshape(-1, 3), lines, units)
     return CsvRecording(
         path=path,
         timestamps_s=np.array(times, dtype=np.float64),
@@ -313,6 +320,7 @@ def read_csv(path: PathLike, require_label: bool = False, units: str = "auto") -
         labels=labels if LABEL_COLUMN in columns else None,
         line_numbers=lines,
         units=unit,
+        units_basis=basis,
     )
 
 

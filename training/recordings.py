@@ -35,6 +35,7 @@ class Recording:
     raw: np.ndarray  # (W, window, 3) int16 counts
     labels: list[str]  # one per window
     units: str = "g"  # the unit the file was written in (converted to g, then counts)
+    units_basis: str = "given"  # sim.sensor_csv.detect_units: given, gravity, range or small
     rate_hz: float = 0.0  # the file's median sample rate (resampled to the model's)
 
 
@@ -100,7 +101,7 @@ def load_recording(path: Path, sample_rate_hz: int, window: int, hop: int, senso
     if not windows:
         warnings.warn(f"{path}: no label run is {window} samples ({window / sample_rate_hz:.2f} s) long at "
                       f"{sample_rate_hz} Hz, so it gives no window", RecordingWarning, stacklevel=2)
-    return Recording(path, raw, labels, rec.units, median_rate)
+    return Recording(path, raw, labels, units=rec.units, units_basis=rec.units_basis, rate_hz=median_rate)
 
 
 def label_order(found: set[str]) -> tuple[str, ...]:
@@ -118,6 +119,38 @@ class RecordingSplits:
     layout: str = "seeded"  # split by the seed (training/splits.py), or "given" (train/ val/ test/ folders)
     time_split: dict[str, list[str]] = field(default_factory=dict)  # class -> files split by time for it
     file_info: dict[str, dict] = field(default_factory=dict)  # file -> units, rate_hz, windows
+
+
+def _load_all(files: list[Path], sample_rate_hz: int, window: int, hop: int, sensor: SensorSpec,
+              units: str) -> list[Recording]:
+    """Every file, units detected per file (units="auto"); files that cannot tell their unit alone (gravity-free:
+    values all under 2, or between 2 and 16, which could be g or m/s^2) take the unit every other file was
+    detected in, if they all agree (a gravity-removed data set's idle sessions); else the ambiguity is an error."""
+    recs: list[Recording | None] = []
+    unsure: dict[int, sensor_csv.AmbiguousUnitsError | None] = {}
+    for i, f in enumerate(files):
+        try:
+            rec = load_recording(f, sample_rate_hz, window, hop, sensor, units=units)
+        except sensor_csv.AmbiguousUnitsError as exc:
+            recs.append(None)
+            unsure[i] = exc
+            continue
+        recs.append(rec)
+        if rec.units_basis == "small":
+            unsure[i] = None
+    sure = {r.units for r in recs if r is not None and r.units_basis in ("gravity", "range")}
+    for i, exc in unsure.items():
+        if len(sure) != 1:
+            if exc is not None:
+                raise exc
+            continue
+        unit = next(iter(sure))
+        if exc is None and unit == "g":
+            continue
+        warnings.warn(f"{files[i]}: its values alone cannot tell the unit; read as {sensor_csv.UNIT_NAMES[unit]} "
+                      "like the other files of the folder (pass --units to override)", RecordingWarning, stacklevel=3)
+        recs[i] = load_recording(files[i], sample_rate_hz, window, hop, sensor, units=unit)
+    return [r for r in recs if r is not None]
 
 
 def _given_layout(data_dir: Path) -> bool:
@@ -143,7 +176,7 @@ def load_dir(data_dir: Path, sample_rate_hz: int, window: int, sensor: SensorSpe
             raise ValueError(f"--data {data_dir}: has train/ and test/ folders, but {', '.join(stray[:3])} "
                              "lie outside train/, val/ and test/; move them into one of those folders")
     hop = hop or max(window // 2, 1)
-    recs = [load_recording(f, sample_rate_hz, window, hop, sensor, units=units) for f in files]
+    recs = _load_all(files, sample_rate_hz, window, hop, sensor, units)
     names = label_order({lab for r in recs for lab in r.labels})
     if len(names) < 2:
         raise ValueError(f"--data {data_dir}: found label(s) {list(names)}; a classifier needs at least two")
