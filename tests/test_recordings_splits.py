@@ -116,3 +116,11 @@ def test_train_refuses_with_rc_and_one_line(tmp_path: Path, capsys: pytest.Captu
     err = capsys.readouterr().err
     assert rc != 0 and "class 'flick'" in err and "Record more" in err and "Traceback" not in err
     assert not (tmp_path / "build" / "mlp_robust" / "model.tflite").exists()
+
+
+def test_a_half_given_layout_is_refused(tmp_path: Path) -> None:
+    d = _given(tmp_path)
+    (d / "test" / "s0.csv").rename(d / "s0.csv")
+    (d / "test").rmdir()
+    with pytest.raises(ValueError, match=r"has train/ but no test/ folder"):
+        recordings.load_dir(d, 100, 128, SENSOR, seed=0)

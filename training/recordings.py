@@ -154,7 +154,12 @@ def _load_all(files: list[Path], sample_rate_hz: int, window: int, hop: int, sen
 
 
 def _given_layout(data_dir: Path) -> bool:
-    return (data_dir / "train").is_dir() and (data_dir / "test").is_dir()
+    present = [s for s in splits.SPLITS if (data_dir / s).is_dir()]
+    if present and not {"train", "test"} <= set(present):
+        missing = " and ".join(f"{s}/" for s in ("train", "test") if s not in present)
+        raise ValueError(f"--data {data_dir}: has {', '.join(f'{s}/' for s in present)} but no {missing} folder; "
+                         "give train/ and test/ (val/ optional), or no split folders to let train split the files")
+    return bool(present)
 
 
 def load_dir(data_dir: Path, sample_rate_hz: int, window: int, sensor: SensorSpec, seed: int,
