@@ -44,6 +44,25 @@ class ReplayData:
     notes: list[str] = field(default_factory=list)  # what was done to the data, for stderr
 
 
+def _resd_samples(path: Path) -> tuple[np.ndarray, np.ndarray, None, float]:
+    """Channel 0 of a RESD file: constant-frequency blocks as one series, or timestamped blocks on their times."""
+    blocks = [b for b in resd.read_blocks(path) if b.channel == 0]
+    if all(b.period_ns is not None for b in blocks):
+        samples, rate = resd.read_acceleration(path)  # checks one period and contiguous blocks
+        return np.arange(len(samples)) / rate, samples, None, rate
+    times = np.concatenate([b.timestamps_ns.astype(np.float64) if b.timestamps_ns is not None
+                            else b.start_time_ns + np.arange(len(b.samples_ug)) * float(b.period_ns or 0)
+                            for b in blocks]) * 1e-9
+    bad = np.flatnonzero(np.diff(times) <= 0)
+    if bad.size:
+        raise ReplayError(f"{path}: sample {int(bad[0]) + 1} of channel 0 is not later than the one before "
+                          f"({times[bad[0] + 1]:.9f} s <= {times[bad[0]]:.9f} s). Fix: timestamps must increase")
+    samples = np.concatenate([b.samples_ug for b in blocks]).astype(np.float64) / 1e6
+    if len(times) < 2:
+        raise ReplayError(f"{path}: one sample only; a replay needs at least one window. Fix: record longer")
+    return times - times[0], samples, None, (len(times) - 1) / float(times[-1] - times[0])
+
+
 def _file_samples(path: Path, units: str) -> tuple[np.ndarray, np.ndarray, list[str] | None, float]:
     """Timestamps (s), samples (N, 3) in g, labels or None, the file's mean sample rate."""
     if path.is_dir():
@@ -52,8 +71,7 @@ def _file_samples(path: Path, units: str) -> tuple[np.ndarray, np.ndarray, list[
     if not path.exists():
         raise ReplayError(f"{path}: no such file; give a .csv or .resd file")
     if path.suffix.lower() == ".resd":
-        samples, rate = resd.read_acceleration(path)
-        return np.arange(len(samples)) / rate, samples, None, rate
+        return _resd_samples(path)
     rec = sensor_csv.read_csv(path, units=units)
     t = rec.timestamps_s
     if len(t) < 2:

@@ -130,3 +130,30 @@ def test_a_hang_is_caught_within_one_window(mlp_elf: Path, monkeypatch: pytest.M
     session.start()
     with pytest.raises(InstructionBudgetExceeded):
         list(replay.stream_predictions(session, _gravity(128)[None], window_budget=1_000))
+
+
+def _timestamped_resd(path: Path, times_ns: np.ndarray, samples_g: np.ndarray) -> None:
+    """One arbitrary-timestamp ACCELERATION block (sim/resd.py's layout; the writer makes constant-rate ones)."""
+    rows = b"".join(resd.U64.pack(int(t)) + np.rint(s * 1e6).astype("<i4").tobytes()
+                    for t, s in zip(times_ns, samples_g, strict=True))
+    body = resd.ARBITRARY_TIMESTAMP_SUBHEADER.pack(0) + resd.U64.pack(0) + rows
+    path.write_bytes(resd.FILE_HEADER.pack(resd.MAGIC, resd.VERSION, b"\0\0\0")
+                     + resd.BLOCK_HEADER.pack(resd.BLOCK_ARBITRARY_TIMESTAMP, resd.SAMPLE_ACCELERATION, 0, len(body))
+                     + body)
+
+
+def test_a_timestamped_resd_is_resampled_on_its_times(tmp_path: Path) -> None:
+    rng = np.random.default_rng(0)
+    times = np.arange(600) * 5_000_000 + rng.integers(-500_000, 500_000, 600)  # 200 Hz, +/-0.5 ms jitter
+    times[0] = 0
+    g = np.stack([np.sin(2 * np.pi * 1.0 * times * 1e-9), np.zeros(600), np.ones(600)], axis=1)
+    path = tmp_path / "ts.resd"
+    _timestamped_resd(path, times, g)
+    data = replay.load_replay(path, 100, 128)
+    assert data.windows_g.shape == (2, 128, 3) and 190 < data.file_rate_hz < 210
+    np.testing.assert_allclose(data.windows_g.reshape(-1, 3)[:, 0], np.sin(2 * np.pi * np.arange(256) / 100.0),
+                               atol=2e-3)
+    times[10] = times[9]
+    _timestamped_resd(path, times, g)
+    with pytest.raises(replay.ReplayError, match=r"ts\.resd: sample 10 of channel 0 is not later"):
+        replay.load_replay(path, 100, 128)
