@@ -22,7 +22,8 @@ def cmd_train(args: argparse.Namespace) -> int:
     overrides = [*args.synth, *(["unknown.enabled=true"] if args.unknown else [])]
     cfg = synth.load_config(args.synth_config, overrides)
     pipeline.train(_paths(args), seed=args.seed, per_class=args.per_class, epochs=args.epochs, synth_config=cfg,
-                   data_dir=Path(args.data) if args.data else None, device_per_class=args.device_per_class)
+                   data_dir=Path(args.data) if args.data else None, device_per_class=args.device_per_class,
+                   units=args.units)
     pipeline.export_device_data(_paths(args))
     return 0
 
@@ -49,29 +50,17 @@ def cmd_footprint(args: argparse.Namespace) -> int:
 
 
 def cmd_simulate(args: argparse.Namespace) -> int:
-    import numpy as np
-
-    from app import pipeline
+    from app import pipeline, replay
     from sim.session import embedded_session
     from training.artifacts import load_card
 
     paths = _paths(args)
-    window = load_card(paths).window
+    card = load_card(paths)
     if args.data:
-        data = Path(args.data)
-        if data.suffix.lower() == ".resd":
-            from sim import resd
-
-            samples, _rate = resd.read_acceleration(data)
-            truth = None
-        else:
-            from sim import sensor_csv
-
-            rec = sensor_csv.read_csv(data)
-            samples = rec.samples_g
-            truth = rec.labels[window - 1::window] if rec.labels else None
-        usable = samples.shape[0] // window * window
-        windows = samples[:usable].reshape(-1, window, 3)
+        data = replay.load_replay(Path(args.data), card.sample_rate_hz, card.window, units=args.units)
+        for note in data.notes:
+            print(f"[simulate] {note}", file=sys.stderr)
+        windows, truth = data.windows_g, data.truth
     else:
         w = pipeline.device_windows(paths, args.per_class)
         windows = w.g
@@ -80,15 +69,20 @@ def cmd_simulate(args: argparse.Namespace) -> int:
         elf = paths.elf
     else:
         elf = pipeline.build_runtime(paths, args.runtime)[1]
-    session = embedded_session(elf)
-    print(f"[simulate] {session.start()}")
-    preds = session.classify(windows)
-    for i, p in enumerate(preds):
-        tail = f" truth={truth[i]}" if truth else ""
-        print(f"PRED seq={p.seq} class={p.cls} label={p.label} score={p.score} cycles={p.cycles}{tail}")
-    if truth:
-        acc = float(np.mean([p.label == t for p, t in zip(preds, truth, strict=False)]))
-        print(f"[simulate] accuracy {acc:.3f} on {len(preds)} windows")
+    session = embedded_session(elf, instruction_budget=replay.BOOT_BUDGET)
+    print(f"[simulate] {session.start()}", flush=True)
+    right = done = 0
+    try:
+        for p in replay.stream_predictions(session, windows):
+            tail = f" truth={truth[done]}" if truth else ""
+            right += bool(truth) and p.label == truth[done]
+            done += 1
+            print(f"PRED seq={p.seq} class={p.cls} label={p.label} score={p.score} cycles={p.cycles}{tail}",
+                  flush=True)
+    finally:
+        if truth and done:
+            part = "" if done == len(windows) else f" (stopped after {done} of {len(windows)} windows)"
+            print(f"[simulate] accuracy {right / done:.3f} on {done} windows{part}", flush=True)
     return 0
 
 
@@ -200,14 +194,26 @@ def _ratio_cells(x: dict) -> str:
             f"{'x' + format(x['ram_used_bytes'], '.2f'):>6}")
 
 
+def _data_title(name: str, data: dict) -> str:
+    """What a model's held-out windows are, from model.json "data"."""
+    if data.get("source", "synthetic") == "synthetic":
+        return "held-out synthetic windows"
+    return f"{name}: test windows of the recordings in {data.get('dir', '?')}"
+
+
 def cmd_demo(args: argparse.Namespace) -> int:
+    from training.artifacts import load_card
+
     names = [args.model] if args.model else list(MODELS)
     results = []
+    sources = []
     for name in names:
         print(f"[demo] === {name}: {MODELS[name].description}")
-        results.append(_demo_one(ModelPaths.for_model(name, Path(args.build_dir) if args.build_dir else None), args))
-    print("\n[demo] summary (accuracy on held-out synthetic windows; cycles = retired instructions per inference "
-          "on the emulated Cortex-M4; bench.json per model in build/<model>/)")
+        paths = ModelPaths.for_model(name, Path(args.build_dir) if args.build_dir else None)
+        results.append(_demo_one(paths, args))
+        sources.append(_data_title(name, load_card(paths).data))
+    print(f"\n[demo] summary (accuracy on {'; '.join(dict.fromkeys(sources))}; cycles = retired instructions per "
+          "inference on the emulated Cortex-M4; bench.json per model in build/<model>/)")
     print(format_comparison(results))
     from app.bench import runtimes_table
 
@@ -232,7 +238,9 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--per-class", type=int, default=None, help="training windows per gesture (default: the model's)")
     t.add_argument("--epochs", type=int, default=None, help="default: the model's own")
     t.add_argument("--data", help="folder of CSV recordings (timestamp_s,ax_g,ay_g,az_g,label) instead of "
-                   "synthetic data; split train/val/test by file")
+                   "synthetic data; its train/ test/ [val/] folders if it has them, else split by file, every class "
+                   "in every split")
+    _units_arg(t)
     t.add_argument("--synth-config", help="generator settings file (.json or .toml); see training/synth.py")
     t.add_argument("--synth", action="append", default=[], metavar="KEY=VALUE",
                    help="override one generator setting, e.g. sensor.full_scale_g=4 (repeatable)")
@@ -247,6 +255,7 @@ def build_parser() -> argparse.ArgumentParser:
     _runtime_arg(s, "which firmware runs")
     s.add_argument("--data", help="CSV (timestamp_s,ax_g,ay_g,az_g[,label]) or RESD file to replay")
     s.add_argument("--per-class", type=int, default=5, help="synthetic windows per gesture when no --data")
+    _units_arg(s)
     f = add("footprint", cmd_footprint, "flash and RAM use of firmware.elf")
     f.add_argument("--elf", help="any ARM ELF instead of the model's firmware")
     f.add_argument("--json", action="store_true")
@@ -304,6 +313,12 @@ def build_parser() -> argparse.ArgumentParser:
     readme_figures.add_arguments(rf)
     rf.set_defaults(func=readme_figures.from_args)
     return p
+
+
+def _units_arg(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--units", default="auto", choices=("auto", "g", "m/s2", "mg"),
+                   help="units of a CSV's acceleration columns (default auto: detected from gravity or the value "
+                   "range; an ambiguous file is refused)")
 
 
 def _runtime_arg(p: argparse.ArgumentParser, help_: str) -> None:
