@@ -8,7 +8,10 @@
 
 #define ACCUM_INT_BITS 12
 
-/* 1/(1+x) for x in [0,1), Q0.31 in and out: three Newton-Raphson steps in Q2.29. */
+/* 1/(1+x) for x in [0,1), Q0.31 in and out: three Newton-Raphson steps in Q2.29.
+ * No operand of these multiplies is INT32_MIN (half_denominator is in [2^30, 2^31), x stays in (0, 2^30),
+ * the constants are fixed), so the branch-free tdnn_srdhm_nosat is exact here; tests/test_softmax_fast.py
+ * compares the whole reciprocal with the saturating form for every sum of exps up to 8 classes. */
 static int32_t one_over_one_plus_x(int32_t a)
 {
     const int64_t sum = (int64_t)a + TDNN_INT32_MAX;
@@ -16,10 +19,10 @@ static int32_t one_over_one_plus_x(int32_t a)
     const int32_t c48_17 = 1515870810;
     const int32_t c_neg32_17 = -1010580540;
     const int32_t one_q2 = 1 << 29;
-    int32_t x = c48_17 + tdnn_srdhm(half_denominator, c_neg32_17);
+    int32_t x = c48_17 + tdnn_srdhm_nosat(half_denominator, c_neg32_17);
     for (int32_t i = 0; i < 3; i++) {
-        const int32_t one_minus = one_q2 - tdnn_srdhm(half_denominator, x);
-        x = x + tdnn_sat_shl(tdnn_srdhm(x, one_minus), 2);
+        const int32_t one_minus = one_q2 - tdnn_srdhm_nosat(half_denominator, x);
+        x = x + tdnn_sat_shl(tdnn_srdhm_nosat(x, one_minus), 2);
     }
     return tdnn_sat_shl(x, 1);
 }
@@ -35,10 +38,11 @@ static inline int32_t reciprocal(int32_t sum_of_exps, int32_t *exponent)
     return one_over_one_plus_x(shifted_sum_minus_one);
 }
 
-/* One output: exp * (1 / sum) in Q0.31, to int8 with zero point -128. */
+/* One output: exp * (1 / sum) in Q0.31, to int8 with zero point -128. shifted_scale and e are >= 0 (so
+ * is their product) and exponent >= 23 (the sum is >= 1.0 in Q12.19): the non-saturating forms are exact. */
 static inline int32_t scale_exp(int32_t shifted_scale, int32_t e, int32_t exponent)
 {
-    const int32_t v = tdnn_rdbpot(tdnn_srdhm(shifted_scale, e), exponent) - 128;
+    const int32_t v = tdnn_rdbpot_nonneg(tdnn_srdhm_nosat(shifted_scale, e), exponent) - 128;
     return tdnn_min_i32(tdnn_max_i32(v, -128), 127);
 }
 
@@ -56,7 +60,7 @@ void tdnn_softmax_s8(const int8_t *input, int32_t rows, int32_t row_size, const 
         for (int32_t c = 0; c < row_size; c++) {
             const int32_t diff = (int32_t)in[c] - max_in_row;
             if (diff >= diff_min) {
-                sum_of_exps += tdnn_rdbpot(exp_table[-diff], ACCUM_INT_BITS);
+                sum_of_exps += tdnn_rdbpot_nonneg(exp_table[-diff], ACCUM_INT_BITS); /* table >= 0 */
             }
         }
         int32_t exponent;

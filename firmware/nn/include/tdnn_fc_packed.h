@@ -109,10 +109,13 @@ static inline __attribute__((always_inline)) void tdnn_fc_packed_body(
         x[n++] = input[i + 1];
         x[n++] = input[i + 3];
     }
-    for (; i < in_features; i++) {
+    const int32_t rem = in_features - i; /* the tail in order, padded with a zero lane to a whole pair */
+    if (rem > 0) {
         x[n++] = input[i];
+        x[n++] = rem > 1 ? input[i + 1] : 0;
     }
-    if (n & 1) {
+    if (rem > 2) {
+        x[n++] = input[i + 2];
         x[n++] = 0;
     }
     for (int32_t o = 0; o < out_features; o++) {
