@@ -113,6 +113,8 @@ void tdnn_convolve_s8(const tdnn_conv_params *p, const int8_t *input, int16_t *s
 #define TDNN_CONV_K1_DECL(name, pool, full, mean, alb, relu) TDNN_CONV_DECL(name)
 /* 4-tap groups (run / 4) the k1 row assembly unrolls; longer runs use the k_h > 1 variants. */
 #define TDNN_CONV_K1_MAX_GROUPS 16
+/* Positions per output row the k1 variants' packed MEAN sums (MEAN with RELU) hold exactly. */
+#define TDNN_CONV_PACK_MAX 255
 /* X(name, POOL, FULL, MEAN, ALB, RELU) for every k1 variant. */
 #define TDNN_CONV_K1_VARIANTS(X) \
     X(k1_clamp_x1un, 0, 0, 0, 0, 0) \
