@@ -135,9 +135,10 @@ def emit(ctx: EmitContext, op: Operator) -> Emitted:
         decls = [c_array("int32_t", f"{p}_weights", words, per_line=8),
                  f"static const tdnn_fc_channel_t {p}_channels[{f.out_features}] = {{\n    {rows}\n}};\n",
                  # The kernel body instantiated with this layer's shape as constants (tdnn_fc_packed.h); noinline
-                 # keeps it one call of model_invoke (the profile attributes instructions per call).
+                 # and noclone keep it one call of model_invoke under its own name (the profile attributes
+                 # instructions per call and names the layer by the symbol).
                  f"#include \"tdnn_fc_packed.h\"\n\n"
-                 f"static __attribute__((noinline)) void {fn}(const int8_t *input, int8_t *output)\n{{\n"
+                 f"static __attribute__((noinline, noclone)) void {fn}(const int8_t *input, int8_t *output)\n{{\n"
                  f"    tdnn_fc_packed_body(input, {p}_weights, {p}_channels, {f.in_features}, {f.out_features}, "
                  f"{f.act_min}, {f.act_max}, output);\n}}\n"]
         call = f"{fn}({ctx.buf[f.inp.index]}, {ctx.buf[f.out.index]});"
