@@ -97,6 +97,9 @@ def cmd_profile(args: argparse.Namespace) -> int:
 
     paths = _paths(args)
     print(format_profile(profile_model(paths)))
+    from app.m4_estimate import estimate_model, format_estimate
+
+    print(format_estimate(estimate_model(paths)))
     print(f"[profile] wrote {paths.root / 'profile.json'} and {paths.root / 'profile.png'}")
     return 0
 
