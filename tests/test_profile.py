@@ -26,3 +26,30 @@ def test_profile_matches_dwt_cycles(trained_mlp: ModelPaths, mlp_elf: Path) -> N
     profile_model(trained_mlp)
     assert (trained_mlp.root / "profile.json").stat().st_size > 0
     assert (trained_mlp.root / "profile.png").read_bytes()[:4] == b"\x89PNG"
+
+
+def test_m4_estimate_weighs_every_profiled_instruction(trained_mlp: ModelPaths, mlp_elf: Path) -> None:
+    from app.m4_estimate import estimate_elf
+    from app.profile import profile_elf
+
+    x = np.random.default_rng(2).integers(-128, 128, size=6).astype(np.int8)
+    e = estimate_elf(mlp_elf, x)
+    assert e.instructions == profile_elf(mlp_elf, trained_mlp.root, x, 4, "mlp").total_instructions
+    assert e.instructions < e.cycles < 3 * e.instructions
+    assert sum(n for n, _ in e.by_class.values()) == e.instructions
+
+
+def test_m4_estimate_classes() -> None:
+    from app.m4_estimate import Instr, _cost, classify
+
+    assert classify("smlad", "r0, r1, r2, r3") == "multiply"
+    assert classify("ldrd", "r0, r1, [r2, #8]") == "ldrd_strd"
+    assert classify("ldr.w", "pc, [r4, #32]") == "ldr_pc"
+    assert classify("ldmia.w", "sp!, {r4, r5, r6, pc}") == "pop_pc"
+    assert classify("bne.n", "8001a44 <x>") == "branch"
+    assert classify("bic.w", "r3, r3, r3, asr #31") == "alu"
+    assert classify("movlt", "r3, r1") == "alu"
+    assert _cost(Instr("ldm", "r0, {r1, r2, r3, r4}", "ldm_stm"), "", False) == 5
+    assert _cost(Instr("pop", "{r4, r5, r6, r7, pc}", "pop_pc"), "", True) == 1 + 5 + 2
+    assert _cost(Instr("ldr", "r0, [r1]", "load_store"), "load_store", False) == 1
+    assert _cost(Instr("b", "x", "branch"), "alu", False) == 1
