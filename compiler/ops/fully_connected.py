@@ -1,4 +1,5 @@
-"""FULLY_CONNECTED -> tdnn_fully_connected_s8 (firmware/nn/fully_connected_s8.c), batch 1."""
+"""FULLY_CONNECTED -> the packed small-layer FC instantiated in model.c (tdnn_fc_packed.h) where exact, else
+tdnn_fully_connected_s8 (firmware/nn/fully_connected_s8.c); batch 1."""
 
 from __future__ import annotations
 
@@ -101,7 +102,7 @@ def pair_order(in_features: int) -> list[int]:
 
 def packed_layout(f: FcParams) -> tuple[np.ndarray, list[tuple[int, int, int, int]]] | None:
     """(weights as int32 words of two int16 lanes [out][pairs], per-channel (bias, mult, round, shift)) for
-    tdnn_fully_connected_s8_packed, or None where its arithmetic shortcuts would not be exact."""
+    tdnn_fc_packed_body (tdnn_fc_packed.h), or None where its arithmetic shortcuts would not be exact."""
     if f.in_features > PACKED_MAX_IN:
         return None
     w = f.weights.astype(np.int64)

@@ -20,7 +20,9 @@ void tdnn_fully_connected_s8(const int8_t *input, const int8_t *weights, const i
                              int8_t *output);
 
 /* Fully connected for small layers (in_features <= TDNN_FC_PACKED_MAX_IN), batch 1, same result as
- * tdnn_fully_connected_s8. Everything constant is prepared by the model compiler
+ * tdnn_fully_connected_s8: tdnn_fc_packed_body in tdnn_fc_packed.h, a forced-inline kernel that model.c
+ * instantiates once per layer with the layer's shape as constants. Everything constant is prepared by the model
+ * compiler
  * (compiler/ops/fully_connected.py):
  * - weights: int16 pairs (low half first) in int32 words, [out_features][tdnn_fc_packed_pairs(in_features)],
  *   each row in the input's pair order (per group of 4 inputs: i, i+2, i+1, i+3; a tail of 1-3 inputs: i, i+1, i+2, 0), every weight
@@ -41,9 +43,6 @@ typedef struct {
 
 static inline int32_t tdnn_fc_packed_pairs(int32_t in_features) { return (in_features + 1) / 2; }
 
-void tdnn_fully_connected_s8_packed(const int8_t *input, const int32_t *weights, const tdnn_fc_channel_t *channels,
-                                    int32_t in_features, int32_t out_features, int32_t act_min, int32_t act_max,
-                                    int8_t *output);
 
 /* Softmax over the last axis, int8 in, int8 out (scale 1/256, zero point -128).
  * exp_table[d] = TFLM's fixed-point exp (Q0.31) of the input difference -d, for d = 0..-diff_min;

@@ -2,7 +2,7 @@
  * reference_integer_ops::FullyConnected(PerChannel); tdnn.h has the packed layout and the conditions.
  * The body is a forced-inline function so that the model compiler can instantiate it per layer with
  * the shape as constants (model.c: one noinline function per layer): the loops over pairs unroll, the
- * unpacked input stays in registers. fully_connected_packed_s8.c instantiates it with run-time shapes.
+ * unpacked input stays in registers. (A header, not a .c file: the kernel has no run-time-shape entry.)
  * The input is unpacked once into int16 pairs; the weights come as int16 pairs in the same order
  * (SMLAD needs no SXTB16 on them), pre-scaled so that requantization is one SMMULR, one add of a
  * per-channel constant (rounding + output zero point) with the sign correction, and one shift. */
