@@ -39,11 +39,11 @@ class CyclePin:
 PINS: dict[str, CyclePin] = {
     "mlp": CyclePin("a516574ce053266d", (825, 825, 825, 825, 825, 825, 825, 825), (826, 826, 826, 826), ()),
     "mlp_robust": CyclePin("9a4984dda0a6fc30", (825, 825, 809, 825, 825, 825, 809, 825), (826, 810, 826, 826), ()),
-    "cnn": CyclePin("2bbaea06af3a6bda", (58240, 58228, 58228, 58228, 58228, 58240, 58228, 58222),
-                    (58229, 58271, 58235, 58235),
+    "cnn": CyclePin("2bbaea06af3a6bda", (58469, 58457, 58457, 58457, 58457, 58469, 58457, 58451),
+                    (58458, 58500, 58464, 58464),
                     ("tdnn_convolve_s8_k1_full_mean_x1al_relu", "tdnn_convolve_s8_k1_pool_full_x1un_relu")),
-    "cnn_deep": CyclePin("0f88b255d3823745", (80418, 80430, 80412, 80400, 80406, 80424, 80406, 80302),
-                         (80407, 80461, 80407, 80419),
+    "cnn_deep": CyclePin("0f88b255d3823745", (80647, 80659, 80641, 80629, 80635, 80653, 80635, 80531),
+                         (80636, 80690, 80636, 80648),
                          ("tdnn_convolve_s8_k1_full_mean_x1al_relu", "tdnn_convolve_s8_k1_pool_full_x1al_relu",
                           "tdnn_convolve_s8_k1_pool_full_x1un_relu")),
 }

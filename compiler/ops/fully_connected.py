@@ -81,6 +81,9 @@ def memory(g: Graph, op: Operator) -> OpMemory:
     return OpMemory(0, None, g.tensors[op.inputs[1]].size)
 
 
+# The packed layout takes about 2x the weights' flash; use it where the layer is a noticeable share of the
+# inference (the mlp's layers), not for a big model's small head (the cnn's 16 -> 4: 0.1% of its MACs).
+PACKED_MIN_MAC_SHARE = 0.05
 PACKED_MAX_IN = 32  # TDNN_FC_PACKED_MAX_IN (firmware/nn/include/tdnn.h): the kernel unpacks the input on the stack
 PACKED_ACC_BOUND = 1 << 30  # |acc * 2^(left+1)| below it: SMMULR's operand cannot overflow
 PACKED_MAX_RIGHT_SHIFT = 22  # out_offset * 2^r (|out_offset| <= 128) plus a value below 2^30 stays in int32
@@ -128,7 +131,7 @@ def packed_layout(f: FcParams) -> tuple[np.ndarray, list[tuple[int, int, int, in
 def emit(ctx: EmitContext, op: Operator) -> Emitted:
     f = prepare(ctx.g, op)
     p = f"op{op.index}"
-    packed = packed_layout(f)
+    packed = packed_layout(f) if f.weights.size >= PACKED_MIN_MAC_SHARE * ctx.total_macs else None
     if packed is not None:
         words, channels = packed
         rows = ",\n    ".join(f"{{.bias = {b}, .mult = {m}, .round = {r}, .shift = {s}}}" for b, m, r, s in channels)
