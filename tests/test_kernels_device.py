@@ -122,12 +122,14 @@ def test_conv_clamp_variants_on_device_match_host(tmp_path: Path) -> None:
 def _fc_stack_model():  # noqa: ANN202 - Keras model
     import tensorflow as tf
 
-    # 384 -> 6: the generic FC (too wide for the packed one); then the packed FC with every input tail
-    # (6: 1 group + 2, 7: 1 group + 3, 13: 3 groups + 1, 9: 2 groups + 1) and clamps narrower than int8 (RELU6).
+    # The packed FC (layers of <= 32 inputs and >= 5% of the MACs) with every input tail (3: no group + 3,
+    # 24: 6 groups, 6: 1 + 2, 13: 3 + 1, 7: 1 + 3) and a clamp narrower than int8 (RELU6), then 34 -> 3 on the
+    # generic kernel (too wide for the packed one).
     return tf.keras.Sequential([
-        tf.keras.Input((128, 3)), tf.keras.layers.Flatten(), tf.keras.layers.Dense(6),
-        tf.keras.layers.Dense(7, activation="relu"), tf.keras.layers.Dense(13, activation="relu6"),
-        tf.keras.layers.Dense(9), tf.keras.layers.Dense(3)])
+        tf.keras.Input((128, 3)), tf.keras.layers.GlobalAveragePooling1D(),
+        tf.keras.layers.Dense(24, activation="relu"), tf.keras.layers.Dense(6),
+        tf.keras.layers.Dense(13, activation="relu6"), tf.keras.layers.Dense(7), tf.keras.layers.Dense(34),
+        tf.keras.layers.Dense(3)])
 
 
 def test_fully_connected_paths_bit_exact_on_device(tmp_path: Path) -> None:
@@ -142,7 +144,7 @@ def test_fully_connected_paths_bit_exact_on_device(tmp_path: Path) -> None:
     from training import features
     from training.artifacts import ModelPaths
 
-    tfl = converted({"op": "device_fc_stack", "seed": 11}, _fc_stack_model, (128, 3))
+    tfl = converted({"op": "device_fc_stack_gap", "seed": 11}, _fc_stack_model, (128, 3))
     paths = ModelPaths(tmp_path / "fc")
     paths.root.mkdir(parents=True)
     g = tflite_model.parse(tfl)
@@ -150,7 +152,7 @@ def test_fully_connected_paths_bit_exact_on_device(tmp_path: Path) -> None:
                               features=features.feature_input_for_graph("raw", 128, 240, g))
     compiler.write(compiler.compile_model(g, meta), paths.root)
     text = paths.model_c.read_text()
-    assert text.count("tdnn_fully_connected_s8(") == 1 and text.count("tdnn_fc_packed_body(") == 4
+    assert text.count("tdnn_fully_connected_s8(") == 1 and text.count("tdnn_fc_packed_body(") == 5, text
     (paths.root / "model.json").write_text("{}")
     elf = pipeline.build_firmware(paths, log=lambda _m: None)
     s = embedded_session(elf, sensor="none")
