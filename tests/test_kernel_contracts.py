@@ -31,6 +31,12 @@ def test_row_context_size_is_the_kernels() -> None:
     assert int(re.search(r"#define CTX_ELEMS (\d+)", src).group(1)) == conv_2d.CTX_ELEMS  # type: ignore[union-attr]
 
 
+def test_k1_limits_are_the_kernels() -> None:
+    src = (REPO / "firmware/nn/include/tdnn.h").read_text()
+    assert int(re.search(r"#define TDNN_CONV_K1_MAX_GROUPS (\d+)", src).group(1)) == conv_2d.K1_MAX_GROUPS  # type: ignore[union-attr]
+    assert int(re.search(r"#define TDNN_CONV_PACK_MAX (\d+)", src).group(1)) == conv_2d.K1_PACK_MAX  # type: ignore[union-attr]
+
+
 @settings(max_examples=200, deadline=None)
 @given(st.integers(1, 4), st.integers(1, 40), st.integers(1, 16), st.integers(1, 5), st.integers(1, 7),
        st.integers(1, 3), st.integers(1, 3), st.integers(1, 2), st.integers(1, 8))

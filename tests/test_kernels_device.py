@@ -117,3 +117,50 @@ def test_conv_clamp_variants_on_device_match_host(tmp_path: Path) -> None:
     informative.assert_informative(ref, 27, 1, "narrow clamp", 10)
     got = np.stack([np.frombuffer(s.infer(row).output, np.int8) for row in x])
     assert np.array_equal(got, ref), f"{int((got != ref).any(axis=1).sum())} of {len(x)} INFER outputs differ"
+
+
+def _fc_stack_model():  # noqa: ANN202 - Keras model
+    import tensorflow as tf
+
+    # The packed FC (layers of <= 32 inputs and >= 5% of the MACs) with every input tail (3: no group + 3,
+    # 24: 6 groups, 6: 1 + 2, 13: 3 + 1, 7: 1 + 3) and a clamp narrower than int8 (RELU6), then 34 -> 3 on the
+    # generic kernel (too wide for the packed one).
+    return tf.keras.Sequential([
+        tf.keras.Input((128, 3)), tf.keras.layers.GlobalAveragePooling1D(),
+        tf.keras.layers.Dense(24, activation="relu"), tf.keras.layers.Dense(6),
+        tf.keras.layers.Dense(13, activation="relu6"), tf.keras.layers.Dense(7), tf.keras.layers.Dense(34),
+        tf.keras.layers.Dense(3)])
+
+
+def test_fully_connected_paths_bit_exact_on_device(tmp_path: Path) -> None:
+    """tdnn_fully_connected_s8 and the packed small-layer FC (tdnn_fc_packed.h, instantiated per layer) on the
+    emulated M4 against TFLM, and their portable paths (host build of the same model.c)."""
+    import compiler
+    from app import pipeline
+    from app.hostlib import build_host_model
+    from app.tflm_oracle import TflmOracle
+    from compiler import tflite_reader as tflite_model
+    from sim.session import embedded_session
+    from training import features
+    from training.artifacts import ModelPaths
+
+    tfl = converted({"op": "device_fc_stack_gap", "seed": 11}, _fc_stack_model, (128, 3))
+    paths = ModelPaths(tmp_path / "fc")
+    paths.root.mkdir(parents=True)
+    g = tflite_model.parse(tfl)
+    meta = compiler.ModelMeta("fc", ("a", "b", "c"), 128, 128, 100, 8, 240,
+                              features=features.feature_input_for_graph("raw", 128, 240, g))
+    compiler.write(compiler.compile_model(g, meta), paths.root)
+    text = paths.model_c.read_text()
+    assert text.count("tdnn_fully_connected_s8(") == 1 and text.count("tdnn_fc_packed_body(") == 5, text
+    (paths.root / "model.json").write_text("{}")
+    elf = pipeline.build_firmware(paths, log=lambda _m: None)
+    s = embedded_session(elf, sensor="none")
+    s.start()
+    x = np.random.default_rng(12).integers(-128, 128, size=(60, 384)).astype(np.int8)
+    ref = TflmOracle(tfl).invoke(x)
+    informative.assert_informative(ref, 20, 1, "fc stack", 4)
+    got = np.stack([np.frombuffer(s.infer(row).output, np.int8) for row in x])
+    assert np.array_equal(got, ref), f"{int((got != ref).any(axis=1).sum())} of {len(x)} INFER outputs differ"
+    host = build_host_model(paths.root, tmp_path / "host", 384, 3)  # the portable paths, same model.c
+    assert np.array_equal(host.invoke(x), ref)

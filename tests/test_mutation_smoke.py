@@ -1,8 +1,8 @@
 """MUTATION SMOKE TEST: a deliberately broken model.c must turn the device bit-exactness check red.
 
-The fixture MLP's generated model.c is copied, one constant of the requantization is changed (a shift of the last
-fully connected layer, or one multiplier of the first by 3%), the firmware is rebuilt and run on the emulated board
-through INFER with the inputs tests/test_builtin_models_device.py uses. The unmutated copy must match TFLM on every
+The fixture MLP's generated model.c is copied, one constant of the requantization is changed (a right shift of the
+last fully connected layer's packed channel constants, or one multiplier of the first by 3%), the firmware is
+rebuilt and run on the emulated board through INFER with the inputs tests/test_builtin_models_device.py uses. The unmutated copy must match TFLM on every
 row and the mutated one must not: if a mutant passes, the bit-exactness inputs no longer exercise the model.
 """
 
@@ -23,8 +23,11 @@ pytestmark = pytest.mark.mutation  # select with `pytest -m mutation`, leave out
 
 MUTATIONS = {
     "none": None,
-    "last layer: first requantization shift one step smaller": (r"(op1_shift\[\d+\] = \{\s*)(-?\d+)", -1),
-    "first layer: first multiplier + 2^26 (3%)": (r"(op0_mult\[\d+\] = \{\s*)(-?\d+)", 1 << 26),
+    # The mlp's layers use the packed FC: per channel {.bias, .mult, .round, .shift = right shift r}.
+    "last layer: first requantization shift one step smaller": (
+        r"(op1_channels\[\d+\] = \{\s*\{\.bias = -?\d+, \.mult = -?\d+, \.round = -?\d+, \.shift = )(-?\d+)", 1),
+    "first layer: first multiplier + 2^26 (3%)": (r"(op0_channels\[\d+\] = \{\s*\{\.bias = -?\d+, \.mult = )(-?\d+)",
+                                                   1 << 26),
 }
 
 

@@ -17,7 +17,7 @@ def test_profile_matches_dwt_cycles(trained_mlp: ModelPaths, mlp_elf: Path) -> N
     p = profile_elf(mlp_elf, trained_mlp.root, x, 4, "mlp")
     assert [layer.op for layer in p.layers] == ["FULLY_CONNECTED", "FULLY_CONNECTED", "SOFTMAX"]
     assert all(layer.instructions > 0 for layer in p.layers)
-    assert p.layers[0].kernel == "tdnn_fully_connected_s8"
+    assert p.layers[0].kernel == "tdnn_fc_packed_op0"  # the packed FC instantiated for op 0 in model.c
     session = embedded_session(mlp_elf)
     session.start()
     dwt = session.infer(x).cycles

@@ -30,6 +30,7 @@ from compiler.ops.base import (
 )
 
 K1_MAX_GROUPS = 16  # TDNN_CONV_K1_MAX_GROUPS (tdnn.h): 4-tap groups the k1 row assembly unrolls
+K1_PACK_MAX = 255  # TDNN_CONV_PACK_MAX (tdnn.h): positions per row the k1 MEAN + RELU packed sums hold
 CTX_ELEMS = 40  # int16 elements of the row context in the scratch (firmware/nn/convolve/geometry.inc)
 
 
@@ -115,9 +116,12 @@ def conv_variant(geo: ConvGeometry, fast: bool, lo: int, hi: int, mean: bool, zp
     parts += ["full"] if (lo, hi) == (-128, 127) else ["clamp"]
     if geo.k_h != 1 or geo.run // 4 > K1_MAX_GROUPS:
         return "tdnn_convolve_s8_" + "_".join(parts)
+    relu = zp_out is not None and lo >= zp_out  # rounding correction clamped away
+    if mean and relu and geo.out_w > K1_PACK_MAX:
+        return "tdnn_convolve_s8_general"  # the k1 variants' packed MEAN sums would not be exact
     parts += ["mean"] if mean else []
     parts += ["x1al" if (geo.stride_w * geo.in_c) % 2 == 0 else "x1un"]  # second position word aligned
-    parts += ["relu"] if zp_out is not None and lo >= zp_out else []  # rounding correction clamped away
+    parts += ["relu"] if relu else []
     return "tdnn_convolve_s8_k1_" + "_".join(parts)
 
 

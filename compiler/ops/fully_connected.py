@@ -1,4 +1,5 @@
-"""FULLY_CONNECTED -> tdnn_fully_connected_s8 (firmware/nn/fully_connected_s8.c), batch 1."""
+"""FULLY_CONNECTED -> the packed small-layer FC instantiated in model.c (tdnn_fc_packed.h) where exact, else
+tdnn_fully_connected_s8 (firmware/nn/fully_connected_s8.c); batch 1."""
 
 from __future__ import annotations
 
@@ -80,9 +81,74 @@ def memory(g: Graph, op: Operator) -> OpMemory:
     return OpMemory(0, None, g.tensors[op.inputs[1]].size)
 
 
+# The packed layout takes about 2x the weights' flash; use it where the layer is a noticeable share of the
+# inference (the mlp's layers), not for a big model's small head (the cnn's 16 -> 4: 0.1% of its MACs).
+PACKED_MIN_MAC_SHARE = 0.05
+PACKED_MAX_IN = 32  # TDNN_FC_PACKED_MAX_IN (firmware/nn/include/tdnn.h): the kernel unpacks the input on the stack
+PACKED_ACC_BOUND = 1 << 30  # |acc * 2^(left+1)| below it: SMMULR's operand cannot overflow
+PACKED_MAX_RIGHT_SHIFT = 22  # out_offset * 2^r (|out_offset| <= 128) plus a value below 2^30 stays in int32
+
+
+def pair_order(in_features: int) -> list[int]:
+    """Input index of each int16 lane in the packed kernel's order (-1: a zero lane), as it unpacks the input:
+    per group of four i, i+2, i+1, i+3 (SXTB16 of a word and of the word rotated by 8), then the tail in order."""
+    order: list[int] = []
+    i = 0
+    while i + 4 <= in_features:
+        order += [i, i + 2, i + 1, i + 3]
+        i += 4
+    order += list(range(i, in_features))
+    if len(order) % 2:
+        order.append(-1)
+    return order
+
+
+def packed_layout(f: FcParams) -> tuple[np.ndarray, list[tuple[int, int, int, int]]] | None:
+    """(weights as int32 words of two int16 lanes [out][pairs], per-channel (bias, mult, round, shift)) for
+    tdnn_fc_packed_body (tdnn_fc_packed.h), or None where its arithmetic shortcuts would not be exact."""
+    if f.in_features > PACKED_MAX_IN:
+        return None
+    w = f.weights.astype(np.int64)
+    bound = np.abs(f.folded_bias.astype(np.int64)) + 128 * np.abs(w).sum(axis=1)
+    order = pair_order(f.in_features)
+    lanes = np.zeros((f.out_features, len(order)), np.int64)
+    channels = []
+    zp = int(f.out.zero_point[0])
+    for o in range(f.out_features):
+        mult, shift = int(f.mult[o]), int(f.shift[o])
+        left, right = max(shift, 0), max(-shift, 0)
+        scale = 1 << (left + 1)
+        if mult == 0 or not 1 <= right <= PACKED_MAX_RIGHT_SHIFT or int(bound[o]) * scale >= PACKED_ACC_BOUND:
+            return None
+        lanes[o] = [w[o, i] * scale if i >= 0 else 0 for i in order]
+        rounding = (1 << (right - 1)) + zp * (1 << right)
+        channels.append((int(f.folded_bias[o]) * scale, mult, rounding, right))
+    u16 = lanes & 0xFFFF
+    words = wrap_int32(u16[:, 0::2] | (u16[:, 1::2] << 16))
+    return words, channels
+
+
 def emit(ctx: EmitContext, op: Operator) -> Emitted:
     f = prepare(ctx.g, op)
     p = f"op{op.index}"
+    packed = packed_layout(f) if f.weights.size >= PACKED_MIN_MAC_SHARE * ctx.total_macs else None
+    if packed is not None:
+        words, channels = packed
+        rows = ",\n    ".join(f"{{.bias = {b}, .mult = {m}, .round = {r}, .shift = {s}}}" for b, m, r, s in channels)
+        fn = f"tdnn_fc_packed_{p}"
+        decls = [c_array("int32_t", f"{p}_weights", words, per_line=8),
+                 f"static const tdnn_fc_channel_t {p}_channels[{f.out_features}] = {{\n    {rows}\n}};\n",
+                 # The kernel body instantiated with this layer's shape as constants (tdnn_fc_packed.h); noinline
+                 # and noclone keep it one call of model_invoke under its own name (the profile attributes
+                 # instructions per call and names the layer by the symbol).
+                 f"#include \"tdnn_fc_packed.h\"\n\n"
+                 f"static __attribute__((noinline, noclone)) void {fn}(const int8_t *input, int8_t *output)\n{{\n"
+                 f"    tdnn_fc_packed_body(input, {p}_weights, {p}_channels, {f.in_features}, {f.out_features}, "
+                 f"{f.act_min}, {f.act_max}, output);\n}}\n"]
+        call = f"{fn}({ctx.buf[f.inp.index]}, {ctx.buf[f.out.index]});"
+        const_bytes = 4 * words.size + 16 * f.out_features
+        weight_bytes = f.weights.size + (4 * f.out_features if f.has_bias else 0)
+        return Emitted(decls, call, const_bytes, weight_bytes, fn)
     decls = [c_array("int8_t", f"{p}_weights", f.weights), c_array("int32_t", f"{p}_bias", f.folded_bias),
              c_array("int32_t", f"{p}_mult", np.array(f.mult)), c_array("int32_t", f"{p}_shift", np.array(f.shift))]
     call = (f"tdnn_fully_connected_s8({ctx.buf[f.inp.index]}, {p}_weights, {p}_bias, {p}_mult, {p}_shift, "

@@ -63,6 +63,10 @@ void tdnn_convolve_s8(const tdnn_conv_params *p, const int8_t *input, int16_t *s
     } else if (p->k_h == 1 && (run_len(p) >> 2) <= TDNN_CONV_K1_MAX_GROUPS) {
         const int alb = ((p->stride_w * p->in_c) & 1) == 0;
         const int relu = p->act_min >= p->out_offset;
+        if (p->mean_fused && relu && p->out_w > TDNN_CONV_PACK_MAX) {
+            tdnn_convolve_s8_general(p, input, scratch, output); /* too wide for the packed MEAN sums */
+            return;
+        }
         for (uint32_t i = 0; i < sizeof k1 / sizeof k1[0]; i++) {
             if (k1[i].pool == pool && k1[i].full == full && k1[i].mean == p->mean_fused && k1[i].alb == alb &&
                 k1[i].relu == relu) {

@@ -8,7 +8,10 @@
 
 #define ACCUM_INT_BITS 12
 
-/* 1/(1+x) for x in [0,1), Q0.31 in and out: three Newton-Raphson steps in Q2.29. */
+/* 1/(1+x) for x in [0,1), Q0.31 in and out: three Newton-Raphson steps in Q2.29.
+ * No operand of these multiplies is INT32_MIN (half_denominator is in [2^30, 2^31), x stays in (0, 2^30),
+ * the constants are fixed), so the branch-free tdnn_srdhm_nosat is exact here; tests/test_softmax_fast.py
+ * compares the whole reciprocal with the saturating form for every sum of exps up to 8 classes. */
 static int32_t one_over_one_plus_x(int32_t a)
 {
     const int64_t sum = (int64_t)a + TDNN_INT32_MAX;
@@ -16,10 +19,10 @@ static int32_t one_over_one_plus_x(int32_t a)
     const int32_t c48_17 = 1515870810;
     const int32_t c_neg32_17 = -1010580540;
     const int32_t one_q2 = 1 << 29;
-    int32_t x = c48_17 + tdnn_srdhm(half_denominator, c_neg32_17);
+    int32_t x = c48_17 + tdnn_srdhm_nosat(half_denominator, c_neg32_17);
     for (int32_t i = 0; i < 3; i++) {
-        const int32_t one_minus = one_q2 - tdnn_srdhm(half_denominator, x);
-        x = x + tdnn_sat_shl(tdnn_srdhm(x, one_minus), 2);
+        const int32_t one_minus = one_q2 - tdnn_srdhm_nosat(half_denominator, x);
+        x = x + tdnn_sat_shl(tdnn_srdhm_nosat(x, one_minus), 2);
     }
     return tdnn_sat_shl(x, 1);
 }
@@ -35,10 +38,11 @@ static inline int32_t reciprocal(int32_t sum_of_exps, int32_t *exponent)
     return one_over_one_plus_x(shifted_sum_minus_one);
 }
 
-/* One output: exp * (1 / sum) in Q0.31, to int8 with zero point -128. */
+/* One output: exp * (1 / sum) in Q0.31, to int8 with zero point -128. shifted_scale and e are >= 0 (so
+ * is their product) and exponent >= 23 (the sum is >= 1.0 in Q12.19): the non-saturating forms are exact. */
 static inline int32_t scale_exp(int32_t shifted_scale, int32_t e, int32_t exponent)
 {
-    const int32_t v = tdnn_rdbpot(tdnn_srdhm(shifted_scale, e), exponent) - 128;
+    const int32_t v = tdnn_rdbpot_nonneg(tdnn_srdhm_nosat(shifted_scale, e), exponent) - 128;
     return tdnn_min_i32(tdnn_max_i32(v, -128), 127);
 }
 
@@ -56,7 +60,7 @@ void tdnn_softmax_s8(const int8_t *input, int32_t rows, int32_t row_size, const 
         for (int32_t c = 0; c < row_size; c++) {
             const int32_t diff = (int32_t)in[c] - max_in_row;
             if (diff >= diff_min) {
-                sum_of_exps += tdnn_rdbpot(exp_table[-diff], ACCUM_INT_BITS);
+                sum_of_exps += tdnn_rdbpot_nonneg(exp_table[-diff], ACCUM_INT_BITS); /* table >= 0 */
             }
         }
         int32_t exponent;
@@ -73,7 +77,9 @@ void tdnn_softmax_s8(const int8_t *input, int32_t rows, int32_t row_size, const 
 }
 
 /* gemmlowp exp_on_negative_values for a Q5.26 input a <= 0, result Q0.31 (what TFLM's softmax
- * evaluates per element; compiler/quant.py has the same function for the compiler's tables). */
+ * evaluates per element; compiler/quant.py has the same function for the compiler's tables).
+ * One operand of every multiply here is a positive constant or in (-2^31, 2^31) by construction (x in
+ * [-2^28, 2^28), its powers, the result in [0, 2^31)), never INT32_MIN: tdnn_srdhm_nosat is exact. */
 static int32_t exp_on_negative_values_q5_26(int32_t a)
 {
     if (a == 0) {
@@ -82,18 +88,18 @@ static int32_t exp_on_negative_values_q5_26(int32_t a)
     const int32_t one_quarter = 1 << 24;
     const int32_t mod_minus_quarter = (a & (one_quarter - 1)) - one_quarter;
     const int32_t x = (int32_t)((uint32_t)tdnn_sat_shl(mod_minus_quarter, 5) + (1u << 28));
-    const int32_t x2 = tdnn_srdhm(x, x);
-    const int32_t x3 = tdnn_srdhm(x2, x);
-    const int32_t x4 = tdnn_srdhm(x2, x2);
-    const int32_t x4_over_4 = tdnn_rdbpot(x4, 2);
+    const int32_t x2 = tdnn_srdhm_nosat(x, x);
+    const int32_t x3 = tdnn_srdhm_nosat(x2, x);
+    const int32_t x4 = tdnn_srdhm_nosat(x2, x2);
+    const int32_t x4_over_4 = tdnn_rdbpot_nonneg(x4, 2); /* x4 = x2 * x2 >= 0 */
     const int32_t poly = tdnn_rdbpot(
-        (int32_t)((uint32_t)tdnn_srdhm((int32_t)((uint32_t)x4_over_4 + (uint32_t)x3), 715827883) + (uint32_t)x2), 1);
-    int32_t result = (int32_t)(1895147668u + (uint32_t)tdnn_srdhm(1895147668, (int32_t)((uint32_t)x + (uint32_t)poly)));
+        (int32_t)((uint32_t)tdnn_srdhm_nosat((int32_t)((uint32_t)x4_over_4 + (uint32_t)x3), 715827883) + (uint32_t)x2), 1);
+    int32_t result = (int32_t)(1895147668u + (uint32_t)tdnn_srdhm_nosat(1895147668, (int32_t)((uint32_t)x + (uint32_t)poly)));
     const int32_t remainder = (int32_t)((uint32_t)mod_minus_quarter - (uint32_t)a);
     static const int32_t barrel[7] = {1672461947, 1302514674, 790015084, 290630308, 39332535, 720401, 242};
     for (int32_t k = 0; k < 7; k++) {
         if (remainder & (1 << (24 + k))) {
-            result = tdnn_srdhm(result, barrel[k]);
+            result = tdnn_srdhm_nosat(result, barrel[k]);
         }
     }
     return result;
@@ -101,12 +107,17 @@ static int32_t exp_on_negative_values_q5_26(int32_t a)
 
 static inline int32_t scaled_exp(int32_t diff, int32_t input_mult, int32_t input_left_shift)
 {
-    return exp_on_negative_values_q5_26(tdnn_srdhm((int32_t)((uint32_t)diff << input_left_shift), input_mult));
+    return exp_on_negative_values_q5_26(tdnn_srdhm_nosat((int32_t)((uint32_t)diff << input_left_shift), input_mult));
 }
+
+/* Rows of up to EXP_CACHE classes keep their exps from the sum for the outputs (each evaluated once). */
+#define EXP_CACHE 16
 
 void tdnn_softmax_s8_exp(const int8_t *input, int32_t rows, int32_t row_size, int32_t input_mult,
                          int32_t input_left_shift, int32_t diff_min, int8_t *output)
 {
+    int32_t cache[EXP_CACHE];
+    const int32_t cached = row_size <= EXP_CACHE;
     for (int32_t r = 0; r < rows; r++) {
         const int8_t *in = input + r * row_size;
         int8_t *out = output + r * row_size;
@@ -117,8 +128,13 @@ void tdnn_softmax_s8_exp(const int8_t *input, int32_t rows, int32_t row_size, in
         int32_t sum_of_exps = 0;
         for (int32_t c = 0; c < row_size; c++) {
             const int32_t diff = (int32_t)in[c] - max_in_row;
+            int32_t e = 0;
             if (diff >= diff_min) {
-                sum_of_exps += tdnn_rdbpot(scaled_exp(diff, input_mult, input_left_shift), ACCUM_INT_BITS);
+                e = scaled_exp(diff, input_mult, input_left_shift);
+                sum_of_exps += tdnn_rdbpot_nonneg(e, ACCUM_INT_BITS); /* e >= 0 */
+            }
+            if (cached) {
+                cache[c] = e;
             }
         }
         int32_t exponent;
@@ -127,7 +143,7 @@ void tdnn_softmax_s8_exp(const int8_t *input, int32_t rows, int32_t row_size, in
             const int32_t diff = (int32_t)in[c] - max_in_row;
             int32_t v = -128;
             if (diff >= diff_min) {
-                const int32_t e = scaled_exp(diff, input_mult, input_left_shift);
+                const int32_t e = cached ? cache[c] : scaled_exp(diff, input_mult, input_left_shift);
                 v = scale_exp(shifted_scale, e, exponent);
             }
             out[c] = (int8_t)v;

@@ -19,6 +19,31 @@ void tdnn_fully_connected_s8(const int8_t *input, const int8_t *weights, const i
                              int32_t out_features, int32_t out_offset, int32_t act_min, int32_t act_max,
                              int8_t *output);
 
+/* Fully connected for small layers (in_features <= TDNN_FC_PACKED_MAX_IN), batch 1, same result as
+ * tdnn_fully_connected_s8: tdnn_fc_packed_body in tdnn_fc_packed.h, a forced-inline kernel that model.c
+ * instantiates once per layer with the layer's shape as constants. Everything constant is prepared by the model
+ * compiler
+ * (compiler/ops/fully_connected.py):
+ * - weights: int16 pairs (low half first) in int32 words, [out_features][tdnn_fc_packed_pairs(in_features)],
+ *   each row in the input's pair order (per group of 4 inputs: i, i+2, i+1, i+3; a tail of 1-3 inputs: i, i+1, i+2, 0), every weight
+ *   times 2^(left+1) where left = max(shift, 0) of its channel;
+ * - per channel: bias = folded bias (as tdnn_fully_connected_s8's) times 2^(left+1), mult, the right shift
+ *   r = -shift >= 1 and round = 2^(r-1) + out_offset * 2^r.
+ * The compiler only chooses it when |accumulator| * 2^(left+1) < 2^30 and 1 <= r <= 22 for every
+ * channel, so that requantization is one rounding high multiply, SMMULR((acc << (left+1)), mult) = TFLM's
+ * SaturatingRoundingDoublingHighMul, and (y + (y >> 31) + round) >> r = its RoundingDivideByPOT +
+ * out_offset. */
+#define TDNN_FC_PACKED_MAX_IN 32
+typedef struct {
+    int32_t bias;
+    int32_t mult;
+    int32_t round;
+    int32_t shift;
+} tdnn_fc_channel_t;
+
+static inline int32_t tdnn_fc_packed_pairs(int32_t in_features) { return (in_features + 1) / 2; }
+
+
 /* Softmax over the last axis, int8 in, int8 out (scale 1/256, zero point -128).
  * exp_table[d] = TFLM's fixed-point exp (Q0.31) of the input difference -d, for d = 0..-diff_min;
  * differences below diff_min give 0, as in TFLM. The model compiler generates the table. */
@@ -87,6 +112,8 @@ void tdnn_convolve_s8(const tdnn_conv_params *p, const int8_t *input, int16_t *s
 #define TDNN_CONV_K1_DECL(name, pool, full, mean, alb, relu) TDNN_CONV_DECL(name)
 /* 4-tap groups (run / 4) the k1 row assembly unrolls; longer runs use the k_h > 1 variants. */
 #define TDNN_CONV_K1_MAX_GROUPS 16
+/* Positions per output row the k1 variants' packed MEAN sums (MEAN with RELU) hold exactly. */
+#define TDNN_CONV_PACK_MAX 255
 /* X(name, POOL, FULL, MEAN, ALB, RELU) for every k1 variant. */
 #define TDNN_CONV_K1_VARIANTS(X) \
     X(k1_clamp_x1un, 0, 0, 0, 0, 0) \

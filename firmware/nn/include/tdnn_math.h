@@ -24,6 +24,19 @@ static inline int32_t tdnn_srdhm(int32_t a, int32_t b)
     return (int32_t)((ab + nudge) / (1LL << 31));
 }
 
+/* tdnn_srdhm for operands that are not both INT32_MIN (callers state why): the nudge-and-truncate of
+ * gemmlowp is floor((a*b + 2^30) / 2^31) for both signs of a*b, so no branch (SMULL/SMLAL + 2 on the M4). */
+static inline int32_t tdnn_srdhm_nosat(int32_t a, int32_t b)
+{
+    return (int32_t)(((int64_t)a * (int64_t)b + (1LL << 30)) >> 31);
+}
+
+/* tdnn_rdbpot for x >= 0 and exponent >= 1 (round half up). */
+static inline int32_t tdnn_rdbpot_nonneg(int32_t x, int32_t exponent)
+{
+    return (int32_t)(((uint32_t)x + ((uint32_t)1 << (exponent - 1))) >> exponent);
+}
+
 /* RoundingDivideByPOT: arithmetic shift right, rounding half away from zero. */
 static inline int32_t tdnn_rdbpot(int32_t x, int32_t exponent)
 {
