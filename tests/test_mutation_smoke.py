@@ -2,8 +2,9 @@
 
 The fixture MLP's generated model.c is copied, one constant of the requantization is changed (a right shift of the
 last fully connected layer's packed channel constants, or one multiplier of the first by 3%), the firmware is
-rebuilt and run on the emulated board through INFER with the inputs tests/test_builtin_models_device.py uses. The unmutated copy must match TFLM on every
-row and the mutated one must not: if a mutant passes, the bit-exactness inputs no longer exercise the model.
+rebuilt and run on the emulated board through INFER with the inputs tests/test_builtin_models_device.py uses.
+The unmutated copy must match TFLM on every row and the mutated one must not: if a mutant passes, the
+bit-exactness inputs no longer exercise the model.
 """
 
 from __future__ import annotations
