@@ -11,7 +11,7 @@ from sim.art_flash import in_flash
 from sim.elfimage import Symbol, Symbolizer, load_segments, open_arm_elf, read_symbols, section_ranges
 from sim.m4_timing import Trace
 from sim.memory import Memories
-from sim.thumb import count_instructions, instruction_offsets, is_it
+from sim.thumb import count_instructions, instruction_offsets, is_it, it_block_length
 
 STACK_TOP = 0x2001_F000
 SCRATCH_BASE = 0x2001_8000  # free SRAM for call arguments (the firmware's .bss/.data sit low in SRAM)
@@ -78,12 +78,13 @@ class BareCore:
 
         def on_code(uc: object, address: int, size: int, _user: object) -> None:
             steps.append(address)
-            if address not in code:
-                code[address] = bytes(self._uc.mem_read(address, size))
-            if size == 2 and address + 2 not in code and is_it(code[address]):
+            if address in code:
+                return
+            code[address] = bytes(self._uc.mem_read(address, size))
+            if size == 2 and is_it(code[address]):
                 # Unicorn runs no hook for the instructions an IT skips: keep the bytes of its block
                 block = bytes(self._uc.mem_read(address + 2, 18))
-                offsets = instruction_offsets(block)[:5]
+                offsets = instruction_offsets(block)[: it_block_length(code[address]) + 1]
                 for off, end in zip(offsets, offsets[1:], strict=False):
                     code.setdefault(address + 2 + off, block[off:end])
 
