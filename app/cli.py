@@ -5,8 +5,10 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from dataclasses import asdict
 from pathlib import Path
 
+from app import console
 from training.artifacts import ModelPaths
 from training.models import MODELS
 
@@ -51,7 +53,7 @@ def cmd_footprint(args: argparse.Namespace) -> int:
 def cmd_simulate(args: argparse.Namespace) -> int:
     import numpy as np
 
-    from app import pipeline
+    from app import pipeline, progress
     from sim.session import embedded_session
     from training.artifacts import load_card
 
@@ -76,18 +78,27 @@ def cmd_simulate(args: argparse.Namespace) -> int:
         w = pipeline.device_windows(paths, args.per_class)
         windows = w.g
         truth = [w.label_names[i] for i in w.labels]
-    if args.runtime == "compiled" and paths.elf.exists():
-        elf = paths.elf
-    else:
-        elf = pipeline.build_runtime(paths, args.runtime)[1]
+    with console.results(args.json) as out:
+        if args.runtime == "compiled" and paths.elf.exists():
+            elf = paths.elf
+        else:
+            elf = pipeline.build_runtime(paths, args.runtime)[1]
     session = embedded_session(elf)
-    print(f"[simulate] {session.start()}")
-    preds = session.classify(windows)
+    boot = session.start()
+    if not args.json:
+        print(f"[simulate] {boot}")
+    with progress.bar(len(windows), "[simulate] windows on the emulated board", "window") as bar:
+        preds = session.classify(windows, lambda: bar.update(1))
+    acc = float(np.mean([p.label == t for p, t in zip(preds, truth, strict=False)])) if truth else None
+    if args.json:
+        print(json.dumps({"boot": asdict(boot), "accuracy": acc, "windows": len(preds),
+                          "predictions": [{**asdict(p), **({"truth": truth[i]} if truth else {})}
+                                          for i, p in enumerate(preds)]}, indent=2), file=out)
+        return 0
     for i, p in enumerate(preds):
         tail = f" truth={truth[i]}" if truth else ""
         print(f"PRED seq={p.seq} class={p.cls} label={p.label} score={p.score} cycles={p.cycles}{tail}")
-    if truth:
-        acc = float(np.mean([p.label == t for p, t in zip(preds, truth, strict=False)]))
+    if acc is not None:
         print(f"[simulate] accuracy {acc:.3f} on {len(preds)} windows")
     return 0
 
@@ -104,9 +115,18 @@ def cmd_profile(args: argparse.Namespace) -> int:
 def cmd_bench(args: argparse.Namespace) -> int:
     from app.bench import bench, format_summary
 
-    r = bench(_paths(args), per_class=args.per_class, runtime=args.runtime)
-    print(format_summary(r))
-    return 0
+    with console.results(args.json) as out:
+        r = bench(_paths(args), per_class=args.per_class, runtime=args.runtime)
+    print(json.dumps(r, indent=2) if args.json else format_summary(r), file=out)
+    return _checked([r])
+
+
+def _checked(results: list[dict]) -> int:
+    """bench/demo: exit code 1 when the firmware disagrees with TFLM (console.bench_checks)."""
+    bad = console.bench_checks(results)
+    if bad:
+        raise console.CheckFailed("; ".join(bad))
+    return console.OK
 
 
 def cmd_flash(args: argparse.Namespace) -> int:
@@ -194,15 +214,17 @@ def cmd_demo(args: argparse.Namespace) -> int:
 
     print("\n[demo] runtimes side by side (bench.json \"runtimes\"; ratios TFLM / ours)")
     print(runtimes_table(results))
-    return 0
+    return _checked(results)
 
 
 def build_parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="tinyml-disco", description=__doc__)
+    p = argparse.ArgumentParser(prog="tinyml-disco", description=__doc__, epilog=console.EXIT_CODES)
+    p.add_argument("-v", "--verbose", action="store_true",
+                   help="show TensorFlow/Keras/absl logs and warnings (hidden by default)")
     sub = p.add_subparsers(dest="command", required=True)
 
     def add(name: str, fn, help_: str) -> argparse.ArgumentParser:
-        sp = sub.add_parser(name, help=help_)
+        sp = sub.add_parser(name, help=help_, epilog=console.EXIT_CODES)
         sp.add_argument("--model", default="mlp", choices=sorted(MODELS), help="built-in model (default mlp)")
         sp.add_argument("--build-dir", default=None, help="artifact folder (default ./build)")
         sp.set_defaults(func=fn)
@@ -228,14 +250,16 @@ def build_parser() -> argparse.ArgumentParser:
     _runtime_arg(s, "which firmware runs")
     s.add_argument("--data", help="CSV (timestamp_s,ax_g,ay_g,az_g[,label]) or RESD file to replay")
     s.add_argument("--per-class", type=int, default=5, help="synthetic windows per gesture when no --data")
+    _json_arg(s)
     f = add("footprint", cmd_footprint, "flash and RAM use of firmware.elf")
     f.add_argument("--elf", help="any ARM ELF instead of the model's firmware")
-    f.add_argument("--json", action="store_true")
+    _json_arg(f)
     add("profile", cmd_profile, "instructions per kernel call in the emulator -> build/<model>/profile.json/.png")
     b = add("bench", cmd_bench, "measure and write build/<model>/bench.json")
     b.add_argument("--per-class", type=int, default=25, help="held-out windows per gesture on the device")
     _runtime_arg(b, "the main runtime of bench.json; the TFLite Micro build is measured next to it when it builds "
                  "(runtimes.tflm)")
+    _json_arg(b)
     fl = add("flash", cmd_flash, "write firmware.elf to the board through a debug probe or a GDB server")
     fl.add_argument("--elf", help="flash this ELF instead of build/<model>/firmware/firmware.elf")
     fl.add_argument("--probe", default="openocd", choices=("openocd", "stlink", "pyocd", "gdb"),
@@ -273,24 +297,25 @@ def build_parser() -> argparse.ArgumentParser:
     return p
 
 
+def _json_arg(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--json", action="store_true", help="machine-readable JSON on stdout (nothing else on stdout; "
+                   "progress and step lines on stderr) instead of the human table")
+
+
 def _runtime_arg(p: argparse.ArgumentParser, help_: str) -> None:
     p.add_argument("--runtime", default="compiled", choices=("compiled", "tflm", "auto"), help=help_)
 
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    console.configure(verbose=args.verbose)
     try:
         return int(args.func(args))
-    except ImportError as exc:
-        print(f"tinyml-disco {args.command}: error: missing Python package {exc.name!r}; "
-              "run scripts/bootstrap.sh (it installs the pinned packages from pyproject.toml)", file=sys.stderr)
-        return 2
-    except KeyboardInterrupt:
-        print(f"tinyml-disco {args.command}: interrupted", file=sys.stderr)
-        return 130
-    except (FileNotFoundError, RuntimeError, ValueError, OSError) as exc:
-        print(f"tinyml-disco {args.command}: error: {exc}", file=sys.stderr)
-        return 2
+    except (KeyboardInterrupt, Exception) as exc:  # one place maps outcomes to exit codes (console.EXIT_CODES)
+        code = console.exit_code(exc, args.command)
+        if code is None:
+            raise
+        return code
 
 
 if __name__ == "__main__":
