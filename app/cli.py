@@ -172,11 +172,11 @@ def _demo_one(paths: ModelPaths, args: argparse.Namespace) -> dict:
         stale = True  # no model yet, or one from an older format
     if stale:
         pipeline.train(paths, seed=args.seed, per_class=args.per_class_train, epochs=args.epochs,
-                       device_per_class=args.per_class)
+                       device_per_class=args.per_class, log=console.detail)
         pipeline.export_device_data(paths)
     else:
         print(f"[demo] reusing trained model {paths.tflite} (pass --retrain to train again)")
-    r = bench(paths, per_class=args.per_class, runtime=args.runtime)
+    r = bench(paths, per_class=args.per_class, runtime=args.runtime, log=console.detail)
     print(format_summary(r))
     return r
 

@@ -35,6 +35,12 @@ def configure(verbose: bool) -> None:
     tf_quiet.quiet_env()
 
 
+def detail(msg: str) -> None:
+    """A step line that only -v shows (the demo's per-step lines; its bars and tables say enough)."""
+    if tf_quiet.verbose():
+        print(msg)
+
+
 @contextlib.contextmanager
 def results(as_json: bool) -> Iterator[TextIO]:
     """Yields the stream for the command's result. With --json, everything else printed meanwhile (step lines)
