@@ -12,17 +12,19 @@ import sys
 from collections.abc import Iterator
 from typing import TextIO
 
+from sim.errors import ElfFormatError, EmulationError
 from sim.protocol import ProtocolError
 from training import tf_quiet
 
 OK = 0
-FAILED = 1  # the thing tested failed: PRED != TFLM, not bit-exact, a firmware build or emulator run that failed
-USAGE = 2  # bad arguments or input: unknown option, missing or malformed file, missing package
+FAILED = 1  # the thing tested failed: PRED != TFLM, not bit-exact, the firmware faulted, hung or replied wrongly
+USAGE = 2  # usage, input or setup error: bad option or value, missing or malformed file, missing tool or package
 INTERRUPTED = 130  # Ctrl-C (128 + SIGINT)
 
-EXIT_CODES = (f"exit codes: {OK} ok; {FAILED} the thing tested failed (PRED lines != TFLM, not bit-exact, firmware "
-              f"build or emulated run failed); {USAGE} usage or input error (bad option, missing or malformed file, "
-              f"missing package); {INTERRUPTED} interrupted (Ctrl-C)")
+EXIT_CODES = (f"exit codes: {OK} ok; {FAILED} the thing tested failed (PRED lines != TFLM, not bit-exact, the "
+              f"firmware faulted, hung or replied wrongly on the board); {USAGE} usage, input or setup error (bad "
+              f"option or value, missing or malformed file, missing tool or package, a build that failed); "
+              f"{INTERRUPTED} interrupted (Ctrl-C)")
 
 
 class CheckFailed(Exception):
@@ -59,7 +61,8 @@ def exit_code(exc: BaseException, command: str) -> int | None:
     if isinstance(exc, KeyboardInterrupt):
         print(f"{prefix}: interrupted", file=sys.stderr)
         return INTERRUPTED
-    if isinstance(exc, ProtocolError):  # the firmware said something it should not have
+    # The firmware said the wrong thing, faulted or hung (a file that is no ARM ELF is an input error).
+    if isinstance(exc, (ProtocolError, EmulationError)) and not isinstance(exc, ElfFormatError):
         print(f"{prefix}: failed: {exc}", file=sys.stderr)
         return FAILED
     if isinstance(exc, CheckFailed):
@@ -69,13 +72,7 @@ def exit_code(exc: BaseException, command: str) -> int | None:
         print(f"{prefix}: error: missing Python package {exc.name!r}; run scripts/bootstrap.sh (it installs the "
               "pinned packages from pyproject.toml)", file=sys.stderr)
         return USAGE
-    if isinstance(exc, (FileNotFoundError, ValueError)):
-        print(f"{prefix}: error: {exc}", file=sys.stderr)
-        return USAGE
-    if isinstance(exc, RuntimeError):
-        print(f"{prefix}: failed: {exc}", file=sys.stderr)
-        return FAILED
-    if isinstance(exc, OSError):
+    if isinstance(exc, (FileNotFoundError, ValueError, RuntimeError, OSError)):
         print(f"{prefix}: error: {exc}", file=sys.stderr)
         return USAGE
     return None

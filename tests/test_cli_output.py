@@ -15,6 +15,7 @@ from pathlib import Path
 import pytest
 
 from app import cli, console, progress
+from sim.errors import ElfFormatError, FirmwareFault
 from sim.protocol import ProtocolError
 
 REPO = Path(__file__).resolve().parents[1]
@@ -110,7 +111,9 @@ def test_bench_disagreeing_with_tflm_exits_1(monkeypatch: pytest.MonkeyPatch, ca
     (ValueError("bad --synth"), console.USAGE),
     (ModuleNotFoundError("x", name="tflite_micro"), console.USAGE),
     (PermissionError("read-only"), console.USAGE),
-    (RuntimeError("firmware build failed"), console.FAILED),
+    (RuntimeError("arm-none-eabi-gcc not found"), console.USAGE),
+    (FirmwareFault("hard fault at 0x08000100"), console.FAILED),
+    (ElfFormatError("not an ARM ELF"), console.USAGE),
     (ProtocolError("no BOOT line"), console.FAILED),
     (console.CheckFailed("PRED != TFLM"), console.FAILED),
 ])
