@@ -95,4 +95,6 @@ def convert_int8(model, representative: np.ndarray, on_row: Callable[[], None] |
 
 
 def predict_float(model, x: np.ndarray) -> np.ndarray:
-    return np.asarray(model.predict(x, verbose=0, batch_size=256))
+    """The float model on a whole array in one call. Not model.predict: its tf.function is traced again for every
+    model trained in the process and for the last partial batch, and TensorFlow warns about that retracing."""
+    return np.asarray(model(np.asarray(x, np.float32), training=False))
