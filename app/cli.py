@@ -220,7 +220,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="tinyml-disco", description=__doc__, epilog=console.EXIT_CODES)
     p.add_argument("-v", "--verbose", action="store_true",
-                   help="show TensorFlow/Keras/absl logs and warnings (hidden by default)")
+                   help="show TensorFlow/Keras/absl logs and warnings and every step line (hidden by default)")
     sub = p.add_subparsers(dest="command", required=True)
 
     def add(name: str, fn, help_: str) -> argparse.ArgumentParser:
@@ -294,6 +294,9 @@ def build_parser() -> argparse.ArgumentParser:
     d.add_argument("--epochs", type=int, default=None, help="default: the model's own")
     d.add_argument("--per-class", type=int, default=25, help="held-out windows per gesture on the device")
     _runtime_arg(d, "as for bench")
+    for sp in sub.choices.values():  # -v after the command too (scripts/demo.sh -v); SUPPRESS keeps the global one
+        sp.add_argument("-v", "--verbose", action="store_true", default=argparse.SUPPRESS,
+                        help="show TensorFlow/Keras/absl logs and warnings and every step line")
     return p
 
 
