@@ -153,3 +153,10 @@ def test_bar_in_a_log_redraws_about_ten_times(monkeypatch: pytest.MonkeyPatch) -
     redraws = log.getvalue().count("\r")
     assert 10 <= redraws <= 13, log.getvalue()
     assert "1000/1000 step" in log.getvalue()
+
+
+def test_verbose_before_or_after_the_command() -> None:
+    parser = cli.build_parser()
+    assert parser.parse_args(["demo"]).verbose is False
+    assert parser.parse_args(["-v", "demo"]).verbose is True
+    assert parser.parse_args(["demo", "--verbose"]).verbose is True  # scripts/demo.sh passes its arguments here
