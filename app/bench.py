@@ -12,6 +12,7 @@ import numpy as np
 import compiler
 from app import pipeline, progress
 from app.compare import pred_matches
+from app.estimate import bench_keys as estimate_keys
 from app.pipeline import Log
 from compiler import tflite_reader
 from sim import footprint
@@ -103,6 +104,7 @@ def bench(paths: ModelPaths, per_class: int = 25, infer_samples: int = 200, host
         "cycles_per_inference": int(np.median(cycles)),
         "cycles_per_inference_max": int(cycles.max()),
         "cycles_source": "DWT CYCCNT around model_invoke = retired instructions in the embedded emulator",
+        **(estimate_keys(paths, elf) if runtime == "compiled" else {}),  # a model of the real M4 (README)
         "accuracy_float": card.accuracy["float"],
         "accuracy_float_windows": card.accuracy["test_windows"],
         "accuracy_int8_host": acc_host,

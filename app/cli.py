@@ -112,6 +112,15 @@ def cmd_profile(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_estimate(args: argparse.Namespace) -> int:
+    from app.estimate import estimate_model, format_estimate
+
+    paths = _paths(args)
+    e = estimate_model(paths, Path(args.elf) if args.elf else None)
+    print(json.dumps(e, indent=2) if args.json else format_estimate(paths.name, e))
+    return 0
+
+
 def cmd_bench(args: argparse.Namespace) -> int:
     from app.bench import bench, format_summary
 
@@ -127,6 +136,16 @@ def _checked(results: list[dict]) -> int:
     if bad:
         raise console.CheckFailed("; ".join(bad))
     return console.OK
+
+
+def cmd_report(args: argparse.Namespace) -> int:
+    from app import report_html
+
+    names = list(MODELS) if args.all else [args.model]
+    build = Path(args.build_dir) if args.build_dir else None
+    for name in names:
+        report_html.write(ModelPaths.for_model(name, build), device_per_class=args.device_per_class)
+    return 0
 
 
 def cmd_flash(args: argparse.Namespace) -> int:
@@ -255,11 +274,20 @@ def build_parser() -> argparse.ArgumentParser:
     f.add_argument("--elf", help="any ARM ELF instead of the model's firmware")
     _json_arg(f)
     add("profile", cmd_profile, "instructions per kernel call in the emulator -> build/<model>/profile.json/.png")
+    es = add("estimate", cmd_estimate, "estimated Cortex-M4 cycles of one inference on a real STM32F407 at 168 MHz "
+             "(TRM timings + flash wait states with the ART accelerator; a model, not a measurement)")
+    es.add_argument("--elf", help="any firmware with model_invoke instead of the model's firmware.elf")
+    es.add_argument("--json", action="store_true")
     b = add("bench", cmd_bench, "measure and write build/<model>/bench.json")
     b.add_argument("--per-class", type=int, default=25, help="held-out windows per gesture on the device")
     _runtime_arg(b, "the main runtime of bench.json; the TFLite Micro build is measured next to it when it builds "
                  "(runtimes.tflm)")
     _json_arg(b)
+    rp = add("report", cmd_report, "one self-contained HTML page per model -> build/<model>/report.html")
+    rp.add_argument("--all", action="store_true", help="every built-in model instead of --model")
+    rp.add_argument("--device-per-class", type=int, default=10,
+                    help="saved test windows per class run on the emulated board when report.json has no device "
+                    "evaluation (0: do not run)")
     fl = add("flash", cmd_flash, "write firmware.elf to the board through a debug probe or a GDB server")
     fl.add_argument("--elf", help="flash this ELF instead of build/<model>/firmware/firmware.elf")
     fl.add_argument("--probe", default="openocd", choices=("openocd", "stlink", "pyocd", "gdb"),
@@ -294,6 +322,11 @@ def build_parser() -> argparse.ArgumentParser:
     d.add_argument("--epochs", type=int, default=None, help="default: the model's own")
     d.add_argument("--per-class", type=int, default=25, help="held-out windows per gesture on the device")
     _runtime_arg(d, "as for bench")
+    from app import readme_figures
+
+    rf = sub.add_parser("readme-figures", help="rewrite the README's measured-figures table from bench.json files")
+    readme_figures.add_arguments(rf)
+    rf.set_defaults(func=readme_figures.from_args)
     for sp in sub.choices.values():  # -v after the command too (scripts/demo.sh -v); SUPPRESS keeps the global one
         sp.add_argument("-v", "--verbose", action="store_true", default=argparse.SUPPRESS,
                         help="show TensorFlow/Keras/absl logs and warnings and every step line")

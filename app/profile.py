@@ -71,6 +71,15 @@ def profile_elf(elf_path: Path, model_dir: Path, input_tensor: np.ndarray, outpu
 
 def write_outputs(p: Profile, json_path: Path, png_path: Path) -> None:
     json_path.write_text(json.dumps(asdict(p), indent=2) + "\n")
+    import matplotlib.pyplot as plt
+
+    fig = profile_figure(p)
+    fig.savefig(png_path, dpi=100)
+    plt.close(fig)
+
+
+def profile_figure(p: Profile):
+    """Horizontal bars, one per layer (op, kernel) plus the glue, in call order from the top. A matplotlib Figure."""
     import matplotlib
 
     matplotlib.use("Agg")
@@ -78,15 +87,22 @@ def write_outputs(p: Profile, json_path: Path, png_path: Path) -> None:
 
     labels = [f"op{layer.op_index} {layer.op}\n{layer.kernel}" for layer in p.layers] + ["glue"]
     values = [layer.instructions for layer in p.layers] + [p.glue_instructions]
-    fig, ax = plt.subplots(figsize=(8, 0.6 * len(values) + 1.5))
+    fig, ax = plt.subplots(figsize=(8, 0.45 * len(values) + 1.3))
     bars = ax.barh(labels[::-1], values[::-1], color="#4477aa")
-    ax.bar_label(bars, labels=[f"{v:,}" for v in values[::-1]], padding=3, fontsize=8)
+    total = max(p.total_instructions, 1)
+    ax.bar_label(bars, labels=[f"{v:,} ({100 * v / total:.0f}%)" for v in values[::-1]], padding=3, fontsize=8)
     ax.set_xlabel("instructions (= cycles on the emulated M4)")
     ax.set_title(f"{p.model}: {p.total_instructions:,} instructions per inference")
     ax.margins(x=0.15)
     fig.tight_layout()
-    fig.savefig(png_path, dpi=100)
-    plt.close(fig)
+    return fig
+
+
+def load_profile(path: Path) -> Profile:
+    """profile.json back into a Profile."""
+    d = json.loads(path.read_text())
+    return Profile(d["model"], d["total_instructions"], d["glue_instructions"],
+                   [LayerProfile(**layer) for layer in d["layers"]])
 
 
 def profile_model(paths: ModelPaths, seed: int = 0) -> Profile:

@@ -49,26 +49,40 @@ def class_metrics(y_true: np.ndarray, y_pred: np.ndarray, labels: Sequence[str])
     }
 
 
-def plot_confusions(panels: dict[str, dict], labels: Sequence[str], path: Path, title: str) -> Path:
-    """One confusion-matrix panel per evaluated model (counts, rows = truth), written as a PNG."""
+def confusion_figure(panels: dict[str, dict], labels: Sequence[str], title: str):
+    """One confusion-matrix panel per evaluated model: counts as numbers, colour = share of the true class's row
+    (panels with different window counts read alike). Returns a matplotlib Figure."""
     import matplotlib
 
     matplotlib.use("Agg")  # no display in CI
     import matplotlib.pyplot as plt
 
-    fig, axes = plt.subplots(1, len(panels), figsize=(4.2 * len(panels), 4.0), squeeze=False)
-    for ax, (name, m) in zip(axes[0], panels.items(), strict=True):
+    fig, axes = plt.subplots(1, len(panels), figsize=(3.9 * len(panels), 4.0), squeeze=False)
+    for k, (ax, (name, m)) in enumerate(zip(axes[0], panels.items(), strict=True)):
         cm = np.array(m["confusion"])
-        ax.imshow(cm, cmap="Blues")
+        rows = cm.sum(axis=1, keepdims=True)
+        share = np.divide(cm, rows, out=np.zeros(cm.shape), where=rows > 0)
+        ax.imshow(share, cmap="Blues", vmin=0.0, vmax=1.0)
         for (i, j), v in np.ndenumerate(cm):
-            ax.text(j, i, str(v), ha="center", va="center", color="white" if v > cm.max() / 2 else "black")
+            ax.text(j, i, str(v), ha="center", va="center", color="white" if share[i, j] > 0.5 else "black")
         ax.set_xticks(range(len(labels)), labels, rotation=45, ha="right")
-        ax.set_yticks(range(len(labels)), labels)
+        ax.set_yticks(range(len(labels)), labels if k == 0 else [])
+        ax.tick_params(left=k == 0)
         ax.set_xlabel("predicted")
-        ax.set_ylabel("true")
-        ax.set_title(f"{name}: {m['accuracy'] * 100:.1f}% of {m['windows']}")
-    fig.suptitle(title)
+        if k == 0:
+            ax.set_ylabel("true")
+        ax.set_title(f"{name}\n{m['accuracy'] * 100:.1f}% of {m['windows']} windows", fontsize=10)
+    if title:
+        fig.suptitle(title)
     fig.tight_layout()
+    return fig
+
+
+def plot_confusions(panels: dict[str, dict], labels: Sequence[str], path: Path, title: str) -> Path:
+    """confusion_figure written as a PNG."""
+    import matplotlib.pyplot as plt
+
+    fig = confusion_figure(panels, labels, title)
     fig.savefig(path, dpi=100)
     plt.close(fig)
     return path

@@ -26,6 +26,16 @@ if [ ${#need_apt[@]} -gt 0 ]; then
   $SUDO apt-get -o DPkg::Lock::Timeout=600 update -qq
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get -o DPkg::Lock::Timeout=600 install -y -qq "${need_apt[@]}" >/dev/null
 fi
+# A headless browser for the report screenshot test (tests/test_report_html.py). Installed on its own: a system
+# without the Debian package (Ubuntu ships chromium as a snap) keeps everything else, and the test skips saying so
+# (a failure under CI=true, tests/conftest.py).
+if ! command -v chromium >/dev/null 2>&1 && ! command -v chromium-browser >/dev/null 2>&1; then
+  echo "[bootstrap] installing Debian package chromium (headless browser for the report screenshot test)"
+  SUDO=""; [ "$(id -u)" -eq 0 ] || SUDO="sudo"
+  { $SUDO apt-get -o DPkg::Lock::Timeout=600 update -qq &&
+    DEBIAN_FRONTEND=noninteractive $SUDO apt-get -o DPkg::Lock::Timeout=600 install -y -qq chromium >/dev/null; } ||
+    echo "[bootstrap] chromium could not be installed: tests/test_report_html.py's screenshot test will skip and say why"
+fi
 
 # A venv left half-made by an interrupted run (no pip in it) is made again.
 if [ -x "$VENV/bin/python" ] && ! "$VENV/bin/python" -m pip --version >/dev/null 2>&1; then

@@ -7,9 +7,11 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
+from sim.art_flash import in_flash
 from sim.elfimage import Symbol, Symbolizer, load_segments, open_arm_elf, read_symbols, section_ranges
+from sim.m4_timing import Trace
 from sim.memory import Memories
-from sim.thumb import count_instructions
+from sim.thumb import count_instructions, instruction_offsets, is_it
 
 STACK_TOP = 0x2001_F000
 SCRATCH_BASE = 0x2001_8000  # free SRAM for call arguments (the firmware's .bss/.data sit low in SRAM)
@@ -64,3 +66,40 @@ class BareCore:
             self._uc.emu_start(self.function(name).address | 1, _RETURN)
         finally:
             self._uc.hook_del(handle)
+
+    def trace(self, name: str, args: Sequence[int]) -> Trace:
+        """Run `name(args...)` like `call`, recording every executed instruction and its data loads from flash
+        (a code hook per instruction: ~100x slower than `call`; for the cycle estimate only)."""
+        from unicorn import UC_HOOK_CODE, UC_HOOK_MEM_READ
+        from unicorn.arm_const import UC_ARM_REG_LR, UC_ARM_REG_R0, UC_ARM_REG_SP
+
+        t = Trace()
+        steps, code = t.steps, t.code
+
+        def on_code(uc: object, address: int, size: int, _user: object) -> None:
+            steps.append(address)
+            if address not in code:
+                code[address] = bytes(self._uc.mem_read(address, size))
+            if size == 2 and address + 2 not in code and is_it(code[address]):
+                # Unicorn runs no hook for the instructions an IT skips: keep the bytes of its block
+                block = bytes(self._uc.mem_read(address + 2, 18))
+                offsets = instruction_offsets(block)[:5]
+                for off, end in zip(offsets, offsets[1:], strict=False):
+                    code.setdefault(address + 2 + off, block[off:end])
+
+        def on_read(uc: object, _access: int, address: int, _size: int, _value: int, _user: object) -> None:
+            if in_flash(address):
+                t.flash_loads.setdefault(len(steps) - 1, []).append(address)
+
+        for i, value in enumerate(args[:4]):
+            self._uc.reg_write(UC_ARM_REG_R0 + i, value)
+        self._uc.reg_write(UC_ARM_REG_SP, STACK_TOP)
+        self._uc.reg_write(UC_ARM_REG_LR, _RETURN | 1)
+        handles = [self._uc.hook_add(UC_HOOK_CODE, on_code), self._uc.hook_add(UC_HOOK_MEM_READ, on_read)]
+        try:
+            self._uc.emu_start(self.function(name).address | 1, _RETURN)
+        finally:
+            for h in handles:
+                self._uc.hook_del(h)
+        t.exit_pc = _RETURN
+        return t

@@ -13,6 +13,17 @@ def is_wide(halfword: int) -> bool:
     return (halfword >> 11) in _WIDE_PREFIXES
 
 
+def is_it(code: bytes) -> bool:
+    """True when `code` starts with an IT instruction (not a hint: its mask is not zero)."""
+    return len(code) >= 2 and code[1] == 0xBF and code[0] & 0xF != 0
+
+
+def it_block_length(code: bytes) -> int:
+    """Instructions in the block of the IT instruction at the start of `code` (1 to 4)."""
+    mask = code[0] & 0xF
+    return 4 - ((mask & -mask).bit_length() - 1)
+
+
 def instruction_offsets(code: bytes) -> list[int]:
     """Byte offsets of the instructions that start in `code` (a run of Thumb code)."""
     offsets: list[int] = []

@@ -1,12 +1,16 @@
 /*
  * protocol.c - the UART command channel and report lines.
  *
- * Every line ends with "\n" only. Commands (one per line, \r ignored):
+ * Every output line ends with "\n" only. Commands: one per line; CR or LF ends a line, so CRLF (and
+ * Renode's LF+CR) is one command plus an empty line, which is ignored. Trailing spaces/tabs are ignored.
  *   INFO          -> the BOOT line again
- *   INFER <hex>   -> OUT <hex output> cycles=<n>   (2*MODEL_INPUT_SIZE digits)
+ *   INFER <hex>   -> OUT <hex output> cycles=<n>   (2*MODEL_INPUT_SIZE digits; any run of spaces/tabs
+ *                    separates INFER from the hex)
  *   STREAM on     -> STREAM on lsb_ug=<n> odr_hz=<n>, then "S <n> <x> <y> <z>" per sample (model units)
  *   STREAM off    -> STREAM off samples=<n> dropped=<n>
  * Errors: ERR code=bad_length expected=<n> | bad_hex | bad_command | line_too_long
+ * line_too_long is sent as soon as a line outgrows LINE_MAX (not at its end); the rest of that line, up to
+ * the next CR/LF, is discarded without a second ERR.
  */
 #include <stddef.h>
 #include "protocol.h"
@@ -113,6 +117,11 @@ static void cmd_stream(int on)
     }
 }
 
+static int is_blank(char c)
+{
+    return c == ' ' || c == '\t';
+}
+
 static int hex_value(char c)
 {
     if (c >= '0' && c <= '9') return c - '0';
@@ -135,7 +144,7 @@ static int starts_with(const char *s, uint32_t len, const char *prefix)
 static void cmd_infer(uint32_t hex_off)
 {
     const uint32_t want = 2u * (uint32_t)MODEL_INPUT_SIZE;
-    while (hex_off < line_len && line[hex_off] == ' ') {
+    while (hex_off < line_len && is_blank(line[hex_off])) {
         hex_off++;
     }
     if (line_len - hex_off != want) {
@@ -172,7 +181,7 @@ static void cmd_infer(uint32_t hex_off)
 
 static void handle_line(void)
 {
-    while (line_len > 0u && (line[line_len - 1u] == ' ' || line[line_len - 1u] == '\t')) {
+    while (line_len > 0u && is_blank(line[line_len - 1u])) {
         line_len--;   /* tolerate trailing blanks from terminals */
     }
     if (line_len == 0u) {
@@ -185,7 +194,7 @@ static void handle_line(void)
     } else if (line_len == 10u && starts_with(line, line_len, "STREAM off")) {
         cmd_stream(0);
     } else if (starts_with(line, line_len, "INFER") &&
-               (line_len == 5u || line[5] == ' ')) {
+               (line_len == 5u || is_blank(line[5]))) {
         cmd_infer(5u);
     } else {
         uart_puts("ERR code=bad_command\n");

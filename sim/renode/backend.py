@@ -109,7 +109,7 @@ class RenodeBackend:
 
     def write(self, data: bytes) -> None:
         text = data.decode("ascii")
-        # One WriteLineToUart per line; it appends '\r' (ignored by the firmware), so keep our '\n'.
+        # One WriteLineToUart per line; it appends '\r' (an empty line to the firmware, ignored), so keep our '\n'.
         for line in _lines_with_newline(text):
             self.client.run("Write Line To Uart", line, waitForEcho=False)
 
