@@ -24,7 +24,8 @@ def cmd_train(args: argparse.Namespace) -> int:
     overrides = [*args.synth, *(["unknown.enabled=true"] if args.unknown else [])]
     cfg = synth.load_config(args.synth_config, overrides)
     pipeline.train(_paths(args), seed=args.seed, per_class=args.per_class, epochs=args.epochs, synth_config=cfg,
-                   data_dir=Path(args.data) if args.data else None, device_per_class=args.device_per_class)
+                   data_dir=Path(args.data) if args.data else None, device_per_class=args.device_per_class,
+                   units=args.units)
     pipeline.export_device_data(_paths(args))
     return 0
 
@@ -51,29 +52,17 @@ def cmd_footprint(args: argparse.Namespace) -> int:
 
 
 def cmd_simulate(args: argparse.Namespace) -> int:
-    import numpy as np
-
-    from app import pipeline, progress
+    from app import pipeline, progress, replay
     from sim.session import embedded_session
     from training.artifacts import load_card
 
     paths = _paths(args)
-    window = load_card(paths).window
+    card = load_card(paths)
     if args.data:
-        data = Path(args.data)
-        if data.suffix.lower() == ".resd":
-            from sim import resd
-
-            samples, _rate = resd.read_acceleration(data)
-            truth = None
-        else:
-            from sim import sensor_csv
-
-            rec = sensor_csv.read_csv(data)
-            samples = rec.samples_g
-            truth = rec.labels[window - 1::window] if rec.labels else None
-        usable = samples.shape[0] // window * window
-        windows = samples[:usable].reshape(-1, window, 3)
+        data = replay.load_replay(Path(args.data), card.sample_rate_hz, card.window, units=args.units)
+        for note in data.notes:
+            print(f"[simulate] {note}", file=sys.stderr)
+        windows, truth = data.windows_g, data.truth
     else:
         w = pipeline.device_windows(paths, args.per_class)
         windows = w.g
@@ -83,23 +72,32 @@ def cmd_simulate(args: argparse.Namespace) -> int:
             elf = paths.elf
         else:
             elf = pipeline.build_runtime(paths, args.runtime)[1]
-    session = embedded_session(elf)
+    session = embedded_session(elf, instruction_budget=replay.BOOT_BUDGET)
     boot = session.start()
     if not args.json:
-        print(f"[simulate] {boot}")
-    with progress.bar(len(windows), "[simulate] windows on the emulated board", "window") as bar:
-        preds = session.classify(windows, lambda: bar.update(1))
-    acc = float(np.mean([p.label == t for p, t in zip(preds, truth, strict=False)])) if truth else None
+        print(f"[simulate] {boot}", flush=True)
+    preds = []
+    right = 0
+    try:
+        with progress.bar(len(windows), "[simulate] windows on the emulated board", "window") as bar:
+            for p in replay.stream_predictions(session, windows):
+                tail = f" truth={truth[len(preds)]}" if truth else ""
+                right += bool(truth) and p.label == truth[len(preds)]
+                preds.append(p)
+                if not args.json:  # streamed as they come; tqdm keeps the bar below them on a terminal
+                    progress.write(f"PRED seq={p.seq} class={p.cls} label={p.label} score={p.score} "
+                                   f"cycles={p.cycles}{tail}")
+                bar.update(1)
+    finally:
+        done = len(preds)
+        if truth and done and not args.json:
+            part = "" if done == len(windows) else f" (stopped after {done} of {len(windows)} windows)"
+            print(f"[simulate] accuracy {right / done:.3f} on {done} windows{part}", flush=True)
     if args.json:
-        print(json.dumps({"boot": asdict(boot), "accuracy": acc, "windows": len(preds),
+        print(json.dumps({"boot": asdict(boot), "accuracy": right / len(preds) if truth and preds else None,
+                          "windows": len(preds),
                           "predictions": [{**asdict(p), **({"truth": truth[i]} if truth else {})}
                                           for i, p in enumerate(preds)]}, indent=2), file=out)
-        return 0
-    for i, p in enumerate(preds):
-        tail = f" truth={truth[i]}" if truth else ""
-        print(f"PRED seq={p.seq} class={p.cls} label={p.label} score={p.score} cycles={p.cycles}{tail}")
-    if acc is not None:
-        print(f"[simulate] accuracy {acc:.3f} on {len(preds)} windows")
     return 0
 
 
@@ -220,14 +218,26 @@ def _ratio_cells(x: dict) -> str:
             f"{'x' + format(x['ram_used_bytes'], '.2f'):>6}")
 
 
+def _data_title(name: str, data: dict) -> str:
+    """What a model's held-out windows are, from model.json "data"."""
+    if data.get("source", "synthetic") == "synthetic":
+        return "held-out synthetic windows"
+    return f"{name}: test windows of the recordings in {data.get('dir', '?')}"
+
+
 def cmd_demo(args: argparse.Namespace) -> int:
+    from training.artifacts import load_card
+
     names = [args.model] if args.model else list(MODELS)
     results = []
+    sources = []
     for name in names:
         print(f"[demo] === {name}: {MODELS[name].description}")
-        results.append(_demo_one(ModelPaths.for_model(name, Path(args.build_dir) if args.build_dir else None), args))
-    print("\n[demo] summary (accuracy on held-out synthetic windows; cycles = retired instructions per inference "
-          "on the emulated Cortex-M4; bench.json per model in build/<model>/)")
+        paths = ModelPaths.for_model(name, Path(args.build_dir) if args.build_dir else None)
+        results.append(_demo_one(paths, args))
+        sources.append(_data_title(name, load_card(paths).data))
+    print(f"\n[demo] summary (accuracy on {'; '.join(dict.fromkeys(sources))}; cycles = retired instructions per "
+          "inference on the emulated Cortex-M4; bench.json per model in build/<model>/)")
     print(format_comparison(results))
     from app.bench import runtimes_table
 
@@ -254,7 +264,9 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--per-class", type=int, default=None, help="training windows per gesture (default: the model's)")
     t.add_argument("--epochs", type=int, default=None, help="default: the model's own")
     t.add_argument("--data", help="folder of CSV recordings (timestamp_s,ax_g,ay_g,az_g,label) instead of "
-                   "synthetic data; split train/val/test by file")
+                   "synthetic data; its train/ test/ [val/] folders if it has them, else split by file, every class "
+                   "in every split")
+    _units_arg(t)
     t.add_argument("--synth-config", help="generator settings file (.json or .toml); see training/synth.py")
     t.add_argument("--synth", action="append", default=[], metavar="KEY=VALUE",
                    help="override one generator setting, e.g. sensor.full_scale_g=4 (repeatable)")
@@ -269,6 +281,7 @@ def build_parser() -> argparse.ArgumentParser:
     _runtime_arg(s, "which firmware runs")
     s.add_argument("--data", help="CSV (timestamp_s,ax_g,ay_g,az_g[,label]) or RESD file to replay")
     s.add_argument("--per-class", type=int, default=5, help="synthetic windows per gesture when no --data")
+    _units_arg(s)
     _json_arg(s)
     f = add("footprint", cmd_footprint, "flash and RAM use of firmware.elf")
     f.add_argument("--elf", help="any ARM ELF instead of the model's firmware")
@@ -336,6 +349,12 @@ def build_parser() -> argparse.ArgumentParser:
 def _json_arg(p: argparse.ArgumentParser) -> None:
     p.add_argument("--json", action="store_true", help="machine-readable JSON on stdout (nothing else on stdout; "
                    "progress and step lines on stderr) instead of the human table")
+
+
+def _units_arg(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--units", default="auto", choices=("auto", "g", "m/s2", "mg"),
+                   help="units of a CSV's acceleration columns (default auto: detected from gravity or the value "
+                   "range; an ambiguous file is refused)")
 
 
 def _runtime_arg(p: argparse.ArgumentParser, help_: str) -> None:

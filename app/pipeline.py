@@ -47,7 +47,7 @@ def _synthetic_sets(cfg: synth.SynthConfig, seed: int, per_class: int) -> dict[s
 
 
 def load_data(cfg: synth.SynthConfig, seed: int, per_class: int, data_dir: Path | None,
-              log: Log = print) -> tuple[dict[str, synth.Windows], dict]:
+              log: Log = print, units: str = "auto") -> tuple[dict[str, synth.Windows], dict]:
     """Train/val/test windows (raw counts) and a description for model.json: synthetic or the user's CSVs."""
     if data_dir is None:
         log(f"[data] synthetic gestures (seed {seed}, {per_class} windows/class for training, "
@@ -58,10 +58,15 @@ def load_data(cfg: synth.SynthConfig, seed: int, per_class: int, data_dir: Path 
                 "seeds": {k: seed + v for k, v in TRAIN_SEED_OFFSETS.items()}}
     else:
         log(f"[data] recordings in {data_dir}: resampling to {cfg.sample_rate_hz} Hz, windows of {cfg.window}")
-        splits = recordings.load_dir(data_dir, cfg.sample_rate_hz, cfg.window, cfg.sensor, seed)
+        splits = recordings.load_dir(data_dir, cfg.sample_rate_hz, cfg.window, cfg.sensor, seed, units=units)
         sets = {"train": splits.train, "val": splits.val, "test": splits.test}
-        info = {"source": "recordings", "dir": str(data_dir), "files": splits.files,
-                "generator": synth.config_to_dict(cfg)}
+        log(f"[data] split: {splits.layout}" + "".join(f"; {c} split by time in {', '.join(fs)}"
+                                                       for c, fs in splits.time_split.items()))
+        # What the data is, not how the synthetic generator would make it: no generator settings or seeds.
+        info = {"source": "recordings", "dir": str(Path(data_dir).resolve()), "labels": list(splits.train.label_names),
+                "sample_rate_hz": cfg.sample_rate_hz, "resampling": "linear interpolation to sample_rate_hz",
+                "units": units, "split": {"layout": splits.layout, "seed": seed, "time_split": splits.time_split},
+                "files": splits.files, "file_info": splits.file_info}
     info["windows"] = {k: len(w) for k, w in sets.items()}
     log("[data] windows: " + ", ".join(f"{k} {len(w)}" for k, w in sets.items()))
     return sets, info
@@ -77,7 +82,7 @@ def _save_test_windows(paths: ModelPaths, w: synth.Windows, float_pred: np.ndarr
 
 def train(paths: ModelPaths, seed: int = 1234, per_class: int | None = None, epochs: int | None = None,
           log: Log = print, synth_config: synth.SynthConfig | None = None, data_dir: Path | None = None,
-          device_per_class: int = 0, report: bool = True) -> dict:
+          device_per_class: int = 0, report: bool = True, units: str = "auto") -> dict:
     """Data -> train the model named by paths -> int8 -> model.tflite + model.json + C -> evaluation report.
 
     device_per_class: test windows per class run on the emulated board for the report (0, the default for
@@ -91,7 +96,7 @@ def train(paths: ModelPaths, seed: int = 1234, per_class: int | None = None, epo
     per_class = per_class or spec.per_class
     cfg = synth_config or synth.SynthConfig()
     t0 = time.time()
-    sets, data_info = load_data(cfg, seed, per_class, data_dir, log)
+    sets, data_info = load_data(cfg, seed, per_class, data_dir, log, units)
     names = sets["train"].label_names
     lsb_g = cfg.sensor.lsb_g
     log(f"[features] {pipe.id} on {sum(len(w) for w in sets.values())} windows")
@@ -135,8 +140,8 @@ def train(paths: ModelPaths, seed: int = 1234, per_class: int | None = None, epo
         "input": {"scale": in_scale, "zero_point": in_zp, "dtype": "int8"},
         "output": {"scale": float(out_t.scale[0]), "zero_point": int(out_t.zero_point[0]), "dtype": "int8"},
         "accuracy": {"float": acc_float, "int8_host": acc_int8, "test_windows": len(test)},
-        "training": {"seed": seed, "per_class": per_class, **asdict(tcfg),
-                     "seeds": {k: seed + v for k, v in TRAIN_SEED_OFFSETS.items()}},
+        "training": {"seed": seed, **asdict(tcfg), **({} if data_dir else {  # synthetic data only
+            "per_class": per_class, "seeds": {k: seed + v for k, v in TRAIN_SEED_OFFSETS.items()}})},
         "data": data_info,
     }
     paths.meta_json.write_text(json.dumps(meta, indent=2) + "\n")
@@ -156,12 +161,22 @@ def report_again(paths: ModelPaths, device_per_class: int = 10, log: Log = print
 
     card = load_card(paths)
     saved = np.load(paths.require(paths.data_dir / "test_windows.npz", f"tinyml-disco train --model {paths.name}"))
-    cfg = generator_config(card)
-    test = synth.Windows(saved["raw"], saved["labels"], card.labels, cfg.sensor, cfg.sample_rate_hz)
+    test = synth.Windows(saved["raw"], saved["labels"], card.labels, sensor_spec(card), card.sample_rate_hz)
     tfl = paths.tflite.read_bytes()
     tflm_out = TflmOracle(tfl).invoke(model_inputs(paths, test.raw))
     compiled = compile_c(paths, log)
     return write_report(paths, card, test, saved["float_pred"], tflm_out, compiled, len(tfl), device_per_class, log)
+
+
+def data_summary(card: ModelCard) -> str:
+    """One line saying what a model's test data is (report.md, demo)."""
+    data = card.data
+    if data.get("source", "synthetic") == "synthetic":
+        return f"synthetic (seed {card.training['seed']}, {data['windows']['test']} test windows)"
+    split = data.get("split", {})
+    by_time = "".join(f"; {c} split by time in {', '.join(fs)}" for c, fs in split.get("time_split", {}).items())
+    return (f"recordings in {data['dir']} ({split.get('layout', 'seeded')} split; test files: "
+            f"{', '.join(data['files']['test'])}{by_time})")
 
 
 def write_report(paths: ModelPaths, card: ModelCard, test: synth.Windows, float_pred: np.ndarray, tflm_out: np.ndarray,
@@ -187,10 +202,7 @@ def write_report(paths: ModelPaths, card: ModelCard, test: synth.Windows, float_
             log(f"[report] on-device check not run: {exc}")
     else:
         ev["device (emulated)"] = {"error": "skipped (no device windows requested: --device-per-class 0)"}
-    data = card.data
-    summary = (f"synthetic (seed {card.training['seed']}, {data['windows']['test']} test windows)"
-               if data["source"] == "synthetic" else
-               f"recordings in {data['dir']} (test files: {', '.join(data['files']['test'])})")
+    summary = data_summary(card)
     report = {
         "model": card.name, "features": card.features_id, "labels": names, "data_summary": summary,
         "seed": card.training["seed"], "evaluations": ev,
@@ -259,6 +271,11 @@ def build_runtime(paths: ModelPaths, runtime: str = "compiled", log: Log = print
     return "tflm", build_firmware_tflm(paths, compile_meta(load_card(paths), g), log).elf
 
 
+def sensor_spec(card: ModelCard) -> synth.SensorSpec:
+    """The sensor a model was trained for (model.json "sensor"), as the generator's SensorSpec."""
+    return synth.SensorSpec(name=card.sensor.name, full_scale_g=card.sensor.full_scale_g, lsb_ug=card.sensor.lsb_ug)
+
+
 def generator_config(card: ModelCard) -> synth.SynthConfig:
     """The generator settings a model was trained with (model.json "data"), or the defaults for its labels."""
     if card.generator is None:
@@ -275,8 +292,7 @@ def device_windows(paths: ModelPaths, per_class: int, seed: int = DEVICE_SEED) -
                                       f"{paths.name} --data DIR"))
         names = tuple(str(x) for x in saved["label_names"])
         idx = rp.pick_per_class(saved["labels"], per_class)
-        cfg = generator_config(card)
-        return synth.Windows(saved["raw"][idx], saved["labels"][idx], names, cfg.sensor, cfg.sample_rate_hz)
+        return synth.Windows(saved["raw"][idx], saved["labels"][idx], names, sensor_spec(card), card.sample_rate_hz)
     return synth.generate(per_class, seed, generator_config(card))
 
 

@@ -51,3 +51,9 @@ def epoch(b: tqdm, logs: dict) -> None:
 def epoch_summary(logs: dict) -> str:
     keys = (("loss", "loss", ".4f"), ("accuracy", "acc", ".3f"), ("val_accuracy", "val_acc", ".3f"))
     return " ".join(f"{short}={logs[k]:{fmt}}" for k, short, fmt in keys if k in logs)
+
+
+def write(line: str) -> None:
+    """A result line on stdout while a bar may be showing on stderr (the bar is cleared and redrawn around it)."""
+    tqdm.write(line, file=sys.stdout)
+    sys.stdout.flush()

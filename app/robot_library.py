@@ -140,20 +140,22 @@ class TinymlBoard:
         return len(self.windows)
 
     def load_windows_from_file(self, path: str) -> int:
-        """Windows (with labels) from a CSV written by `tinyml-disco train` (build/<model>/data)."""
-        from sim import sensor_csv
-        from training.artifacts import load_meta_json
-        from training.synth import SensorSpec, Windows, to_raw
+        """Windows (with labels) from a CSV or RESD file, e.g. one written by `tinyml-disco train`
+        (build/<model>/data), at the model's rate and in the model's sensor counts (as `simulate --data`)."""
+        from app import pipeline, replay
+        from training.artifacts import load_card
+        from training.synth import Windows, to_raw
 
-        meta = load_meta_json(self.paths)
-        n = int(meta["window"])
-        rec = sensor_csv.read_csv(Path(path), require_label=True)
-        usable = rec.samples_g.shape[0] // n * n
-        names = tuple(meta["labels"])
-        labels = np.array([names.index(lab) for lab in (rec.labels or [])[n - 1:usable:n]])
-        spec = SensorSpec()
-        raw = to_raw(rec.samples_g[:usable], spec).reshape(-1, n, 3)
-        self.windows = Windows(raw, labels, names, spec, int(meta["sample_rate_hz"]))
+        card = load_card(self.paths)
+        data = replay.load_replay(Path(path), card.sample_rate_hz, card.window)
+        if data.truth is None:
+            raise AssertionError(f"{path} has no label column: the accuracy checks need the true gestures")
+        unknown = sorted(set(data.truth) - set(card.labels))
+        if unknown:
+            raise AssertionError(f"{path}: label(s) {unknown} are not classes of the model {list(card.labels)}")
+        labels = np.array([card.labels.index(lab) for lab in data.truth])
+        spec = pipeline.sensor_spec(card)
+        self.windows = Windows(to_raw(data.windows_g, spec), labels, card.labels, spec, card.sample_rate_hz)
         return len(self.windows)
 
     def feed_windows_and_collect_predictions(self) -> int:
@@ -205,9 +207,9 @@ class TinymlBoard:
 
         The CNN (p 0.957, n_test 1500) on PER_CLASS 25 (n = 100) must reach 0.86: a fixed 0.5 let it lose 45
         points. Every PRED is also checked against TFLM, so this guards the data path, not the arithmetic."""
-        from training.artifacts import load_meta_json
+        from training.artifacts import load_card
 
-        acc = load_meta_json(self.paths)["accuracy"]
+        acc = load_card(self.paths).accuracy
         p, n_test = float(acc["int8_host"]), int(acc["test_windows"])
         if windows is None:
             if self.windows is None:
@@ -241,11 +243,10 @@ class TinymlBoard:
         if self.sensor == "lis2dw12":
             # The firmware rescales LIS2DW12 counts to the model's LIS3DSH units: compare on what it saw.
             from sim.periph.lis2dw12 import firmware_counts_from_g
-            from training.artifacts import load_meta_json
+            from training.artifacts import load_card
 
-            sensor = load_meta_json(self.paths)["sensor"]
-            raw = firmware_counts_from_g(self.windows.g, int(sensor["full_scale_g"]),
-                                         int(sensor["lsb_ug"])).reshape(raw.shape)
+            sensor = load_card(self.paths).sensor
+            raw = firmware_counts_from_g(self.windows.g, sensor.full_scale_g, sensor.lsb_ug).reshape(raw.shape)
         q = pipeline.model_inputs(self.paths, raw)
         ref = TflmOracle(self.paths.tflite.read_bytes()).invoke(q)
         for i, p in enumerate(self.predictions):

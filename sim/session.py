@@ -63,6 +63,10 @@ class EmbeddedBackend:
     def instructions(self) -> int:
         return int(self.board.instructions)
 
+    def extend_budget(self, instructions: int) -> None:
+        """Let the firmware run `instructions` more from now (the budget catches hangs; long replays grow it)."""
+        self.board.instruction_budget = int(self.board.instructions) + int(instructions)
+
     def leds(self) -> dict[str, bool]:
         return dict(self.board.leds)
 
@@ -167,8 +171,8 @@ class DeviceSession:
         self.backend.close()
 
 
-def embedded_session(elf: Path, sensor: str = "lis3dsh") -> DeviceSession:
-    return DeviceSession(EmbeddedBackend(elf, sensor=sensor))
+def embedded_session(elf: Path, sensor: str = "lis3dsh", instruction_budget: int = 200_000_000) -> DeviceSession:
+    return DeviceSession(EmbeddedBackend(elf, sensor=sensor, instruction_budget=instruction_budget))
 
 
 def timed_classify(session: DeviceSession, windows_g: np.ndarray,

@@ -65,12 +65,12 @@ def test_resampled_to_the_model_rate(tmp_path: Path) -> None:
     assert len(s.train) + len(s.val) + len(s.test) == 3 * 3 * 3  # 200 Hz rows, windows counted at 100 Hz
 
 
-@pytest.mark.filterwarnings("ignore::sim.sensor_csv.SensorUnitWarning")  # 20 g on purpose: it must clip
 def test_counts_are_raw_sensor_counts(tmp_path: Path) -> None:
     p = tmp_path / "a.csv"
     n = 200
     sensor_csv.write_csv(p, np.tile([0.5, -0.25, 20.0], (n, 1)), 100, ["idle"] * n)
-    rec = recordings.load_recording(p, 100, 128, 64, SENSOR)
+    # 20 g on purpose: it must clip. units="g", since auto-detection reads a 20-unit gravity as m/s^2.
+    rec = recordings.load_recording(p, 100, 128, 64, SENSOR, units="g")
     assert rec.raw[0, 0].tolist() == [round(0.5 / 240e-6), round(-0.25 / 240e-6), 32767]  # 20 g clips
 
 
@@ -117,8 +117,8 @@ def test_wrong_units_are_warned_about(tmp_path: Path, factor: float, unit: str) 
 
 
 def test_too_few_recordings_or_labels_are_clear_errors(tmp_path: Path) -> None:
-    d = _folder(tmp_path, files=2)
-    with pytest.raises(ValueError, match="at least 3 CSV files"):
+    d = _folder(tmp_path, files=2)  # 3 windows of each class per file: too few to split by time (issue 10)
+    with pytest.raises(ValueError, match="too few to put it in train, validation and test"):
         recordings.load_dir(d, 100, 128, SENSOR, seed=0)
     with pytest.raises(FileNotFoundError, match="no .csv files"):
         recordings.load_dir(_empty(tmp_path), 100, 128, SENSOR, seed=0)

@@ -29,7 +29,12 @@ class _Windows:
 def _board(tmp_path: Path, int8: float, test_windows: int) -> TinymlBoard:
     (tmp_path / "cnn").mkdir()
     accuracy = {"float": int8, "int8_host": int8, "test_windows": test_windows}
-    meta = {"format": META_FORMAT, "labels": list(LABELS), "accuracy": accuracy}
+    # A whole model card: the library reads model.json through training.artifacts.ModelCard (issue 10).
+    meta = {"format": META_FORMAT, "name": "cnn", "labels": list(LABELS), "sample_rate_hz": 100, "window": 128,
+            "hop": 128, "features": {"id": "raw", "shape": [128, 3, 1]},
+            "sensor": {"name": "LIS3DSH", "full_scale_g": 8, "lsb_ug": 240},
+            "input": {"scale": 0.03, "zero_point": 0}, "output": {"scale": 1 / 256, "zero_point": -128},
+            "accuracy": accuracy}
     (tmp_path / "cnn" / "model.json").write_text(json.dumps(meta))
     return TinymlBoard(model="cnn", build_dir=str(tmp_path))
 
