@@ -10,7 +10,7 @@ from pathlib import Path
 import numpy as np
 
 import compiler
-from app import pipeline
+from app import pipeline, progress
 from app.compare import pred_matches
 from app.estimate import bench_keys as estimate_keys
 from app.pipeline import Log
@@ -37,18 +37,17 @@ def bench(paths: ModelPaths, per_class: int = 25, infer_samples: int = 200, host
     ref = oracle.invoke(q)
     acc_host = float((ref.argmax(1) == w.labels).mean())
 
-    log(f"[bench] host: {host_samples} random inputs + {len(q)} window features, C kernels vs TFLM")
     rng = np.random.default_rng(5)
     rand = rng.integers(-128, 128, size=(host_samples, *q.shape[1:])).astype(np.int8)
     host_in = np.concatenate([rand, q])
-    host_exact = float((host.invoke(host_in) == oracle.invoke(host_in)).all(axis=1).mean())
+    host_exact = _host_bitexact(host, oracle, host_in)
 
-    log(f"[bench] emulated board: {len(w)} windows of {w.raw.shape[1]} samples through the LIS3DSH model")
     backend = EmbeddedBackend(elf)
     session = DeviceSession(backend)
     boot = session.start()
     s0 = backend.stats()
-    preds, wall = timed_classify(session, w.g)
+    with progress.bar(len(w), f"[bench] {runtime}: {w.raw.shape[1]}-sample windows on the board", "window") as b:
+        preds, wall = timed_classify(session, w.g, lambda: b.update(1))
     s1 = backend.stats()
     instr_windows = s1.instructions
     cpu_load = (s1.instructions - s0.instructions) / max(s1.cycles - s0.cycles, 1)
@@ -62,11 +61,10 @@ def bench(paths: ModelPaths, per_class: int = 25, infer_samples: int = 200, host
     pred_match = float(pred_matches(preds, ref).mean())
     cycles = np.array([p.cycles for p in preds])
 
-    log(f"[bench] emulated board: {infer_samples} INFER commands vs TFLM")
     infer_in = np.concatenate([q[: infer_samples // 2], rand[: infer_samples - min(infer_samples // 2, len(q))]])
     infer_instr0 = session.backend.instructions
     t0 = time.perf_counter()
-    dev_out = np.stack([np.frombuffer(session.infer(x).output, np.int8) for x in infer_in])
+    dev_out = _infer_all(session, infer_in, f"[bench] {runtime}: INFER commands vs TFLM")
     infer_wall = time.perf_counter() - t0
     infer_instr = session.backend.instructions - infer_instr0
     dev_exact = float((dev_out == oracle.invoke(infer_in)).all(axis=1).mean())
@@ -90,7 +88,6 @@ def bench(paths: ModelPaths, per_class: int = 25, infer_samples: int = 200, host
         except (RuntimeError, ValueError) as exc:
             runtimes[other] = {"skipped": str(exc).splitlines()[0]}
         else:
-            log(f"[bench] {other} runtime: the same windows and INFER inputs on the same emulated board")
             runtimes[other] = runtime_figures(other_elf, w.g, w.labels, ref, infer_in, oracle.invoke(infer_in))
 
     result = {
@@ -142,6 +139,22 @@ def bench(paths: ModelPaths, per_class: int = 25, infer_samples: int = 200, host
     return result
 
 
+def _host_bitexact(host, oracle, inputs: np.ndarray, chunks: int = 20) -> float:
+    """Share of inputs on which the host-compiled C kernels equal TFLM byte for byte."""
+    same = []
+    with progress.bar(len(inputs), "[bench] host: C kernels vs TFLM", "input") as b:
+        for part in np.array_split(inputs, chunks):
+            same.append((host.invoke(part) == oracle.invoke(part)).all(axis=1))
+            b.update(len(part))
+    return float(np.concatenate(same).mean())
+
+
+def _infer_all(session: DeviceSession, inputs: np.ndarray, desc: str) -> np.ndarray:
+    """INFER every input tensor on the board; the int8 outputs, one row per input."""
+    return np.stack([np.frombuffer(session.infer(x).output, np.int8)
+                     for x in progress.track(inputs, len(inputs), desc, "command")])
+
+
 def _flash_ram(elf: Path, fp: footprint.Footprint, stack_used: int | None) -> dict:
     from app.flash_split import split
 
@@ -162,9 +175,11 @@ def runtime_figures(elf: Path, windows_g: np.ndarray, labels: np.ndarray, ref: n
     backend = EmbeddedBackend(elf)
     session = DeviceSession(backend)
     session.start()
-    preds, _wall = timed_classify(session, windows_g)
+    name = elf.parent.parent.name if elf.parent.parent.name == "tflm" else "compiled"
+    with progress.bar(len(windows_g), f"[bench] {name}: windows on the board", "window") as b:
+        preds, _wall = timed_classify(session, windows_g, lambda: b.update(1))
     cycles = np.array([p.cycles for p in preds])
-    dev_out = np.stack([np.frombuffer(session.infer(x).output, np.int8) for x in infer_in])
+    dev_out = _infer_all(session, infer_in, f"[bench] {name}: INFER commands vs TFLM")
     stack_used = footprint.stack_high_water(elf, backend.read_memory)
     session.close()
     return {"elf": str(elf), "cycles_per_inference": int(np.median(cycles)),

@@ -5,8 +5,10 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from dataclasses import asdict
 from pathlib import Path
 
+from app import console
 from training.artifacts import ModelPaths
 from training.models import MODELS
 
@@ -50,7 +52,7 @@ def cmd_footprint(args: argparse.Namespace) -> int:
 
 
 def cmd_simulate(args: argparse.Namespace) -> int:
-    from app import pipeline, replay
+    from app import pipeline, progress, replay
     from sim.session import embedded_session
     from training.artifacts import load_card
 
@@ -65,24 +67,37 @@ def cmd_simulate(args: argparse.Namespace) -> int:
         w = pipeline.device_windows(paths, args.per_class)
         windows = w.g
         truth = [w.label_names[i] for i in w.labels]
-    if args.runtime == "compiled" and paths.elf.exists():
-        elf = paths.elf
-    else:
-        elf = pipeline.build_runtime(paths, args.runtime)[1]
+    with console.results(args.json) as out:
+        if args.runtime == "compiled" and paths.elf.exists():
+            elf = paths.elf
+        else:
+            elf = pipeline.build_runtime(paths, args.runtime)[1]
     session = embedded_session(elf, instruction_budget=replay.BOOT_BUDGET)
-    print(f"[simulate] {session.start()}", flush=True)
-    right = done = 0
+    boot = session.start()
+    if not args.json:
+        print(f"[simulate] {boot}", flush=True)
+    preds = []
+    right = 0
     try:
-        for p in replay.stream_predictions(session, windows):
-            tail = f" truth={truth[done]}" if truth else ""
-            right += bool(truth) and p.label == truth[done]
-            done += 1
-            print(f"PRED seq={p.seq} class={p.cls} label={p.label} score={p.score} cycles={p.cycles}{tail}",
-                  flush=True)
+        with progress.bar(len(windows), "[simulate] windows on the emulated board", "window") as bar:
+            for p in replay.stream_predictions(session, windows):
+                tail = f" truth={truth[len(preds)]}" if truth else ""
+                right += bool(truth) and p.label == truth[len(preds)]
+                preds.append(p)
+                if not args.json:  # streamed as they come; tqdm keeps the bar below them on a terminal
+                    progress.write(f"PRED seq={p.seq} class={p.cls} label={p.label} score={p.score} "
+                                   f"cycles={p.cycles}{tail}")
+                bar.update(1)
     finally:
-        if truth and done:
+        done = len(preds)
+        if truth and done and not args.json:
             part = "" if done == len(windows) else f" (stopped after {done} of {len(windows)} windows)"
             print(f"[simulate] accuracy {right / done:.3f} on {done} windows{part}", flush=True)
+    if args.json:
+        print(json.dumps({"boot": asdict(boot), "accuracy": right / len(preds) if truth and preds else None,
+                          "windows": len(preds),
+                          "predictions": [{**asdict(p), **({"truth": truth[i]} if truth else {})}
+                                          for i, p in enumerate(preds)]}, indent=2), file=out)
     return 0
 
 
@@ -107,9 +122,18 @@ def cmd_estimate(args: argparse.Namespace) -> int:
 def cmd_bench(args: argparse.Namespace) -> int:
     from app.bench import bench, format_summary
 
-    r = bench(_paths(args), per_class=args.per_class, runtime=args.runtime)
-    print(format_summary(r))
-    return 0
+    with console.results(args.json) as out:
+        r = bench(_paths(args), per_class=args.per_class, runtime=args.runtime)
+    print(json.dumps(r, indent=2) if args.json else format_summary(r), file=out)
+    return _checked([r])
+
+
+def _checked(results: list[dict]) -> int:
+    """bench/demo: exit code 1 when the firmware disagrees with TFLM (console.bench_checks)."""
+    bad = console.bench_checks(results)
+    if bad:
+        raise console.CheckFailed("; ".join(bad))
+    return console.OK
 
 
 def cmd_report(args: argparse.Namespace) -> int:
@@ -165,11 +189,11 @@ def _demo_one(paths: ModelPaths, args: argparse.Namespace) -> dict:
         stale = True  # no model yet, or one from an older format
     if stale:
         pipeline.train(paths, seed=args.seed, per_class=args.per_class_train, epochs=args.epochs,
-                       device_per_class=args.per_class)
+                       device_per_class=args.per_class, log=console.detail)
         pipeline.export_device_data(paths)
     else:
         print(f"[demo] reusing trained model {paths.tflite} (pass --retrain to train again)")
-    r = bench(paths, per_class=args.per_class, runtime=args.runtime)
+    r = bench(paths, per_class=args.per_class, runtime=args.runtime, log=console.detail)
     print(format_summary(r))
     return r
 
@@ -219,15 +243,17 @@ def cmd_demo(args: argparse.Namespace) -> int:
 
     print("\n[demo] runtimes side by side (bench.json \"runtimes\"; ratios TFLM / ours)")
     print(runtimes_table(results))
-    return 0
+    return _checked(results)
 
 
 def build_parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="tinyml-disco", description=__doc__)
+    p = argparse.ArgumentParser(prog="tinyml-disco", description=__doc__, epilog=console.EXIT_CODES)
+    p.add_argument("-v", "--verbose", action="store_true",
+                   help="show TensorFlow/Keras/absl logs and warnings and every step line (hidden by default)")
     sub = p.add_subparsers(dest="command", required=True)
 
     def add(name: str, fn, help_: str) -> argparse.ArgumentParser:
-        sp = sub.add_parser(name, help=help_)
+        sp = sub.add_parser(name, help=help_, epilog=console.EXIT_CODES)
         sp.add_argument("--model", default="mlp", choices=sorted(MODELS), help="built-in model (default mlp)")
         sp.add_argument("--build-dir", default=None, help="artifact folder (default ./build)")
         sp.set_defaults(func=fn)
@@ -256,9 +282,10 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--data", help="CSV (timestamp_s,ax_g,ay_g,az_g[,label]) or RESD file to replay")
     s.add_argument("--per-class", type=int, default=5, help="synthetic windows per gesture when no --data")
     _units_arg(s)
+    _json_arg(s)
     f = add("footprint", cmd_footprint, "flash and RAM use of firmware.elf")
     f.add_argument("--elf", help="any ARM ELF instead of the model's firmware")
-    f.add_argument("--json", action="store_true")
+    _json_arg(f)
     add("profile", cmd_profile, "instructions per kernel call in the emulator -> build/<model>/profile.json/.png")
     es = add("estimate", cmd_estimate, "estimated Cortex-M4 cycles of one inference on a real STM32F407 at 168 MHz "
              "(TRM timings + flash wait states with the ART accelerator; a model, not a measurement)")
@@ -268,6 +295,7 @@ def build_parser() -> argparse.ArgumentParser:
     b.add_argument("--per-class", type=int, default=25, help="held-out windows per gesture on the device")
     _runtime_arg(b, "the main runtime of bench.json; the TFLite Micro build is measured next to it when it builds "
                  "(runtimes.tflm)")
+    _json_arg(b)
     rp = add("report", cmd_report, "one self-contained HTML page per model -> build/<model>/report.html")
     rp.add_argument("--all", action="store_true", help="every built-in model instead of --model")
     rp.add_argument("--device-per-class", type=int, default=10,
@@ -312,7 +340,15 @@ def build_parser() -> argparse.ArgumentParser:
     rf = sub.add_parser("readme-figures", help="rewrite the README's measured-figures table from bench.json files")
     readme_figures.add_arguments(rf)
     rf.set_defaults(func=readme_figures.from_args)
+    for sp in sub.choices.values():  # -v after the command too (scripts/demo.sh -v); SUPPRESS keeps the global one
+        sp.add_argument("-v", "--verbose", action="store_true", default=argparse.SUPPRESS,
+                        help="show TensorFlow/Keras/absl logs and warnings and every step line")
     return p
+
+
+def _json_arg(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--json", action="store_true", help="machine-readable JSON on stdout (nothing else on stdout; "
+                   "progress and step lines on stderr) instead of the human table")
 
 
 def _units_arg(p: argparse.ArgumentParser) -> None:
@@ -327,18 +363,14 @@ def _runtime_arg(p: argparse.ArgumentParser, help_: str) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    console.configure(verbose=args.verbose)
     try:
         return int(args.func(args))
-    except ImportError as exc:
-        print(f"tinyml-disco {args.command}: error: missing Python package {exc.name!r}; "
-              "run scripts/bootstrap.sh (it installs the pinned packages from pyproject.toml)", file=sys.stderr)
-        return 2
-    except KeyboardInterrupt:
-        print(f"tinyml-disco {args.command}: interrupted", file=sys.stderr)
-        return 130
-    except (FileNotFoundError, RuntimeError, ValueError, OSError) as exc:
-        print(f"tinyml-disco {args.command}: error: {exc}", file=sys.stderr)
-        return 2
+    except (KeyboardInterrupt, Exception) as exc:  # one place maps outcomes to exit codes (console.EXIT_CODES)
+        code = console.exit_code(exc, args.command)
+        if code is None:
+            raise
+        return code
 
 
 if __name__ == "__main__":

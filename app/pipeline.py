@@ -13,11 +13,12 @@ from pathlib import Path
 import numpy as np
 
 import compiler
+from app import progress
 from app import report as rp
 from app.hostlib import build_host_model
 from compiler import tflite_reader
 from sim import resd, sensor_csv
-from training import features, models, recordings, synth
+from training import features, models, recordings, synth, tf_quiet
 from training.artifacts import META_FORMAT, REPO, ModelCard, ModelPaths, load_card
 
 Log = Callable[[str], None]
@@ -104,14 +105,19 @@ def train(paths: ModelPaths, seed: int = 1234, per_class: int | None = None, epo
     tcfg = tr.TrainConfig(epochs=epochs, batch_size=spec.batch_size, learning_rate=spec.learning_rate, seed=seed,
                           label_smoothing=spec.label_smoothing)
     has_val = len(sets["val"]) > 0
-    model = tr.train_model(spec.build, feats["train"], sets["train"].labels, len(names), tcfg,
-                           feats["val"] if has_val else None, sets["val"].labels if has_val else None, log=log)
+    last: dict = {}
+    with tf_quiet.captured_output() as err, progress.bar(epochs, f"[train] {spec.name}", "epoch", err) as bar:
+        model = tr.train_model(spec.build, feats["train"], sets["train"].labels, len(names), tcfg,
+                               feats["val"] if has_val else None, sets["val"].labels if has_val else None, log=log,
+                               on_epoch=lambda _e, logs: (last.update(logs), progress.epoch(bar, logs)))
+        float_pred = tr.predict_float(model, feats["test"]).argmax(1)
+    log(f"[train] {epochs} epochs: {progress.epoch_summary(last)}")
     test = sets["test"]
-    float_pred = tr.predict_float(model, feats["test"]).argmax(1)
     acc_float = float((float_pred == test.labels).mean())
     n_rep = min(spec.representative, len(feats["train"]))
     log(f"[train] converting to full-integer int8 (representative dataset: {n_rep} training windows)")
-    tfl = tr.convert_int8(model, feats["train"][:n_rep])
+    with tf_quiet.captured_output() as err, progress.bar(n_rep, "[train] int8 calibration", "window", err) as bar:
+        tfl = tr.convert_int8(model, feats["train"][:n_rep], on_row=lambda: bar.update(1))
     paths.root.mkdir(parents=True, exist_ok=True)
     paths.tflite.write_bytes(tfl)
     g = tflite_reader.parse(tfl, str(paths.tflite))

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import numpy as np
 
+from app import progress
 from sim import protocol
 from sim.backend import BackendUnavailable
 from sim.session import DeviceSession
@@ -30,7 +31,8 @@ def measure(elf: Path, windows_g: np.ndarray, embedded: list[protocol.Prediction
         session.start()
         boot_s = time.perf_counter() - t0
         t1 = time.perf_counter()
-        preds = [session.classify(np.asarray(win)[None])[0] for win in windows_g]
+        preds = [session.classify(np.asarray(win)[None])[0]
+                 for win in progress.track(windows_g, len(windows_g), "[bench] Renode: windows", "window")]
         wall = time.perf_counter() - t1
     finally:
         connection.stop()

@@ -13,6 +13,7 @@ from pathlib import Path
 
 import numpy as np
 
+from app import progress
 from app.compare import pred_matches
 from sim import footprint
 from sim.session import embedded_session, timed_classify
@@ -93,7 +94,8 @@ def evaluate_device(elf: Path, windows_g: np.ndarray, labels: np.ndarray, tflm_o
 
     session = embedded_session(elf)
     boot = session.start()
-    preds, wall = timed_classify(session, windows_g)
+    with progress.bar(len(windows_g), "[report] windows on the emulated board", "window") as bar:
+        preds, wall = timed_classify(session, windows_g, lambda: bar.update(1))
     cls = np.array([p.cls for p in preds])
     cycles = np.array([p.cycles for p in preds])
     fp = footprint.measure_footprint(elf)

@@ -31,6 +31,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
+from app import progress
 from training.artifacts import REPO
 
 TARBALL = REPO.parent / "shared" / "tflm" / "tflm-cmsis-nn-src.tar.xz"
@@ -174,7 +175,8 @@ def build_library(jobs: int | None = None, log=print) -> TflmLibrary:
         return ""
 
     with ThreadPoolExecutor(max_workers=jobs or min(4, os.cpu_count() or 1)) as pool:
-        errors = [e for e in pool.map(run, todo) if e]
+        results = progress.track(pool.map(run, todo), len(todo), "[tflm] compiling the TFLite Micro library", "file")
+        errors = [e for e in results if e]
     if errors:
         raise RuntimeError(f"TFLite Micro library build failed ({len(errors)} objects):\n{errors[0]}")
     tmp_lib = lib.with_suffix(f".a.{os.getpid()}.tmp")

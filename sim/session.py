@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -150,14 +151,17 @@ class DeviceSession:
             raise protocol.ProtocolError(f"expected one OUT line for INFER, got {new!r}")
         return protocol.parse_out(outs[0])
 
-    def classify(self, windows_g: np.ndarray) -> list[protocol.Prediction]:
-        """Feed whole windows (W, window, 3) through the sensor; one PRED per window expected."""
+    def classify(self, windows_g: np.ndarray, on_window: Callable[[], None] | None = None) -> list[protocol.Prediction]:
+        """Feed whole windows (W, window, 3) through the sensor; one PRED per window expected.
+        on_window() after each window (a progress bar)."""
         w = np.asarray(windows_g, dtype=np.float64)
         preds: list[protocol.Prediction] = []
         for win in w:
             self.backend.feed(win)
             new = self._pump(PRED_LINE)
             preds += [protocol.parse_pred(ln) for ln in new if ln.startswith("PRED ")]
+            if on_window is not None:
+                on_window()
         if len(preds) != len(w):
             raise protocol.ProtocolError(f"fed {len(w)} windows but got {len(preds)} PRED lines; "
                                          f"last UART lines: {self.lines[-5:]!r}")
@@ -171,7 +175,8 @@ def embedded_session(elf: Path, sensor: str = "lis3dsh", instruction_budget: int
     return DeviceSession(EmbeddedBackend(elf, sensor=sensor, instruction_budget=instruction_budget))
 
 
-def timed_classify(session: DeviceSession, windows_g: np.ndarray) -> tuple[list[protocol.Prediction], float]:
+def timed_classify(session: DeviceSession, windows_g: np.ndarray,
+                   on_window: Callable[[], None] | None = None) -> tuple[list[protocol.Prediction], float]:
     t0 = time.perf_counter()
-    preds = session.classify(windows_g)
+    preds = session.classify(windows_g, on_window)
     return preds, time.perf_counter() - t0

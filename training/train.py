@@ -7,14 +7,14 @@ not give int8 input/output anyway; here the converter gets a representative data
 
 from __future__ import annotations
 
-import os
 from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
 
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-os.environ.setdefault("TF_ENABLE_ONEDNN_OPTS", "0")  # oneDNN reorders float sums: less repeatable
+from training import tf_quiet
+
+tf_quiet.quiet_env()  # before TensorFlow is imported anywhere in this process: its C++ log level is read once
 
 
 @dataclass(frozen=True)
@@ -29,13 +29,16 @@ class TrainConfig:
 def _tf():  # imported lazily: TensorFlow costs ~3 s, the compiler and emulator do not need it
     import tensorflow as tf
 
+    tf_quiet.quiet_python(tf)
     return tf
 
 
 def train_model(build: Callable[..., object], x: np.ndarray, y: np.ndarray, num_classes: int, cfg: TrainConfig,
                 x_val: np.ndarray | None = None, y_val: np.ndarray | None = None,
-                log: Callable[[str], None] = print):
-    """Train deterministically (seeded, op determinism on). Returns the Keras model."""
+                log: Callable[[str], None] = print, on_epoch: Callable[[int, dict], None] | None = None):
+    """Train deterministically (seeded, op determinism on). Returns the Keras model.
+
+    on_epoch(epoch, logs) after every epoch (a progress bar); without it, a `log` line every 10 epochs."""
     tf = _tf()
     # Fresh Keras name counters: layer and tensor names end up in the .tflite, so a second model trained in
     # the same process would otherwise differ in bytes ("dense_2" instead of "dense").
@@ -54,7 +57,9 @@ def train_model(build: Callable[..., object], x: np.ndarray, y: np.ndarray, num_
     class Progress(tf.keras.callbacks.Callback):
         def on_epoch_end(self, epoch: int, logs: dict | None = None) -> None:
             logs = logs or {}
-            if (epoch + 1) % 10 == 0 or epoch == 0 or epoch + 1 == cfg.epochs:
+            if on_epoch is not None:
+                on_epoch(epoch, logs)
+            elif (epoch + 1) % 10 == 0 or epoch == 0 or epoch + 1 == cfg.epochs:
                 msg = f"  epoch {epoch + 1:3d}/{cfg.epochs} loss={logs.get('loss', 0):.4f} " \
                       f"acc={logs.get('accuracy', 0):.3f}"
                 if "val_accuracy" in logs:
@@ -66,8 +71,9 @@ def train_model(build: Callable[..., object], x: np.ndarray, y: np.ndarray, num_
     return model
 
 
-def convert_int8(model, representative: np.ndarray) -> bytes:
-    """Full-integer quantization: int8 weights, activations, input and output."""
+def convert_int8(model, representative: np.ndarray, on_row: Callable[[], None] | None = None) -> bytes:
+    """Full-integer quantization: int8 weights, activations, input and output. on_row() after each
+    representative row the calibrator consumes (a progress bar)."""
     tf = _tf()
     # Batch 1, as the firmware runs it: a fixed batch keeps shape arithmetic (SHAPE, PACK...) out of the graph.
     single = tf.keras.models.clone_model(model, input_tensors=tf.keras.Input(shape=model.input_shape[1:], batch_size=1))
@@ -78,6 +84,8 @@ def convert_int8(model, representative: np.ndarray) -> bytes:
     def rep_data():
         for row in representative:
             yield [row[None].astype(np.float32)]
+            if on_row is not None:
+                on_row()
 
     converter.representative_dataset = rep_data
     converter.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS_INT8]
@@ -87,4 +95,6 @@ def convert_int8(model, representative: np.ndarray) -> bytes:
 
 
 def predict_float(model, x: np.ndarray) -> np.ndarray:
-    return np.asarray(model.predict(x, verbose=0, batch_size=256))
+    """The float model on a whole array in one call. Not model.predict: its tf.function is traced again for every
+    model trained in the process and for the last partial batch, and TensorFlow warns about that retracing."""
+    return np.asarray(model(np.asarray(x, np.float32), training=False))
