@@ -14,6 +14,7 @@ from app import pipeline
 from app.compare import pred_matches
 from app.pipeline import Log
 from compiler import tflite_reader
+from compiler.fileio import atomic_write
 from sim import footprint
 from sim.session import DeviceSession, EmbeddedBackend, timed_classify
 from training.artifacts import ModelPaths, load_card
@@ -135,7 +136,7 @@ def bench(paths: ModelPaths, per_class: int = 25, infer_samples: int = 200, host
         "sensor": boot.sensor,
         "host": platform.platform(),
     }
-    paths.bench_json.write_text(json.dumps(result, indent=2) + "\n")
+    atomic_write(paths.bench_json, json.dumps(result, indent=2) + "\n")
     log(f"[bench] wrote {paths.bench_json}")
     return result
 
@@ -270,4 +271,4 @@ def runtimes_table(results: list[dict]) -> str:
 
 
 def write_json(path: Path, data: dict) -> None:
-    path.write_text(json.dumps(data, indent=2) + "\n")
+    atomic_write(path, json.dumps(data, indent=2) + "\n")

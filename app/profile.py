@@ -10,12 +10,14 @@ model_invoke itself (argument setup) is reported as glue. Layer names come from 
 
 from __future__ import annotations
 
+import io
 import json
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
 import numpy as np
 
+from compiler.fileio import atomic_write
 from compiler.model import MANIFEST, read_manifest
 from training.artifacts import ModelPaths, load_card
 
@@ -70,7 +72,7 @@ def profile_elf(elf_path: Path, model_dir: Path, input_tensor: np.ndarray, outpu
 
 
 def write_outputs(p: Profile, json_path: Path, png_path: Path) -> None:
-    json_path.write_text(json.dumps(asdict(p), indent=2) + "\n")
+    atomic_write(json_path, json.dumps(asdict(p), indent=2) + "\n")
     import matplotlib
 
     matplotlib.use("Agg")
@@ -85,8 +87,10 @@ def write_outputs(p: Profile, json_path: Path, png_path: Path) -> None:
     ax.set_title(f"{p.model}: {p.total_instructions:,} instructions per inference")
     ax.margins(x=0.15)
     fig.tight_layout()
-    fig.savefig(png_path, dpi=100)
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png", dpi=100)
     plt.close(fig)
+    atomic_write(png_path, buf.getvalue())
 
 
 def profile_model(paths: ModelPaths, seed: int = 0) -> Profile:

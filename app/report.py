@@ -7,6 +7,7 @@ the emulated board), model size and cycles. JSON for CI, Markdown and PNG for pe
 
 from __future__ import annotations
 
+import io
 import json
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -14,6 +15,7 @@ from pathlib import Path
 import numpy as np
 
 from app.compare import pred_matches
+from compiler.fileio import atomic_write
 from sim import footprint
 from sim.session import embedded_session, timed_classify
 
@@ -68,9 +70,10 @@ def plot_confusions(panels: dict[str, dict], labels: Sequence[str], path: Path, 
         ax.set_title(f"{name}: {m['accuracy'] * 100:.1f}% of {m['windows']}")
     fig.suptitle(title)
     fig.tight_layout()
-    fig.savefig(path, dpi=100)
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png", dpi=100)
     plt.close(fig)
-    return path
+    return atomic_write(path, buf.getvalue())
 
 
 def evaluate_device(elf: Path, windows_g: np.ndarray, labels: np.ndarray, tflm_out: np.ndarray,
@@ -140,10 +143,9 @@ def to_markdown(r: dict) -> str:
 
 def write(root: Path, report: dict, panels: dict[str, dict], log: Log = print) -> dict[str, Path]:
     """report.json, report.md and confusion.png in root."""
-    root.mkdir(parents=True, exist_ok=True)
     paths = {"json": root / "report.json", "md": root / "report.md", "png": root / "confusion.png"}
-    paths["json"].write_text(json.dumps(report, indent=2) + "\n")
-    paths["md"].write_text(to_markdown(report))
+    atomic_write(paths["json"], json.dumps(report, indent=2) + "\n")
+    atomic_write(paths["md"], to_markdown(report))
     plot_confusions(panels, report["labels"], paths["png"], f"{report['model']} ({report['features']})")
     log(f"[report] {paths['md']} ({paths['json'].name}, {paths['png'].name})")
     return paths

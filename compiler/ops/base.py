@@ -62,6 +62,7 @@ class OpSpec:
     parse_options: OptionsParser
     memory: Callable[[Graph, Operator], OpMemory]
     emit: Callable[[EmitContext, Operator], Emitted] | None
+    inputs: tuple[int, int] = (1, 1)  # (required, at most) input tensors; the optional ones may be -1 (absent)
 
     @property
     def is_view(self) -> bool:
@@ -124,8 +125,14 @@ def leading_pad(in_size: int, k: int, stride: int, out_size: int) -> int:
 
 
 def const_data(op: Operator, t: Tensor | None, dtype: str, role: str) -> np.ndarray:
-    if t is None or t.data is None or t.dtype != dtype:
-        raise fail_op(op, f"{role} must be a constant {dtype} tensor")
+    """The constant data of an op's weights/bias; the error says which of "absent", "wrong type", "no data" it is."""
+    if t is None:
+        raise fail_op(op, f"{role} is missing: it must be a constant {dtype} tensor")
+    if t.dtype != dtype:
+        raise fail_op(op, f"{role} tensor {t.index} '{t.name}' is {t.dtype}; it must be {dtype}")
+    if t.data is None:
+        raise fail_op(op, f"{role} tensor {t.index} '{t.name}' ({t.dtype}) has no constant data (its buffer in "
+                      "the .tflite is empty); it must hold the trained values")
     return t.data
 
 
