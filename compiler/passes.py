@@ -56,8 +56,9 @@ def check_wiring(g: Graph) -> None:
                           f"{op.op} takes {need}..{most} inputs and 1 output (is the .tflite damaged?)")
         for i in op.inputs:
             if i >= 0 and i not in written and g.tensors[i].data is None:
-                raise fail_op(op, f"reads tensor {i} '{g.tensors[i].name}', which is neither constant, the model "
-                              "input nor written by an earlier operator (is the .tflite damaged?)")
+                raise fail_op(op, f"reads tensor {i} '{g.tensors[i].name}', which has no constant data (its buffer is "
+                              "empty), is not the model input and is written by no earlier operator (is the .tflite "
+                              "damaged?)")
         if op.outputs[0] in written or g.tensors[op.outputs[0]].data is not None:
             raise fail_op(op, f"writes tensor {op.outputs[0]}, which is already written or constant "
                           "(is the .tflite damaged?)")

@@ -85,8 +85,9 @@ def check_int8(op: Operator, t: Tensor, role: str) -> None:
     if t.dtype != "int8":
         raise fail_op(op, f"{role} tensor {t.index} '{t.name}' is {t.dtype}, expected int8; convert with "
                           "full-integer quantization (representative dataset, int8 input/output)")
-    if t.scale.size != 1:
-        raise fail_op(op, f"{role} tensor {t.index} '{t.name}' needs one scale, has {t.scale.size}")
+    if t.scale.size != 1 or t.zero_point.size != 1:
+        raise fail_op(op, f"{role} tensor {t.index} '{t.name}' needs one scale and one zero point, has "
+                      f"{t.scale.size} and {t.zero_point.size}")
 
 
 def act_range(op: Operator, act: str, out: Tensor) -> tuple[int, int]:
