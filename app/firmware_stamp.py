@@ -19,8 +19,10 @@ from training.artifacts import REPO
 
 STAMP = "build.json"
 FIRMWARE = REPO / "firmware"
-# Object folders firmware/Makefile writes under BUILD_DIR (the nn kernels do not include model.h but are cheap).
-OBJECT_DIRS = ("src", "nn", "model", "extra", "tflm")
+# Object folders firmware/Makefile writes under BUILD_DIR; the nn kernels do not include model.h, so a new model
+# (or a copied folder) keeps them and only a change of the firmware sources deletes them too.
+MODEL_OBJECT_DIRS = ("src", "model", "extra", "tflm")
+OBJECT_DIRS = (*MODEL_OBJECT_DIRS, "nn")
 
 
 def firmware_sources_sha256() -> str:
@@ -50,11 +52,13 @@ def prepare(model_dir: Path, build_dir: Path, tflite_sha256: str) -> bool:
     """Delete the objects in build_dir unless the stamp says they were compiled from exactly these inputs.
     Returns True when objects were deleted (a full rebuild follows)."""
     old = read(build_dir)
+    new = _inputs(model_dir, tflite_sha256)
     (build_dir / STAMP).unlink(missing_ok=True)  # from here until `record`, the ELF is not vouched for
-    if old and all(old.get(k) == v for k, v in _inputs(model_dir, tflite_sha256).items()):
+    if old and all(old.get(k) == v for k, v in new.items()):
         return False
-    cleaned = any((build_dir / d).exists() for d in OBJECT_DIRS)
-    for d in OBJECT_DIRS:
+    dirs = MODEL_OBJECT_DIRS if old.get("firmware_sha256") == new["firmware_sha256"] else OBJECT_DIRS
+    cleaned = any((build_dir / d).exists() for d in dirs)
+    for d in dirs:
         shutil.rmtree(build_dir / d, ignore_errors=True)
     return cleaned
 
