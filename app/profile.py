@@ -98,9 +98,7 @@ def profile_model(paths: ModelPaths, seed: int = 0) -> Profile:
     from app import pipeline
 
     card = load_card(paths)
-    if not (paths.root / MANIFEST).exists():  # built before the compiler wrote manifests
-        pipeline.compile_c(paths)
-    elf = paths.elf if paths.elf.exists() else pipeline.build_firmware(paths)
+    elf = pipeline.current_elf(paths)  # rebuilt (C and firmware) unless its build stamp ties it to model.tflite
     x = np.random.default_rng(seed).integers(-128, 128, size=card.n_inputs).astype(np.int8)
     p = profile_elf(elf, paths.root, x, len(card.labels), paths.name)
     write_outputs(p, paths.root / "profile.json", paths.root / "profile.png")

@@ -31,13 +31,13 @@ def _field_pos(table, slot_offset: int) -> int:
     return table._tab.Pos + off
 
 
-def _first_data_buffer(buf: bytes) -> tuple[int, int]:
+def _metadata_buffer(buf: bytes) -> tuple[int, int]:
+    """(index, position of its data offset) of a metadata buffer: no tensor uses it, so only a check of every
+    buffer (or TFLite Micro, which reads them all) notices when it points outside the file."""
     model = tflite.Model.GetRootAsModel(buf, 0)
-    for i in range(model.BuffersLength()):
-        b = model.Buffers(i)
-        if b.DataLength():
-            return i, _field_pos(b, 4)  # Buffer.data
-    raise AssertionError("no constant buffer")
+    assert model.MetadataLength(), "the converter writes metadata buffers"
+    i = model.Metadata(model.MetadataLength() - 1).Buffer()
+    return i, _field_pos(model.Buffers(i), 4)  # Buffer.data
 
 
 def _copy_model(src: ModelPaths, dest: Path, tfl: bytes) -> ModelPaths:
@@ -55,7 +55,7 @@ def _copy_model(src: ModelPaths, dest: Path, tfl: bytes) -> ModelPaths:
 def test_flipped_byte_in_a_buffer_offset_is_a_clean_error(trained_mlp: ModelPaths) -> None:
     """The issue's case: one byte of a buffer's data offset flipped -> 134 MB past the end of the file."""
     buf = bytearray(trained_mlp.tflite.read_bytes())
-    index, pos = _first_data_buffer(bytes(buf))
+    index, pos = _metadata_buffer(bytes(buf))
     buf[pos + 3] ^= 0x08
     with pytest.raises(ModelFormatError) as err:
         tflite_reader.parse(bytes(buf), "bad.tflite")
@@ -65,12 +65,15 @@ def test_flipped_byte_in_a_buffer_offset_is_a_clean_error(trained_mlp: ModelPath
 
 
 def test_build_on_a_damaged_model_writes_nothing(trained_mlp: ModelPaths, tmp_path: Path, capsys) -> None:
+    """Was: model.c/model.h written, then `struct.error ... 134218180 bytes` from TFLM's arena measurement."""
     from app.cli import main
 
     buf = bytearray(trained_mlp.tflite.read_bytes())
-    _, pos = _first_data_buffer(bytes(buf))
+    _, pos = _metadata_buffer(bytes(buf))
     buf[pos + 3] ^= 0x08
     paths = _copy_model(trained_mlp, tmp_path, bytes(buf))
+    (paths.root / "model.c").write_text("/* old */")
+    (paths.root / "model.h").write_text("/* old */")
     before = {p.name: p.read_bytes() for p in (paths.model_c, paths.root / "model.h")}
     rc = main(["build", "--model", "mlp", "--build-dir", str(tmp_path)])
     err = capsys.readouterr().err
