@@ -61,6 +61,11 @@ class _Verifier:
             raise self.fail(where, f"vtable of {vt_size} bytes at offset {vt} does not fit the file")
         if obj_size < 4 or pos + obj_size > self.n:
             raise self.fail(where, f"table of {obj_size} bytes at offset {pos} does not fit the file")
+        # Every field the vtable lists starts inside the table, including the fields this reader never reads
+        # (TFLite Micro reads them all).
+        for k, off in enumerate(struct.unpack_from(f"<{(vt_size - 4) // 2}H", self.buf, vt + 4)):
+            if off >= obj_size:
+                raise self.fail(where, f"field {k} at {off} lies outside its {obj_size}-byte table")
         return _Table(pos, vt, vt_size, obj_size, where)
 
     def slot(self, t: _Table, k: int, size: int, name: str) -> int | None:

@@ -147,6 +147,9 @@ def requant_params(op: Operator, inp: Tensor, w: Tensor, out: Tensor, channels: 
     PopulateConvolutionQuantizationParams)."""
     if np.any(w.zero_point != 0):
         raise fail_op(op, "weights must be symmetric (zero point 0)")
+    if w.scale.size not in (1, channels) or inp.scale.size != 1 or out.scale.size != 1:
+        raise fail_op(op, f"weights tensor {w.index} has {w.scale.size} scales (needs 1 or one per output channel, "
+                      f"{channels}); input and output need one each")
     w_scales = w.scale.astype(np.float64) if w.scale.size == channels else np.repeat(float(w.scale[0]), channels)
     pairs = [quantize_multiplier(float(inp.scale[0]) * float(ws) / float(out.scale[0])) for ws in w_scales]
     return [m for m, _ in pairs], [s for _, s in pairs]
