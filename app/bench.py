@@ -95,6 +95,7 @@ def bench(paths: ModelPaths, per_class: int = 25, infer_samples: int = 200, host
 
     result = {
         "model": paths.name,
+        "tflite_sha256": card.tflite_sha256,  # the model.tflite measured (model.json's)
         "runtime": runtime,
         "runtimes": runtimes,
         "ratios": _ratios(runtimes),

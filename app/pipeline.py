@@ -148,8 +148,8 @@ def train(paths: ModelPaths, seed: int = 1234, per_class: int | None = None, epo
     with deferred_interrupt():
         atomic_write(paths.tflite, tfl)
         compiler.write(compiled, paths.root)
+        _save_test_windows(paths, test, float_pred)
         atomic_write(paths.meta_json, json.dumps(meta, indent=2) + "\n")
-    _save_test_windows(paths, test, float_pred)
     log(f"[train] float accuracy {acc_float:.3f}, int8 (TFLM) accuracy {acc_int8:.3f} on "
         f"{len(test)} test windows ({time.time() - t0:.1f} s)")
     if report:
@@ -199,7 +199,8 @@ def write_report(paths: ModelPaths, card: ModelCard, test: synth.Windows, float_
                if data["source"] == "synthetic" else
                f"recordings in {data['dir']} (test files: {', '.join(data['files']['test'])})")
     report = {
-        "model": card.name, "features": card.features_id, "labels": names, "data_summary": summary,
+        "model": card.name, "tflite_sha256": card.tflite_sha256, "features": card.features_id, "labels": names,
+        "data_summary": summary,
         "seed": card.training["seed"], "evaluations": ev,
         "accuracy": {"float": ev["float (Keras)"]["accuracy"], "int8_host": ev["int8 host (TFLM)"]["accuracy"],
                      "device": ev.get("device (emulated)", {}).get("accuracy"),
