@@ -20,7 +20,7 @@ from app import report as rp
 from app.hostlib import build_host_model
 from app.interrupts import deferred_interrupt
 from compiler import tflite_reader
-from compiler.fileio import atomic_write, check_writable, sha256_bytes
+from compiler.fileio import atomic_path, atomic_write, check_writable, sha256_bytes
 from compiler.model import MANIFEST
 from sim import resd, sensor_csv
 from training import features, models, recordings, synth
@@ -352,8 +352,10 @@ def export_device_data(paths: ModelPaths, per_class: int = 5, seed: int = DEVICE
     labels = [w.label_names[lab] for lab in w.labels for _ in range(w.raw.shape[1])]
     csv_path = paths.data_dir / "device_windows.csv"
     resd_path = paths.data_dir / "device_windows.resd"
-    sensor_csv.write_csv(csv_path, g, w.sample_rate_hz, labels)
-    resd.write_acceleration(resd_path, g, w.sample_rate_hz)
+    with atomic_path(csv_path) as tmp:
+        sensor_csv.write_csv(tmp, g, w.sample_rate_hz, labels)
+    with atomic_path(resd_path) as tmp:
+        resd.write_acceleration(tmp, g, w.sample_rate_hz)
     index = paths.data_dir / "device_windows.json"
     card = load_card(paths)
     atomic_write(index, json.dumps({

@@ -11,6 +11,8 @@ from __future__ import annotations
 import hashlib
 import os
 import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 
@@ -54,6 +56,22 @@ def check_writable(folder: str | Path) -> Path:
         raise NotWritableError(f"cannot write to {p} ({why}); pass a writable --build-dir / --out, or fix the "
                                "folder's permissions") from None
     return p
+
+
+@contextmanager
+def atomic_path(path: str | Path) -> Iterator[Path]:
+    """For writers that take a path (CSV, RESD): yields a temporary path next to `path`, renamed over it when the
+    block ends normally, removed otherwise."""
+    p = Path(path)
+    p.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{p.name}.", suffix=".tmp", dir=p.parent)
+    os.close(fd)
+    try:
+        yield Path(tmp)
+        os.chmod(tmp, 0o644)
+        os.replace(tmp, p)
+    finally:
+        Path(tmp).unlink(missing_ok=True)
 
 
 def sha256_bytes(data: bytes) -> str:

@@ -163,3 +163,18 @@ def test_ctrl_c_during_train_exits_130_without_traceback(tmp_path: Path) -> None
     assert "Traceback" not in err and "KeyboardInterrupt" not in err
     assert f"interrupted; nothing partial was left in {tmp_path / 'mlp'}" in err
     assert not list((tmp_path / "mlp").glob("model.*"))
+
+
+def test_atomic_path_renames_on_success_and_cleans_up_on_failure(tmp_path: Path) -> None:
+    from compiler.fileio import atomic_path
+
+    target = tmp_path / "d.csv"
+    with atomic_path(target) as tmp:
+        tmp.write_text("new")
+        assert not target.exists()
+    assert target.read_text() == "new"
+    with pytest.raises(RuntimeError):
+        with atomic_path(target) as tmp:
+            tmp.write_text("half")
+            raise RuntimeError("writer failed")
+    assert target.read_text() == "new" and [p.name for p in tmp_path.iterdir()] == ["d.csv"]
