@@ -242,13 +242,33 @@ def compile_c(paths: ModelPaths, log: Log = print) -> compiler.CompiledModel:
     return compiled
 
 
-def _c_is_current(paths: ModelPaths, card: ModelCard) -> bool:
+def _manifest_sha(paths: ModelPaths) -> str:
+    """The tflite_sha256 model_manifest.json records: which .tflite model.c/model.h were generated from."""
     try:
         manifest = json.loads((paths.root / MANIFEST).read_text())
     except (OSError, ValueError):
-        return False
-    return (isinstance(manifest, dict) and manifest.get("tflite_sha256") == card.tflite_sha256
-            and paths.model_c.is_file() and (paths.root / "model.h").is_file())
+        return ""
+    return str(manifest.get("tflite_sha256", "")) if isinstance(manifest, dict) else ""
+
+
+def _c_is_current(paths: ModelPaths, card: ModelCard) -> bool:
+    return (_manifest_sha(paths) == card.tflite_sha256 and paths.model_c.is_file()
+            and (paths.root / "model.h").is_file())
+
+
+def _card_or_none(paths: ModelPaths) -> ModelCard | None:
+    """The model card, checked against model.tflite; None for a folder with only generated C and no model card
+    (model.json absent or without "format": hand-built by tests and tools), which is built as it is."""
+    try:
+        raw = json.loads(paths.meta_json.read_text())
+    except (OSError, ValueError):
+        raw = None
+    if not isinstance(raw, dict) or "format" not in raw:
+        if not paths.model_c.is_file():
+            raise FileNotFoundError(f"{paths.meta_json} does not exist; run `tinyml-disco train --model "
+                                    f"{paths.name}` first")
+        return None
+    return load_card(paths)
 
 
 def build_firmware(paths: ModelPaths, log: Log = print) -> Path:
@@ -256,17 +276,18 @@ def build_firmware(paths: ModelPaths, log: Log = print) -> Path:
     if shutil.which("arm-none-eabi-gcc") is None:
         raise RuntimeError("arm-none-eabi-gcc not found: run scripts/bootstrap.sh "
                            "(installs Debian packages gcc-arm-none-eabi and libnewlib-arm-none-eabi)")
-    card = load_card(paths)
-    if not _c_is_current(paths, card):  # missing, or generated from another model.tflite
+    card = _card_or_none(paths)
+    if card is not None and not _c_is_current(paths, card):  # missing, or generated from another model.tflite
         compile_c(paths, log)
-    if firmware_stamp.prepare(paths.root, paths.firmware_dir, card.tflite_sha256):
+    source_sha = card.tflite_sha256 if card is not None else _manifest_sha(paths)
+    if firmware_stamp.prepare(paths.root, paths.firmware_dir, source_sha):
         log(f"[build] {paths.firmware_dir}: objects were compiled from other model files; rebuilding all")
     cmd = ["make", "-s", "-C", str(REPO / "firmware"), f"MODEL_DIR={paths.root}",
            f"BUILD_DIR={paths.firmware_dir}"]
     proc = subprocess.run(cmd, capture_output=True, text=True)
     if proc.returncode != 0:
         raise RuntimeError(f"firmware build failed ({' '.join(cmd)}):\n{proc.stdout}\n{proc.stderr}")
-    firmware_stamp.record(paths.root, paths.firmware_dir, card.tflite_sha256, paths.elf)
+    firmware_stamp.record(paths.root, paths.firmware_dir, source_sha, paths.elf)
     log(f"[build] {paths.elf}")
     return paths.elf
 

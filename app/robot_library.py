@@ -153,7 +153,7 @@ class TinymlBoard:
         from training.artifacts import load_meta_json
         from training.synth import SensorSpec, Windows, to_raw
 
-        meta = load_meta_json(self.paths)
+        meta = load_meta_json(self.paths, check_tflite=False)  # figures only: prepare_model checked the pair
         n = int(meta["window"])
         rec = sensor_csv.read_csv(Path(path), require_label=True)
         usable = rec.samples_g.shape[0] // n * n
@@ -215,7 +215,7 @@ class TinymlBoard:
         points. Every PRED is also checked against TFLM, so this guards the data path, not the arithmetic."""
         from training.artifacts import load_meta_json
 
-        acc = load_meta_json(self.paths)["accuracy"]
+        acc = load_meta_json(self.paths, check_tflite=False)["accuracy"]  # prepare_model checked the pair
         p, n_test = float(acc["int8_host"]), int(acc["test_windows"])
         if windows is None:
             if self.windows is None:
@@ -251,7 +251,7 @@ class TinymlBoard:
             from sim.periph.lis2dw12 import firmware_counts_from_g
             from training.artifacts import load_meta_json
 
-            sensor = load_meta_json(self.paths)["sensor"]
+            sensor = load_meta_json(self.paths, check_tflite=False)["sensor"]
             raw = firmware_counts_from_g(self.windows.g, int(sensor["full_scale_g"]),
                                          int(sensor["lsb_ug"])).reshape(raw.shape)
         q = pipeline.model_inputs(self.paths, raw)

@@ -46,8 +46,9 @@ class ArtifactMismatchError(ValueError):
     """Two artifacts that must belong together do not (e.g. model.json describes another model.tflite)."""
 
 
-def load_meta_json(paths: ModelPaths) -> dict:
-    """model.json, checked against the model.tflite beside it (its "tflite_sha256"): a mixed pair is refused."""
+def load_meta_json(paths: ModelPaths, check_tflite: bool = True) -> dict:
+    """model.json, checked against the model.tflite beside it (its "tflite_sha256"): a mixed pair is refused.
+    check_tflite=False only for readers of its figures once the pair was checked (the Robot library)."""
     how = f"tinyml-disco train --model {paths.name}"
     try:
         meta = json.loads(paths.require(paths.meta_json, how).read_text())
@@ -57,6 +58,8 @@ def load_meta_json(paths: ModelPaths) -> dict:
         fmt = meta.get("format", 1) if isinstance(meta, dict) else "?"
         raise ValueError(f"{paths.meta_json} has format {fmt}, this version reads format {META_FORMAT}; "
                          f"run `{how}` again")
+    if not check_tflite:
+        return meta
     recorded = meta.get("tflite_sha256")
     if not recorded:
         raise ArtifactMismatchError(f"{paths.meta_json} does not record which model.tflite it describes (written by "
