@@ -15,6 +15,7 @@ from app.compare import pred_matches
 from app.estimate import bench_keys as estimate_keys
 from app.pipeline import Log
 from compiler import tflite_reader
+from compiler.fileio import atomic_write
 from sim import footprint
 from sim.session import DeviceSession, EmbeddedBackend, timed_classify
 from training.artifacts import ModelPaths, load_card
@@ -92,6 +93,7 @@ def bench(paths: ModelPaths, per_class: int = 25, infer_samples: int = 200, host
 
     result = {
         "model": paths.name,
+        "tflite_sha256": card.tflite_sha256,  # the model.tflite measured (model.json's)
         "runtime": runtime,
         "runtimes": runtimes,
         "ratios": _ratios(runtimes),
@@ -134,7 +136,7 @@ def bench(paths: ModelPaths, per_class: int = 25, infer_samples: int = 200, host
         "sensor": boot.sensor,
         "host": platform.platform(),
     }
-    paths.bench_json.write_text(json.dumps(result, indent=2) + "\n")
+    atomic_write(paths.bench_json, json.dumps(result, indent=2) + "\n")
     log(f"[bench] wrote {paths.bench_json}")
     return result
 
@@ -287,4 +289,4 @@ def runtimes_table(results: list[dict]) -> str:
 
 
 def write_json(path: Path, data: dict) -> None:
-    path.write_text(json.dumps(data, indent=2) + "\n")
+    atomic_write(path, json.dumps(data, indent=2) + "\n")

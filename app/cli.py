@@ -5,16 +5,62 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from collections.abc import Callable
 from dataclasses import asdict
 from pathlib import Path
 
 from app import console
-from training.artifacts import ModelPaths
+from compiler.fileio import check_writable
+from training.artifacts import DEFAULT_BUILD, ModelPaths
 from training.models import MODELS
 
 
 def _paths(args: argparse.Namespace) -> ModelPaths:
     return ModelPaths.for_model(args.model, Path(args.build_dir) if args.build_dir else None)
+
+
+def _build_root(args: argparse.Namespace) -> Path:
+    return Path(args.build_dir) if args.build_dir else DEFAULT_BUILD
+
+
+def output_dirs(args: argparse.Namespace) -> list[Path]:
+    """The folders a command writes into, checked before any work starts."""
+    if args.command == "record":
+        return [Path(args.out)]
+    if args.command in ("train", "build", "simulate", "bench", "profile"):
+        return [_paths(args).root]
+    if args.command == "demo":
+        return [ModelPaths.for_model(n, _build_root(args)).root for n in ([args.model] if args.model else MODELS)]
+    return []  # footprint, flash, monitor: read only
+
+
+def _interrupted_where(args: argparse.Namespace) -> str:
+    dirs = output_dirs(args)
+    return f"; nothing partial was left in {', '.join(map(str, dirs))}" if dirs else ""
+
+
+def count(lo: int, hi: int = 1_000_000) -> Callable[[str], int]:
+    """argparse type: an integer in [lo, hi]; anything else is rc 2 with the option's name and the range."""
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            value = None
+        if value is None or not lo <= value <= hi:
+            raise argparse.ArgumentTypeError(f"must be an integer from {lo} to {hi}, got {text!r}")
+        return value
+    return parse
+
+
+def seconds(text: str) -> float:
+    """argparse type: a positive finite number of seconds."""
+    try:
+        value = float(text)
+    except ValueError:
+        value = float("nan")
+    if not 0 < value < 1e9:
+        raise argparse.ArgumentTypeError(f"must be a number of seconds above 0, got {text!r}")
+    return value
 
 
 def cmd_train(args: argparse.Namespace) -> int:
@@ -68,8 +114,8 @@ def cmd_simulate(args: argparse.Namespace) -> int:
         windows = w.g
         truth = [w.label_names[i] for i in w.labels]
     with console.results(args.json) as out:
-        if args.runtime == "compiled" and paths.elf.exists():
-            elf = paths.elf
+        if args.runtime == "compiled":
+            elf = pipeline.current_elf(paths)  # reused only if its build stamp ties it to this model.tflite
         else:
             elf = pipeline.build_runtime(paths, args.runtime)[1]
     session = embedded_session(elf, instruction_budget=replay.BOOT_BUDGET)
@@ -150,6 +196,13 @@ def cmd_flash(args: argparse.Namespace) -> int:
     from app.flash import flash_command, run_flash
 
     elf = Path(args.elf) if args.elf else _paths(args).elf
+    if not args.elf and not args.dry_run and elf.is_file():
+        from app import firmware_stamp
+        from training.artifacts import load_card
+
+        reason = firmware_stamp.stale_reason(elf, load_card(_paths(args)).tflite_sha256)
+        if reason is not None:
+            raise ValueError(f"{reason}; rebuild it first: tinyml-disco build --model {args.model}")
     cmd = flash_command(args.probe, elf, gdb=args.gdb)
     if args.dry_run:
         print(cmd.shell())
@@ -185,8 +238,9 @@ def _demo_one(paths: ModelPaths, args: argparse.Namespace) -> dict:
 
     try:
         stale = args.retrain or load_card(paths).name != paths.name
-    except (FileNotFoundError, ValueError, KeyError, TypeError):
-        stale = True  # no model yet, or one from an older format
+    except (FileNotFoundError, ValueError, KeyError, TypeError) as exc:
+        print(f"[demo] training {paths.name}: {str(exc).splitlines()[0]}")
+        stale = True  # no model yet, one from an older format, or a mixed model.json/model.tflite pair
     if stale:
         pipeline.train(paths, seed=args.seed, per_class=args.per_class_train, epochs=args.epochs,
                        device_per_class=args.per_class, log=console.detail)
@@ -252,17 +306,18 @@ def build_parser() -> argparse.ArgumentParser:
                    help="show TensorFlow/Keras/absl logs and warnings and every step line (hidden by default)")
     sub = p.add_subparsers(dest="command", required=True)
 
-    def add(name: str, fn, help_: str) -> argparse.ArgumentParser:
+    def add(name: str, fn, help_: str, model_help: str = "built-in model (default mlp)") -> argparse.ArgumentParser:
         sp = sub.add_parser(name, help=help_, epilog=console.EXIT_CODES)
-        sp.add_argument("--model", default="mlp", choices=sorted(MODELS), help="built-in model (default mlp)")
+        sp.add_argument("--model", default="mlp", choices=sorted(MODELS), help=model_help)
         sp.add_argument("--build-dir", default=None, help="artifact folder (default ./build)")
         sp.set_defaults(func=fn)
         return sp
 
     t = add("train", cmd_train, "generate data, train, quantize to int8, compile to C")
-    t.add_argument("--seed", type=int, default=1234)
-    t.add_argument("--per-class", type=int, default=None, help="training windows per gesture (default: the model's)")
-    t.add_argument("--epochs", type=int, default=None, help="default: the model's own")
+    t.add_argument("--seed", type=count(0, 2**31 - 1), default=1234)
+    t.add_argument("--per-class", type=count(1), default=None,
+                   help="training windows per gesture, 1..1000000 (default: the model's)")
+    t.add_argument("--epochs", type=count(1, 100_000), default=None, help="1..100000 (default: the model's own)")
     t.add_argument("--data", help="folder of CSV recordings (timestamp_s,ax_g,ay_g,az_g,label) instead of "
                    "synthetic data; its train/ test/ [val/] folders if it has them, else split by file, every class "
                    "in every split")
@@ -271,7 +326,7 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--synth", action="append", default=[], metavar="KEY=VALUE",
                    help="override one generator setting, e.g. sensor.full_scale_g=4 (repeatable)")
     t.add_argument("--unknown", action="store_true", help="add the 'unknown' class of non-gestures")
-    t.add_argument("--device-per-class", type=int, default=25,
+    t.add_argument("--device-per-class", type=count(0, 100_000), default=25,
                    help="test windows per class run on the emulated board for the report (0: skip)")
     b = add("build", cmd_build, "compile model.tflite to C and cross-compile firmware.elf")
     b.add_argument("--plan", action="store_true", help="print the arena plan (offset, bytes, lifetime of each buffer)")
@@ -279,8 +334,10 @@ def build_parser() -> argparse.ArgumentParser:
                  "build/<model>/tflm/firmware/; auto: compiled, or tflm when our compiler lacks an op")
     s = add("simulate", cmd_simulate, "run firmware.elf on the emulated board and print PRED lines")
     _runtime_arg(s, "which firmware runs")
-    s.add_argument("--data", help="CSV (timestamp_s,ax_g,ay_g,az_g[,label]) or RESD file to replay")
-    s.add_argument("--per-class", type=int, default=5, help="synthetic windows per gesture when no --data")
+    s.add_argument("--data", help="one CSV (timestamp_s,ax_g,ay_g,az_g[,label]) or RESD file to replay (a file, "
+                   "not a folder)")
+    s.add_argument("--per-class", type=count(1, 100_000), default=5,
+                   help="synthetic windows per gesture when no --data")
     _units_arg(s)
     _json_arg(s)
     f = add("footprint", cmd_footprint, "flash and RAM use of firmware.elf")
@@ -292,7 +349,7 @@ def build_parser() -> argparse.ArgumentParser:
     es.add_argument("--elf", help="any firmware with model_invoke instead of the model's firmware.elf")
     es.add_argument("--json", action="store_true")
     b = add("bench", cmd_bench, "measure and write build/<model>/bench.json")
-    b.add_argument("--per-class", type=int, default=25, help="held-out windows per gesture on the device")
+    b.add_argument("--per-class", type=count(1, 100_000), default=25, help="held-out windows per gesture on the device")
     _runtime_arg(b, "the main runtime of bench.json; the TFLite Micro build is measured next to it when it builds "
                  "(runtimes.tflm)")
     _json_arg(b)
@@ -308,13 +365,13 @@ def build_parser() -> argparse.ArgumentParser:
     fl.add_argument("--gdb", default="localhost:3333", metavar="HOST:PORT",
                     help="GDB server for --probe gdb (OpenOCD's default 3333; Renode: machine StartGdbServer PORT)")
     fl.add_argument("--dry-run", action="store_true", help="print the exact command and do nothing")
-    fl.add_argument("--timeout", type=float, default=60.0, help="seconds before the tool is stopped (default 60)")
+    fl.add_argument("--timeout", type=seconds, default=60.0, help="seconds before the tool is stopped (default 60)")
     mo = sub.add_parser("monitor", help="live view of a board's UART: PRED lines with a running tally, errors "
                         "highlighted; Ctrl-C exits")
     mo.add_argument("--port", required=True, help="serial port (USB-serial adapter on PA2/PA3), e.g. /dev/ttyUSB0")
-    mo.add_argument("--baud", type=int, default=115200)
-    mo.add_argument("--duration", type=float, default=None, help="stop after this many seconds (default: Ctrl-C)")
-    mo.add_argument("--max-lines", type=int, default=None, help="stop after this many lines")
+    mo.add_argument("--baud", type=count(1, 10_000_000), default=115200)
+    mo.add_argument("--duration", type=seconds, default=None, help="stop after this many seconds (default: Ctrl-C)")
+    mo.add_argument("--max-lines", type=count(1), default=None, help="stop after this many lines")
     mo.add_argument("--color", choices=("auto", "always", "never"), default="auto")
     mo.set_defaults(func=cmd_monitor)
     rc = sub.add_parser("record", help="stream raw accelerometer samples from the board (STREAM on) into the "
@@ -322,18 +379,18 @@ def build_parser() -> argparse.ArgumentParser:
     rc.add_argument("--port", required=True)
     rc.add_argument("--label", required=True, help="gesture label written on every row (e.g. shake)")
     rc.add_argument("--out", required=True, help="folder for the CSV (one file per recording)")
-    rc.add_argument("--seconds", type=float, default=None, help="record this long (default: until Ctrl-C)")
-    rc.add_argument("--samples", type=int, default=None, help="record this many samples")
-    rc.add_argument("--baud", type=int, default=115200)
+    rc.add_argument("--seconds", type=seconds, default=None, help="record this long (default: until Ctrl-C)")
+    rc.add_argument("--samples", type=count(1, 100_000_000), default=None, help="record this many samples")
+    rc.add_argument("--baud", type=count(1, 10_000_000), default=115200)
     rc.set_defaults(func=cmd_record)
     d = add("demo", cmd_demo, "the whole path for every built-in model (or --model): train -> firmware -> "
-            "emulated board -> figures")
+            "emulated board -> figures", model_help="run only this built-in model (default: every built-in model)")
     d.set_defaults(model=None)
     d.add_argument("--retrain", action="store_true")
-    d.add_argument("--seed", type=int, default=1234)
-    d.add_argument("--per-class-train", type=int, default=None, help="default: the model's own")
-    d.add_argument("--epochs", type=int, default=None, help="default: the model's own")
-    d.add_argument("--per-class", type=int, default=25, help="held-out windows per gesture on the device")
+    d.add_argument("--seed", type=count(0, 2**31 - 1), default=1234)
+    d.add_argument("--per-class-train", type=count(1), default=None, help="1..1000000 (default: the model's own)")
+    d.add_argument("--epochs", type=count(1, 100_000), default=None, help="1..100000 (default: the model's own)")
+    d.add_argument("--per-class", type=count(1, 100_000), default=25, help="held-out windows per gesture on the device")
     _runtime_arg(d, "as for bench")
     from app import readme_figures
 
@@ -365,9 +422,13 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     console.configure(verbose=args.verbose)
     try:
+        for folder in output_dirs(args):
+            check_writable(folder)  # fail in a second, not after training
         return int(args.func(args))
     except (KeyboardInterrupt, Exception) as exc:  # one place maps outcomes to exit codes (console.EXIT_CODES)
-        code = console.exit_code(exc, args.command)
+        # "nothing partial" is true by construction: every artifact is written to a temporary file and renamed
+        # (compiler/fileio.py), and a model's files are committed together with Ctrl-C held back (app/interrupts.py).
+        code = console.exit_code(exc, args.command, _interrupted_where(args))
         if code is None:
             raise
         return code

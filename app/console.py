@@ -55,11 +55,12 @@ def results(as_json: bool) -> Iterator[TextIO]:
         yield real
 
 
-def exit_code(exc: BaseException, command: str) -> int | None:
-    """One line on stderr for an expected failure and its exit code; None for a bug (the caller re-raises)."""
+def exit_code(exc: BaseException, command: str, interrupted_where: str = "") -> int | None:
+    """One line on stderr for an expected failure and its exit code; None for a bug (the caller re-raises).
+    interrupted_where: said after "interrupted" (e.g. "; nothing partial was left in build/mlp")."""
     prefix = f"tinyml-disco {command}"
     if isinstance(exc, KeyboardInterrupt):
-        print(f"{prefix}: interrupted", file=sys.stderr)
+        print(f"{prefix}: interrupted{interrupted_where}", file=sys.stderr)
         return INTERRUPTED
     # The firmware said the wrong thing, faulted or hung (a file that is no ARM ELF is an input error).
     if isinstance(exc, (ProtocolError, EmulationError)) and not isinstance(exc, ElfFormatError):

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+import io
 import json
 import shutil
 import subprocess
@@ -13,13 +15,16 @@ from pathlib import Path
 import numpy as np
 
 import compiler
-from app import progress
+from app import firmware_stamp, progress
 from app import report as rp
 from app.hostlib import build_host_model
+from app.interrupts import deferred_interrupt
 from compiler import tflite_reader
+from compiler.fileio import atomic_path, atomic_write, check_writable, sha256_bytes
+from compiler.model import MANIFEST
 from sim import resd, sensor_csv
 from training import features, models, recordings, synth, tf_quiet
-from training.artifacts import META_FORMAT, REPO, ModelCard, ModelPaths, load_card
+from training.artifacts import META_FORMAT, REPO, ArtifactMismatchError, ModelCard, ModelPaths, load_card
 
 Log = Callable[[str], None]
 
@@ -74,10 +79,10 @@ def load_data(cfg: synth.SynthConfig, seed: int, per_class: int, data_dir: Path 
 
 def _save_test_windows(paths: ModelPaths, w: synth.Windows, float_pred: np.ndarray) -> Path:
     """The test set and the float model's predictions on it (for device checks and `report_again`)."""
-    paths.data_dir.mkdir(parents=True, exist_ok=True)
     out = paths.data_dir / "test_windows.npz"
-    np.savez_compressed(out, raw=w.raw, labels=w.labels, label_names=np.array(w.label_names), float_pred=float_pred)
-    return out
+    buf = io.BytesIO()
+    np.savez_compressed(buf, raw=w.raw, labels=w.labels, label_names=np.array(w.label_names), float_pred=float_pred)
+    return atomic_write(out, buf.getvalue())
 
 
 def train(paths: ModelPaths, seed: int = 1234, per_class: int | None = None, epochs: int | None = None,
@@ -92,8 +97,11 @@ def train(paths: ModelPaths, seed: int = 1234, per_class: int | None = None, epo
 
     spec = models.get(paths.name)
     pipe = features.get(spec.pipeline)
-    epochs = epochs or spec.epochs
-    per_class = per_class or spec.per_class
+    epochs = spec.epochs if epochs is None else epochs
+    per_class = spec.per_class if per_class is None else per_class
+    if epochs < 1 or per_class < 1:
+        raise ValueError(f"epochs ({epochs}) and windows per class ({per_class}) must be at least 1")
+    check_writable(paths.root)  # before the long part: a read-only folder fails now, not after training
     cfg = synth_config or synth.SynthConfig()
     t0 = time.time()
     sets, data_info = load_data(cfg, seed, per_class, data_dir, log, units)
@@ -118,8 +126,6 @@ def train(paths: ModelPaths, seed: int = 1234, per_class: int | None = None, epo
     log(f"[train] converting to full-integer int8 (representative dataset: {n_rep} training windows)")
     with tf_quiet.captured_output() as err, progress.bar(n_rep, "[train] int8 calibration", "window", err) as bar:
         tfl = tr.convert_int8(model, feats["train"][:n_rep], on_row=lambda: bar.update(1))
-    paths.root.mkdir(parents=True, exist_ok=True)
-    paths.tflite.write_bytes(tfl)
     g = tflite_reader.parse(tfl, str(paths.tflite))
     in_scale, in_zp = _input_quant(g)
     out_t = g.tensors[g.outputs[0]]
@@ -131,6 +137,7 @@ def train(paths: ModelPaths, seed: int = 1234, per_class: int | None = None, epo
     meta = {
         "format": META_FORMAT,
         "name": paths.name,
+        "tflite_sha256": sha256_bytes(tfl),
         "labels": list(names),
         "sample_rate_hz": cfg.sample_rate_hz,
         "window": cfg.window,
@@ -144,14 +151,19 @@ def train(paths: ModelPaths, seed: int = 1234, per_class: int | None = None, epo
             "per_class": per_class, "seeds": {k: seed + v for k, v in TRAIN_SEED_OFFSETS.items()}})},
         "data": data_info,
     }
-    paths.meta_json.write_text(json.dumps(meta, indent=2) + "\n")
-    _save_test_windows(paths, test, float_pred)
+    card = ModelCard.from_dict(meta)
+    compiled = compile_bytes(tfl, card, str(paths.tflite), log)
+    # The model's files are committed together, with Ctrl-C held back: model.tflite, model.c/.h (which record its
+    # sha256) and model.json (also its sha256) last. A crash in between leaves a pair the readers refuse.
+    with deferred_interrupt():
+        atomic_write(paths.tflite, tfl)
+        compiler.write(compiled, paths.root)
+        _save_test_windows(paths, test, float_pred)
+        atomic_write(paths.meta_json, json.dumps(meta, indent=2) + "\n")
     log(f"[train] float accuracy {acc_float:.3f}, int8 (TFLM) accuracy {acc_int8:.3f} on "
         f"{len(test)} test windows ({time.time() - t0:.1f} s)")
-    compiled = compile_c(paths, log)
     if report:
-        write_report(paths, ModelCard.from_dict(meta), test, float_pred, tflm_out, compiled, len(tfl),
-                     device_per_class, log)
+        write_report(paths, card, test, float_pred, tflm_out, compiled, len(tfl), device_per_class, log)
     return meta
 
 
@@ -204,7 +216,8 @@ def write_report(paths: ModelPaths, card: ModelCard, test: synth.Windows, float_
         ev["device (emulated)"] = {"error": "skipped (no device windows requested: --device-per-class 0)"}
     summary = data_summary(card)
     report = {
-        "model": card.name, "features": card.features_id, "labels": names, "data_summary": summary,
+        "model": card.name, "tflite_sha256": card.tflite_sha256, "features": card.features_id, "labels": names,
+        "data_summary": summary,
         "seed": card.training["seed"], "evaluations": ev,
         "accuracy": {"float": ev["float (Keras)"]["accuracy"], "int8_host": ev["int8 host (TFLM)"]["accuracy"],
                      "device": ev.get("device (emulated)", {}).get("accuracy"),
@@ -217,18 +230,62 @@ def write_report(paths: ModelPaths, card: ModelCard, test: synth.Windows, float_
     return report
 
 
-def compile_c(paths: ModelPaths, log: Log = print) -> compiler.CompiledModel:
-    g = tflite_reader.load(paths.require(paths.tflite, f"tinyml-disco train --model {paths.name}"))
-    compiled = compiler.compile_model(g, compile_meta(load_card(paths), g))
-    compiler.write(compiled, paths.root)
+def compile_bytes(tfl: bytes, card: ModelCard, source: str, log: Log = print) -> compiler.CompiledModel:
+    """Validate (the whole flatbuffer), compile and measure against TFLM's arena; writes nothing."""
+    g = tflite_reader.parse(tfl, source)
+    meta = dataclasses.replace(compile_meta(card, g), tflite_sha256=sha256_bytes(tfl))
+    compiled = compiler.compile_model(g, meta)
     from app.tflm_arena import measure
 
-    tflm = measure(paths.tflite.read_bytes())
-    log(f"[compile] {paths.model_c}: ops {', '.join(compiled.ops)}; arena {compiled.arena_bytes} B "
+    tflm = measure(tfl)
+    log(f"[compile] {card.name}: ops {', '.join(compiled.ops)}; arena {compiled.arena_bytes} B "
         f"(+ {compiled.io_bytes} B input/output = {compiled.arena_bytes + compiled.io_bytes} B; TFLM arena head "
         f"{tflm.head_bytes} B, total {tflm.total_bytes} B), constants {compiled.const_bytes} B "
         f"({compiled.const_bytes / max(compiled.weight_bytes, 1):.2f}x the {compiled.weight_bytes} B of weights)")
     return compiled
+
+
+def compile_c(paths: ModelPaths, log: Log = print) -> compiler.CompiledModel:
+    """model.tflite -> model.c/model.h/manifest; nothing is written unless the model validates, compiles and
+    TFLM's arena measurement succeeds, and only for the model.tflite that model.json describes."""
+    card = load_card(paths)  # refuses a model.json that describes another model.tflite
+    tfl = paths.tflite.read_bytes()
+    if sha256_bytes(tfl) != card.tflite_sha256:
+        raise ArtifactMismatchError(f"{paths.tflite} changed while it was read; run the command again")
+    check_writable(paths.root)
+    compiled = compile_bytes(tfl, card, str(paths.tflite), log)
+    compiler.write(compiled, paths.root)
+    log(f"[compile] wrote {paths.model_c}")
+    return compiled
+
+
+def _manifest_sha(paths: ModelPaths) -> str:
+    """The tflite_sha256 model_manifest.json records: which .tflite model.c/model.h were generated from."""
+    try:
+        manifest = json.loads((paths.root / MANIFEST).read_text())
+    except (OSError, ValueError):
+        return ""
+    return str(manifest.get("tflite_sha256", "")) if isinstance(manifest, dict) else ""
+
+
+def _c_is_current(paths: ModelPaths, card: ModelCard) -> bool:
+    return (_manifest_sha(paths) == card.tflite_sha256 and paths.model_c.is_file()
+            and (paths.root / "model.h").is_file())
+
+
+def _card_or_none(paths: ModelPaths) -> ModelCard | None:
+    """The model card, checked against model.tflite; None for a folder with only generated C and no model card
+    (model.json absent or without "format": hand-built by tests and tools), which is built as it is."""
+    try:
+        raw = json.loads(paths.meta_json.read_text())
+    except (OSError, ValueError):
+        raw = None
+    if not isinstance(raw, dict) or "format" not in raw:
+        if not paths.model_c.is_file():
+            raise FileNotFoundError(f"{paths.meta_json} does not exist; run `tinyml-disco train --model "
+                                    f"{paths.name}` first")
+        return None
+    return load_card(paths)
 
 
 def build_firmware(paths: ModelPaths, log: Log = print) -> Path:
@@ -236,15 +293,32 @@ def build_firmware(paths: ModelPaths, log: Log = print) -> Path:
     if shutil.which("arm-none-eabi-gcc") is None:
         raise RuntimeError("arm-none-eabi-gcc not found: run scripts/bootstrap.sh "
                            "(installs Debian packages gcc-arm-none-eabi and libnewlib-arm-none-eabi)")
-    if not paths.model_c.exists():
+    card = _card_or_none(paths)
+    if card is not None and not _c_is_current(paths, card):  # missing, or generated from another model.tflite
         compile_c(paths, log)
+    source_sha = card.tflite_sha256 if card is not None else _manifest_sha(paths)
+    if firmware_stamp.prepare(paths.root, paths.firmware_dir, source_sha):
+        log(f"[build] {paths.firmware_dir}: objects were compiled from other model files; rebuilding all")
     cmd = ["make", "-s", "-C", str(REPO / "firmware"), f"MODEL_DIR={paths.root}",
            f"BUILD_DIR={paths.firmware_dir}"]
     proc = subprocess.run(cmd, capture_output=True, text=True)
     if proc.returncode != 0:
         raise RuntimeError(f"firmware build failed ({' '.join(cmd)}):\n{proc.stdout}\n{proc.stderr}")
+    firmware_stamp.record(paths.root, paths.firmware_dir, source_sha, paths.elf)
     log(f"[build] {paths.elf}")
     return paths.elf
+
+
+def current_elf(paths: ModelPaths, log: Log = print) -> Path:
+    """The compiled-runtime firmware.elf of this model: reused when its build stamp ties it to model.tflite,
+    rebuilt otherwise (a stale ELF from an earlier training is never run)."""
+    card = load_card(paths)
+    reason = firmware_stamp.stale_reason(paths.elf, card.tflite_sha256)
+    if reason is None:
+        return paths.elf
+    if paths.elf.exists():
+        log(f"[build] {reason}; rebuilding")
+    return build_firmware(paths, log)
 
 
 RUNTIMES = ("compiled", "tflm", "auto")
@@ -320,11 +394,13 @@ def export_device_data(paths: ModelPaths, per_class: int = 5, seed: int = DEVICE
     labels = [w.label_names[lab] for lab in w.labels for _ in range(w.raw.shape[1])]
     csv_path = paths.data_dir / "device_windows.csv"
     resd_path = paths.data_dir / "device_windows.resd"
-    sensor_csv.write_csv(csv_path, g, w.sample_rate_hz, labels)
-    resd.write_acceleration(resd_path, g, w.sample_rate_hz)
+    with atomic_path(csv_path) as tmp:
+        sensor_csv.write_csv(tmp, g, w.sample_rate_hz, labels)
+    with atomic_path(resd_path) as tmp:
+        resd.write_acceleration(tmp, g, w.sample_rate_hz)
     index = paths.data_dir / "device_windows.json"
     card = load_card(paths)
-    index.write_text(json.dumps({
+    atomic_write(index, json.dumps({
         "model": paths.name, "source": card.data_source, "seed": seed,
         "window": int(w.raw.shape[1]), "sample_rate_hz": w.sample_rate_hz, "classes": list(w.label_names),
         "sensor": card.raw["sensor"], "labels": [w.label_names[lab] for lab in w.labels]}, indent=2) + "\n")

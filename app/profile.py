@@ -10,12 +10,14 @@ model_invoke itself (argument setup) is reported as glue. Layer names come from 
 
 from __future__ import annotations
 
+import io
 import json
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
 import numpy as np
 
+from compiler.fileio import atomic_write
 from compiler.model import MANIFEST, read_manifest
 from training.artifacts import ModelPaths, load_card
 
@@ -70,12 +72,14 @@ def profile_elf(elf_path: Path, model_dir: Path, input_tensor: np.ndarray, outpu
 
 
 def write_outputs(p: Profile, json_path: Path, png_path: Path) -> None:
-    json_path.write_text(json.dumps(asdict(p), indent=2) + "\n")
+    atomic_write(json_path, json.dumps(asdict(p), indent=2) + "\n")
     import matplotlib.pyplot as plt
 
     fig = profile_figure(p)
-    fig.savefig(png_path, dpi=100)
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png", dpi=100)
     plt.close(fig)
+    atomic_write(png_path, buf.getvalue())
 
 
 def profile_figure(p: Profile):
@@ -110,9 +114,7 @@ def profile_model(paths: ModelPaths, seed: int = 0) -> Profile:
     from app import pipeline
 
     card = load_card(paths)
-    if not (paths.root / MANIFEST).exists():  # built before the compiler wrote manifests
-        pipeline.compile_c(paths)
-    elf = paths.elf if paths.elf.exists() else pipeline.build_firmware(paths)
+    elf = pipeline.current_elf(paths)  # rebuilt (C and firmware) unless its build stamp ties it to model.tflite
     x = np.random.default_rng(seed).integers(-128, 128, size=card.n_inputs).astype(np.int8)
     p = profile_elf(elf, paths.root, x, len(card.labels), paths.name)
     write_outputs(p, paths.root / "profile.json", paths.root / "profile.png")

@@ -22,6 +22,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import TextIO
 
+from compiler.fileio import atomic_write
 from sim import protocol
 from sim.serial_backend import SerialBackend
 
@@ -123,7 +124,7 @@ def record(port: str, label: str, out_dir: Path, seconds: float | None = None, s
     out_dir.mkdir(parents=True, exist_ok=True)
     stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%S")
     path = out_dir / f"{label}_{stamp}.csv"
-    path.write_text(rec.csv_text(label))
+    atomic_write(path, rec.csv_text(label))
     drops = f"{rec.dropped} dropped ({len(rec.gaps)} gaps)" if rec.gaps else "no drops"
     print(f"[record] {len(rec.samples)} samples at {rec.odr_hz} Hz, {drops}", file=log)
     return path

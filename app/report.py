@@ -7,6 +7,7 @@ the emulated board), model size and cycles. JSON for CI, Markdown and PNG for pe
 
 from __future__ import annotations
 
+import io
 import json
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -15,6 +16,7 @@ import numpy as np
 
 from app import progress
 from app.compare import pred_matches
+from compiler.fileio import atomic_write
 from sim import footprint
 from sim.session import embedded_session, timed_classify
 
@@ -79,13 +81,14 @@ def confusion_figure(panels: dict[str, dict], labels: Sequence[str], title: str)
 
 
 def plot_confusions(panels: dict[str, dict], labels: Sequence[str], path: Path, title: str) -> Path:
-    """confusion_figure written as a PNG."""
+    """confusion_figure written as a PNG (atomically)."""
     import matplotlib.pyplot as plt
 
     fig = confusion_figure(panels, labels, title)
-    fig.savefig(path, dpi=100)
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png", dpi=100)
     plt.close(fig)
-    return path
+    return atomic_write(path, buf.getvalue())
 
 
 def evaluate_device(elf: Path, windows_g: np.ndarray, labels: np.ndarray, tflm_out: np.ndarray,
@@ -156,10 +159,9 @@ def to_markdown(r: dict) -> str:
 
 def write(root: Path, report: dict, panels: dict[str, dict], log: Log = print) -> dict[str, Path]:
     """report.json, report.md and confusion.png in root."""
-    root.mkdir(parents=True, exist_ok=True)
     paths = {"json": root / "report.json", "md": root / "report.md", "png": root / "confusion.png"}
-    paths["json"].write_text(json.dumps(report, indent=2) + "\n")
-    paths["md"].write_text(to_markdown(report))
+    atomic_write(paths["json"], json.dumps(report, indent=2) + "\n")
+    atomic_write(paths["md"], to_markdown(report))
     plot_confusions(panels, report["labels"], paths["png"], f"{report['model']} ({report['features']})")
     log(f"[report] {paths['md']} ({paths['json'].name}, {paths['png'].name})")
     return paths

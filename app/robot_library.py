@@ -90,10 +90,18 @@ class TinymlBoard:
         return frozenset({SENSOR, LEDS})
 
     def prepare_model(self) -> str:
-        """Trains (if build/<model> has no model yet), compiles and builds firmware.elf; returns the ELF path."""
+        """Trains (if build/<model> has no usable model yet: none, an older format, or a model.json that describes
+        another model.tflite), compiles and builds firmware.elf; returns the ELF path."""
         from app import pipeline
+        from training.artifacts import load_card
 
-        if not self.paths.meta_json.exists():
+        try:
+            load_card(self.paths)
+            usable = True
+        except (FileNotFoundError, ValueError) as exc:
+            print(f"[robot] training {self.paths.name}: {str(exc).splitlines()[0]}")
+            usable = False
+        if not usable:
             pipeline.train(self.paths)
             pipeline.export_device_data(self.paths)
         self.runtime, self.elf = pipeline.build_runtime(self.paths, self.runtime)

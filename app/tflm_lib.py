@@ -32,6 +32,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from app import progress
+from compiler.fileio import atomic_write
 from training.artifacts import REPO
 
 TARBALL = REPO.parent / "shared" / "tflm" / "tflm-cmsis-nn-src.tar.xz"
@@ -86,7 +87,7 @@ def source_dir() -> Path:
             tf.extractall(tmp, filter="data")
         shutil.rmtree(dest, ignore_errors=True)
         tmp.rename(dest)
-        done.write_text(str(tarball))
+        atomic_write(done, str(tarball))
     return dest / "tflm_cmsis_nn_src"
 
 
@@ -183,6 +184,6 @@ def build_library(jobs: int | None = None, log=print) -> TflmLibrary:
     tmp_lib.unlink(missing_ok=True)
     subprocess.run([CROSS + "ar", "rcs", str(tmp_lib), *(str(o) for _, o in cmds)], check=True)
     os.replace(tmp_lib, lib)
-    stamp.write_text(json.dumps({"key": key, "src": str(src), "compiler": _compiler_id(), "core_opt": OPT_CORE,
+    atomic_write(stamp, json.dumps({"key": key, "src": str(src), "compiler": _compiler_id(), "core_opt": OPT_CORE,
                                  "kernel_opt": OPT_KERNELS, "objects": len(cmds)}, indent=1))
     return TflmLibrary(src, lib, includes, (*COMMON, *CXX_ONLY), key, len(todo))

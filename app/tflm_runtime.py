@@ -16,8 +16,9 @@ import subprocess
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-from app import tflm_lib
+from app import firmware_stamp, tflm_lib
 from compiler import tflite_reader
+from compiler.fileio import atomic_write
 from compiler.model import ModelMeta, feature_defines, model_header
 from training.artifacts import REPO, ModelPaths
 
@@ -72,7 +73,7 @@ class TflmBuild:
 
 def _write_if_changed(path: Path, text: str) -> None:
     if not path.exists() or path.read_text() != text:
-        path.write_text(text)
+        atomic_write(path, text)
 
 
 def write_model_dir(paths: ModelPaths, meta: ModelMeta, arena_bytes: int, probe: bool = False) -> Path:
@@ -168,13 +169,18 @@ def build_firmware_tflm(paths: ModelPaths, meta: ModelMeta, log=print) -> TflmBu
         arena = int(old["arena_bytes"])
     else:
         probe_dir = write_model_dir(paths, meta, PROBE_ARENA, probe=True)
+        firmware_stamp.prepare(probe_dir, tflm_dir(paths) / "probe-fw", ident["tflite_sha256"])
         _make(probe_dir, tflm_dir(paths) / "probe-fw", lib, "-DTFLM_ARENA_PROBE")
+        firmware_stamp.record(probe_dir, tflm_dir(paths) / "probe-fw", ident["tflite_sha256"],
+                              tflm_dir(paths) / "probe-fw" / "firmware.elf")
         arena = probe_arena(tflm_dir(paths) / "probe-fw" / "firmware.elf")
         log(f"[tflm] {paths.name}: smallest arena AllocateTensors() accepts on the M4: {arena} B")
     model_dir = write_model_dir(paths, meta, arena)
+    firmware_stamp.prepare(model_dir, tflm_dir(paths) / "firmware", ident["tflite_sha256"])
     _make(model_dir, tflm_dir(paths) / "firmware", lib)
+    firmware_stamp.record(model_dir, tflm_dir(paths) / "firmware", ident["tflite_sha256"], tflm_elf(paths))
     build = TflmBuild(tflm_elf(paths), arena, ops, lib.key, lib.compiled)
-    record.write_text(json.dumps({**ident, "arena_bytes": arena, "ops": ops,
+    atomic_write(record, json.dumps({**ident, "arena_bytes": arena, "ops": ops,
                                   "registrations": [f"{resolver_method(o)}" + ("(INT8)" if o in INT8_REGISTRATIONS
                                                                                 else "") for o in ops],
                                   "library": str(lib.lib), "core_opt": tflm_lib.OPT_CORE,

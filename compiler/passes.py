@@ -42,6 +42,29 @@ def check_supported(g: Graph) -> None:
         if t.dtype != "int8":
             raise UnsupportedModelError(f"{role} tensor {idx} '{t.name}' is {t.dtype}; the firmware needs int8 "
                                         "input and output (converter.inference_input_type = tf.int8)")
+    check_wiring(g)
+
+
+def check_wiring(g: Graph) -> None:
+    """Each op has the inputs its spec needs and one output, reads only constants, the model input or what an
+    earlier op wrote, and the model output is written (a damaged .tflite breaks this, a converted model never)."""
+    written = {g.inputs[0]}
+    for op in g.operators:
+        need, most = ops.REGISTRY[op.op].inputs
+        if not need <= len(op.inputs) <= most or any(i < 0 for i in op.inputs[:need]) or len(op.outputs) != 1:
+            raise fail_op(op, f"has {len(op.inputs)} inputs {op.inputs} and {len(op.outputs)} outputs; "
+                          f"{op.op} takes {need}..{most} inputs and 1 output (is the .tflite damaged?)")
+        for i in op.inputs:
+            if i >= 0 and i not in written and g.tensors[i].data is None:
+                raise fail_op(op, f"reads tensor {i} '{g.tensors[i].name}', which has no constant data (its buffer is "
+                              "empty), is not the model input and is written by no earlier operator (is the .tflite "
+                              "damaged?)")
+        if op.outputs[0] in written or g.tensors[op.outputs[0]].data is not None:
+            raise fail_op(op, f"writes tensor {op.outputs[0]}, which is already written or constant "
+                          "(is the .tflite damaged?)")
+        written.add(op.outputs[0])
+    if g.outputs[0] not in written or g.outputs[0] == g.inputs[0]:
+        raise UnsupportedModelError(f"no operator writes the model output tensor {g.outputs[0]}")
 
 
 def _renamed(op: Operator, src: int, dst: int) -> Operator:

@@ -9,6 +9,7 @@ import tflite
 
 from compiler import ops
 from compiler.graph import Graph, Operator, Tensor
+from compiler.tflite_verify import ModelFormatError, verify
 
 _TYPE_NAMES = {0: "float32", 1: "float16", 2: "int32", 3: "uint8", 4: "int64", 6: "bool",
                7: "int16", 9: "int8", 17: "int4"}
@@ -16,9 +17,7 @@ _NP_TYPES = {"float32": np.float32, "int32": np.int32, "uint8": np.uint8, "int64
              "int16": np.int16, "int8": np.int8}
 _OP_NAMES = {v: k for k, v in vars(tflite.BuiltinOperator).items() if not k.startswith("_")}
 
-
-class ModelFormatError(ValueError):
-    """The file is not a readable .tflite model; the message says where it broke."""
+__all__ = ["ModelFormatError", "parse", "load"]
 
 
 def _options(op_name: str, raw_op) -> dict[str, object]:
@@ -56,10 +55,9 @@ def _tensor(model, buf: bytes, sub, i: int) -> Tensor:
 
 
 def parse(buf: bytes, source: str = "<bytes>") -> Graph:
-    """Parse the first subgraph. Raises ModelFormatError naming the file and the broken part."""
-    if len(buf) < 8 or buf[4:8] != b"TFL3":
-        raise ModelFormatError(f"{source}: not a .tflite file (expected identifier 'TFL3' at byte 4, "
-                               f"found {buf[4:8]!r}); pass the model.tflite written by `tinyml-disco train`")
+    """Parse the first subgraph. Raises ModelFormatError naming the file and the broken part; the whole flatbuffer
+    is verified first (compiler/tflite_verify.py), so no reader ever follows an offset out of the file."""
+    verify(buf, source)
     where = "model header"
     try:
         model = tflite.Model.GetRootAsModel(buf, 0)

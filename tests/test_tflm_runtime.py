@@ -4,6 +4,7 @@ changes nothing compiles nothing), the arena measured on the M4, and the fallbac
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 from pathlib import Path
@@ -15,6 +16,7 @@ from app import pipeline, tflm_lib, tflm_runtime
 from app.flash_split import split
 from app.tflm_oracle import TflmOracle
 from compiler import tflite_reader
+from compiler.fileio import sha256_file
 from sim import footprint
 from sim.session import embedded_session
 from tests.conftest import trained_builtin
@@ -149,6 +151,13 @@ def tanh_concat_model(tmp_path_factory: pytest.TempPathFactory) -> ModelPaths:
     model.compile(optimizer="adam", loss="categorical_crossentropy")
     model.fit(x, y, epochs=3, verbose=0)
     paths.tflite.write_bytes(tr.convert_int8(model, x))
+    # model.json must describe the new model.tflite (artifact contract: its sha256 and input quantization).
+    g = tflite_reader.parse(paths.tflite.read_bytes())
+    card = json.loads(paths.meta_json.read_text())
+    card["tflite_sha256"] = sha256_file(paths.tflite)
+    t = g.tensors[g.inputs[0]]
+    card["input"] = {**card["input"], "scale": float(t.scale[0]), "zero_point": int(t.zero_point[0])}
+    paths.meta_json.write_text(json.dumps(card, indent=2))
     ops = tflm_runtime.model_ops(paths.tflite.read_bytes())
     assert "TANH" in ops and "CONCATENATION" in ops
     return paths

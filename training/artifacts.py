@@ -6,6 +6,8 @@ import json
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from compiler.fileio import sha256_file
+
 REPO = Path(__file__).resolve().parent.parent
 DEFAULT_BUILD = REPO / "build"
 
@@ -40,12 +42,33 @@ class ModelPaths:
 META_FORMAT = 2  # bump when model.json changes incompatibly
 
 
-def load_meta_json(paths: ModelPaths) -> dict:
+class ArtifactMismatchError(ValueError):
+    """Two artifacts that must belong together do not (e.g. model.json describes another model.tflite)."""
+
+
+def load_meta_json(paths: ModelPaths, check_tflite: bool = True) -> dict:
+    """model.json, checked against the model.tflite beside it (its "tflite_sha256"): a mixed pair is refused.
+    check_tflite=False only for readers of its figures once the pair was checked (the Robot library)."""
     how = f"tinyml-disco train --model {paths.name}"
-    meta = json.loads(paths.require(paths.meta_json, how).read_text())
-    if meta.get("format") != META_FORMAT:
-        raise ValueError(f"{paths.meta_json} has format {meta.get('format', 1)}, this version reads format "
-                         f"{META_FORMAT}; run `{how}` again")
+    try:
+        meta = json.loads(paths.require(paths.meta_json, how).read_text())
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise ValueError(f"{paths.meta_json} is not valid JSON ({exc}); run `{how}` again") from exc
+    if not isinstance(meta, dict) or meta.get("format") != META_FORMAT:
+        fmt = meta.get("format", 1) if isinstance(meta, dict) else "?"
+        raise ValueError(f"{paths.meta_json} has format {fmt}, this version reads format {META_FORMAT}; "
+                         f"run `{how}` again")
+    if not check_tflite:
+        return meta
+    recorded = meta.get("tflite_sha256")
+    if not recorded:
+        raise ArtifactMismatchError(f"{paths.meta_json} does not record which model.tflite it describes (written by "
+                                    f"an older version); run `{how}` again")
+    actual = sha256_file(paths.require(paths.tflite, how))
+    if actual != recorded:
+        raise ArtifactMismatchError(f"{paths.meta_json} describes a different model.tflite (sha256 {recorded[:12]}..., "
+                                    f"{paths.tflite} has {actual[:12]}...): the two are from different trainings; "
+                                    f"run `{how}` again")
     return meta
 
 
@@ -80,6 +103,7 @@ class ModelCard:
     data: dict = field(default_factory=dict)  # source, generator settings, seeds or files per split
     training: dict = field(default_factory=dict)  # seed, epochs, batch size, ...
     raw: dict = field(default_factory=dict, repr=False)  # the whole file, for fields only reports read
+    tflite_sha256: str = ""  # the model.tflite this card describes (checked by load_meta_json)
 
     @classmethod
     def from_dict(cls, d: dict) -> ModelCard:
@@ -88,7 +112,8 @@ class ModelCard:
                    str(d["features"]["id"]), tuple(int(x) for x in d["features"]["shape"]),
                    SensorCard(str(s["name"]), int(s["full_scale_g"]), int(s["lsb_ug"])),
                    Quant(float(i["scale"]), int(i["zero_point"])), Quant(float(o["scale"]), int(o["zero_point"])),
-                   dict(d.get("accuracy", {})), dict(d.get("data", {})), dict(d.get("training", {})), d)
+                   dict(d.get("accuracy", {})), dict(d.get("data", {})), dict(d.get("training", {})), d,
+                   str(d.get("tflite_sha256", "")))
 
     @property
     def n_inputs(self) -> int:

@@ -71,4 +71,4 @@ def emit(ctx: EmitContext, op: Operator) -> Emitted:
     return Emitted([decl], call, 4 * len(astuple(params)), 0, "tdnn_add_s8")
 
 
-SPEC = OpSpec("ADD", "add_s8.c", spatial_options(tflite.AddOptions), memory, emit)
+SPEC = OpSpec("ADD", "add_s8.c", spatial_options(tflite.AddOptions), memory, emit, inputs=(2, 2))

@@ -62,6 +62,7 @@ class OpSpec:
     parse_options: OptionsParser
     memory: Callable[[Graph, Operator], OpMemory]
     emit: Callable[[EmitContext, Operator], Emitted] | None
+    inputs: tuple[int, int] = (1, 1)  # (required, at most) input tensors; the optional ones may be -1 (absent)
 
     @property
     def is_view(self) -> bool:
@@ -84,8 +85,9 @@ def check_int8(op: Operator, t: Tensor, role: str) -> None:
     if t.dtype != "int8":
         raise fail_op(op, f"{role} tensor {t.index} '{t.name}' is {t.dtype}, expected int8; convert with "
                           "full-integer quantization (representative dataset, int8 input/output)")
-    if t.scale.size != 1:
-        raise fail_op(op, f"{role} tensor {t.index} '{t.name}' needs one scale, has {t.scale.size}")
+    if t.scale.size != 1 or t.zero_point.size != 1:
+        raise fail_op(op, f"{role} tensor {t.index} '{t.name}' needs one scale and one zero point, has "
+                      f"{t.scale.size} and {t.zero_point.size}")
 
 
 def act_range(op: Operator, act: str, out: Tensor) -> tuple[int, int]:
@@ -124,8 +126,14 @@ def leading_pad(in_size: int, k: int, stride: int, out_size: int) -> int:
 
 
 def const_data(op: Operator, t: Tensor | None, dtype: str, role: str) -> np.ndarray:
-    if t is None or t.data is None or t.dtype != dtype:
-        raise fail_op(op, f"{role} must be a constant {dtype} tensor")
+    """The constant data of an op's weights/bias; the error says which of "absent", "wrong type", "no data" it is."""
+    if t is None:
+        raise fail_op(op, f"{role} is missing: it must be a constant {dtype} tensor")
+    if t.dtype != dtype:
+        raise fail_op(op, f"{role} tensor {t.index} '{t.name}' is {t.dtype}; it must be {dtype}")
+    if t.data is None:
+        raise fail_op(op, f"{role} tensor {t.index} '{t.name}' ({t.dtype}) has no constant data (its buffer in "
+                      "the .tflite is empty); it must hold the trained values")
     return t.data
 
 
@@ -139,6 +147,9 @@ def requant_params(op: Operator, inp: Tensor, w: Tensor, out: Tensor, channels: 
     PopulateConvolutionQuantizationParams)."""
     if np.any(w.zero_point != 0):
         raise fail_op(op, "weights must be symmetric (zero point 0)")
+    if w.scale.size not in (1, channels) or inp.scale.size != 1 or out.scale.size != 1:
+        raise fail_op(op, f"weights tensor {w.index} has {w.scale.size} scales (needs 1 or one per output channel, "
+                      f"{channels}); input and output need one each")
     w_scales = w.scale.astype(np.float64) if w.scale.size == channels else np.repeat(float(w.scale[0]), channels)
     pairs = [quantize_multiplier(float(inp.scale[0]) * float(ws) / float(out.scale[0])) for ws in w_scales]
     return [m for m, _ in pairs], [s for _, s in pairs]

@@ -203,4 +203,4 @@ def emit(ctx: EmitContext, op: Operator) -> Emitted:
     return Emitted(decls, call, const_bytes, weight_bytes, fn)
 
 
-SPEC = OpSpec("CONV_2D", "convolve_s8.c", spatial_options(tflite.Conv2DOptions), memory, emit)
+SPEC = OpSpec("CONV_2D", "convolve_s8.c", spatial_options(tflite.Conv2DOptions), memory, emit, inputs=(2, 3))

@@ -82,4 +82,4 @@ def emit(ctx: EmitContext, op: Operator) -> Emitted:
 
 
 SPEC = OpSpec("DEPTHWISE_CONV_2D", "depthwise_conv_s8.c", spatial_options(tflite.DepthwiseConv2DOptions), memory,
-              emit)
+              emit, inputs=(2, 3))

@@ -20,6 +20,7 @@ from compiler.ops.base import (
     activation,
     activation_name,
     check_int8,
+    const_data,
     fail_op,
     op_tensors,
     requant_params,
@@ -55,8 +56,7 @@ def prepare(g: Graph, op: Operator) -> FcParams:
     assert inp is not None and w is not None
     check_int8(op, inp, "input")
     check_int8(op, out, "output")
-    if w.dtype != "int8" or w.data is None:
-        raise fail_op(op, f"weights tensor {w.index} must be constant int8, is {w.dtype}")
+    w_data = const_data(op, w, "int8", "weights")
     if len(w.shape) != 2:
         raise fail_op(op, f"weights must be 2-D [out, in], got shape {w.shape}")
     if int(op.options.get("weights_format", 0)) != 0:
@@ -67,14 +67,12 @@ def prepare(g: Graph, op: Operator) -> FcParams:
     mults, shifts = requant_params(op, inp, w, out, out_f)
     bias = np.zeros(out_f, np.int64)
     if b is not None:
-        if b.dtype != "int32" or b.data is None:
-            raise fail_op(op, f"bias tensor {b.index} must be constant int32, is {b.dtype}")
-        bias = b.data.astype(np.int64)
+        bias = const_data(op, b, "int32", "bias").astype(np.int64)
     input_offset = -int(inp.zero_point[0])
     # Fold the input zero point: sum((x + off) * w) + b == sum(x * w) + (b + off * sum(w)); int32 wrap as TFLM's.
-    folded = wrap_int32(bias + input_offset * w.data.astype(np.int64).sum(axis=1))
+    folded = wrap_int32(bias + input_offset * w_data.astype(np.int64).sum(axis=1))
     lo, hi = act_range(op, activation(op), out)
-    return FcParams(inp, out, w.data, folded, mults, shifts, in_f, out_f, lo, hi, b is not None)
+    return FcParams(inp, out, w_data, folded, mults, shifts, in_f, out_f, lo, hi, b is not None)
 
 
 def memory(g: Graph, op: Operator) -> OpMemory:
@@ -159,4 +157,4 @@ def emit(ctx: EmitContext, op: Operator) -> Emitted:
     return Emitted(decls, call, const_bytes, weight_bytes, "tdnn_fully_connected_s8")
 
 
-SPEC = OpSpec("FULLY_CONNECTED", "fully_connected_s8.c", parse_options, memory, emit)
+SPEC = OpSpec("FULLY_CONNECTED", "fully_connected_s8.c", parse_options, memory, emit, inputs=(2, 3))

@@ -61,4 +61,4 @@ def emit(ctx: EmitContext, op: Operator) -> Emitted:
     return Emitted([], call, 0, 0, "tdnn_mean_s8")
 
 
-SPEC = OpSpec("MEAN", "mean_s8.c", spatial_options(tflite.ReducerOptions), memory, emit)
+SPEC = OpSpec("MEAN", "mean_s8.c", spatial_options(tflite.ReducerOptions), memory, emit, inputs=(2, 2))

@@ -54,7 +54,13 @@ def prepare(g: Graph, op: Operator) -> SoftmaxParams:
     check_int8(op, out, "output")
     if float(out.scale[0]) != 1.0 / 256 or int(out.zero_point[0]) != -128:
         raise fail_op(op, "int8 softmax output must have scale 1/256 and zero point -128")
-    mult, shift, diff_min = softmax_params(float(op.options.get("beta", 1.0)), float(inp.scale[0]))
+    beta = float(op.options.get("beta", 1.0))
+    if not (math.isfinite(beta) and beta > 0):
+        raise fail_op(op, f"beta {beta} is not a positive finite number")
+    try:
+        mult, shift, diff_min = softmax_params(beta, float(inp.scale[0]))
+    except ValueError as exc:
+        raise fail_op(op, str(exc)) from exc
     depth = inp.shape[-1]
     return SoftmaxParams(mult, shift, diff_min, inp.size // depth, depth, inp.size)
 

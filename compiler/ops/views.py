@@ -10,4 +10,5 @@ def memory(_g: Graph, _op: Operator) -> OpMemory:
     return OpMemory()
 
 
-SPECS = tuple(OpSpec(name, "", no_options, memory, None) for name in ("RESHAPE", "EXPAND_DIMS", "SQUEEZE"))
+SPECS = tuple(OpSpec(name, "", no_options, memory, None, inputs=(1, 2)) for name in ("RESHAPE", "EXPAND_DIMS",
+                                                                                    "SQUEEZE"))

@@ -1,0 +1,84 @@
+"""What a firmware.elf was built from: `build.json` next to it, and the checks that keep a build honest.
+
+firmware/Makefile's dependency files (.d) hold absolute paths, so objects of a copied build folder (or of a
+folder whose model.h was replaced by an older file) would be linked unchanged against another model. The stamp
+records the sha256 of the .tflite, of model.c/model.h, of the firmware sources and the folder they were compiled
+from; `prepare` deletes the objects before make whenever any of these differ, `record` writes the stamp (with
+the ELF's own sha256) after a successful link, and `stale_reason` says why an ELF must not be used as it is.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import shutil
+from pathlib import Path
+
+from compiler.fileio import atomic_write, sha256_file
+from training.artifacts import REPO
+
+STAMP = "build.json"
+FIRMWARE = REPO / "firmware"
+# Object folders firmware/Makefile writes under BUILD_DIR; the nn kernels do not include model.h, so a new model
+# (or a copied folder) keeps them and only a change of the firmware sources deletes them too.
+MODEL_OBJECT_DIRS = ("src", "model", "extra", "tflm")
+OBJECT_DIRS = (*MODEL_OBJECT_DIRS, "nn")
+
+
+def firmware_sources_sha256() -> str:
+    """One hash over the firmware tree the Makefile compiles (sources, headers, linker script, Makefile)."""
+    h = hashlib.sha256()
+    for p in sorted(FIRMWARE.rglob("*")):
+        if p.is_file() and p.suffix in (".c", ".h", ".inc", ".cc", ".ld", ".S", ".s") or p.name == "Makefile":
+            h.update(str(p.relative_to(FIRMWARE)).encode() + b"\0" + p.read_bytes() + b"\0")
+    return h.hexdigest()
+
+
+def _inputs(model_dir: Path, tflite_sha256: str) -> dict[str, str]:
+    return {"tflite_sha256": tflite_sha256, "model_c_sha256": sha256_file(model_dir / "model.c"),
+            "model_h_sha256": sha256_file(model_dir / "model.h"), "model_dir": str(model_dir.resolve()),
+            "firmware_sha256": firmware_sources_sha256()}
+
+
+def read(build_dir: Path) -> dict:
+    try:
+        data = json.loads((build_dir / STAMP).read_text())
+    except (OSError, ValueError):
+        return {}
+    return data if isinstance(data, dict) else {}
+
+
+def prepare(model_dir: Path, build_dir: Path, tflite_sha256: str) -> bool:
+    """Delete the objects in build_dir unless the stamp says they were compiled from exactly these inputs.
+    Returns True when objects were deleted (a full rebuild follows)."""
+    old = read(build_dir)
+    new = _inputs(model_dir, tflite_sha256)
+    (build_dir / STAMP).unlink(missing_ok=True)  # from here until `record`, the ELF is not vouched for
+    if old and all(old.get(k) == v for k, v in new.items()):
+        return False
+    dirs = MODEL_OBJECT_DIRS if old.get("firmware_sha256") == new["firmware_sha256"] else OBJECT_DIRS
+    cleaned = any((build_dir / d).exists() for d in dirs)
+    for d in dirs:
+        shutil.rmtree(build_dir / d, ignore_errors=True)
+    return cleaned
+
+
+def record(model_dir: Path, build_dir: Path, tflite_sha256: str, elf: Path) -> dict:
+    stamp = {**_inputs(model_dir, tflite_sha256), "elf_sha256": sha256_file(elf)}
+    atomic_write(build_dir / STAMP, json.dumps(stamp, indent=1) + "\n")
+    return stamp
+
+
+def stale_reason(elf: Path, tflite_sha256: str) -> str | None:
+    """None when elf exists and its stamp ties it to this .tflite; otherwise why it must be rebuilt."""
+    if not elf.is_file():
+        return f"{elf} does not exist"
+    stamp = read(elf.parent)
+    if not stamp:
+        return f"{elf} has no build stamp ({elf.parent / STAMP}): it is not known what it was built from"
+    if stamp.get("tflite_sha256") != tflite_sha256:
+        return (f"{elf} was built from a different model.tflite (sha256 {str(stamp.get('tflite_sha256'))[:12]}..., "
+                f"the model is {tflite_sha256[:12]}...)")
+    if stamp.get("elf_sha256") != sha256_file(elf):
+        return f"{elf} is not the file its build stamp describes (changed after the build)"
+    return None
