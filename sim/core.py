@@ -98,6 +98,7 @@ class CortexM4Core:
         self._limit = NO_LIMIT  # instruction limit and event horizon of the current slice
         self._horizon: int | None = None
         self._due: int | None = None  # the deliverable exception found by _plan
+        self.exceptions_taken: dict[int, int] = {}  # exception number -> entries since reset (wake-ups)
         self._events_done: int | None = None  # _process_events ran up to here with nothing changed since
         self._vectors: dict[tuple[int, int], int] = {}  # (VTOR, exception) -> vector, for tables in flash
         self._wait_after: dict[int, bool] = {}  # flash PC -> is the instruction before it WFI/WFE
@@ -254,6 +255,7 @@ class CortexM4Core:
                 self.pc,
             )
         self.nvic.acknowledge(exc)
+        self.exceptions_taken[exc] = self.exceptions_taken.get(exc, 0) + 1
         self._exceptions.enter(exc, vector & ~1, self.scs.stack_align_8(), self.scs.fpu_enabled())
 
     def _return_from_exception(self, exc_return: int) -> None:
