@@ -19,6 +19,7 @@ from pathlib import Path
 BASE_PLATFORM = "platforms/boards/stm32f4_discovery-kit.repl"
 CPU_HZ = 168_000_000
 MIPS = CPU_HZ // 1_000_000
+SYSTICK_HZ = CPU_HZ // 8  # SysTick CLKSOURCE=0 (HCLK/8), what the firmware selects (firmware/src/systick.c)
 MACHINE_NAME = "tinyml-disco"
 # Let virtual time jump over idle periods (WFI) instead of following wall time: a 1.28 s window of sensor
 # data then takes a fraction of a second. Results do not change; only wall time does.
@@ -109,9 +110,10 @@ ccm: Memory.MappedMemory @ sysbus 0x10000000
 dwt: Miscellaneous.{DWT_MODEL_TYPE} @ sysbus 0xE0001000
     cpu: cpu
 
-// SysTick at the core clock after the firmware's PLL setup (the base platform says 72 MHz).
+// SysTick from HCLK/8 after the firmware's PLL setup: the firmware selects CLKSOURCE=0 (a tickless sensor
+// deadline longer than 24 bits of core clock allow); 1.15.3's NVIC always counts at systickFrequency.
 nvic:
-    systickFrequency: {CPU_HZ}
+    systickFrequency: {SYSTICK_HZ}
 
 // One instruction per translation block: tlib counts a block's instructions when it starts, so only then is the
 // retired-instruction count exact at every access (the DWT below reads it). Costs speed, not correctness.
