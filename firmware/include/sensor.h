@@ -31,8 +31,12 @@ uint32_t sensor_timeout_periods(void);
  * drained, trigger EXTI0 by software to fetch them (no new INT1 edge comes while the level stays high). */
 void sensor_resume(void);
 
-/* From the SysTick handler: if INT1 is high although its edge was handled (a missed edge, or a sensor
- * model that drives a level), trigger EXTI0 by software so the sample is read. */
+/* From the SysTick handler (the sensor deadline): if INT1 is high although its edge was handled (a missed
+ * edge, or a sensor model that drives a level), trigger EXTI0 by software so the FIFO is read. */
 void sensor_tick(void);
+
+/* At a timeout: drop the samples below the watermark still in the FIFO (the tail of the last window, which
+ * the timeout drops), so a window after the outage starts with new data and on a whole batch. */
+void sensor_discard(void);
 
 #endif /* SENSOR_H */

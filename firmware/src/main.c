@@ -101,6 +101,7 @@ static void watch_sensor(void)
         uart_putc('\n');
         timed_out = 1u;
         window_fill = 0u;   /* a window with a gap is not a gesture */
+        sensor_discard();
         leds_show_class(-1);
     }
 }

@@ -35,7 +35,8 @@ static volatile uint32_t head;       /* written by the ISR */
 static volatile uint32_t tail;       /* written by the main loop */
 static volatile uint32_t dropped;
 static volatile uint8_t bus_failed;
-static volatile uint8_t backlog;     /* the handler left samples in the FIFO: the queue was full */
+static volatile uint8_t backlog;
+static volatile uint8_t discard;     /* drop what the FIFO holds: the tail of a batch before a timeout */     /* the handler left samples in the FIFO: the queue was full */
 
 static void arm_int1(void)
 {
@@ -138,6 +139,14 @@ void EXTI0_IRQHandler(void)
         bus_failed = 1u;
         return;
     }
+    if (discard) {
+        discard = 0u;
+        for (int i = 0; i < level; i++) {
+            int16_t xyz[3];
+            (void)read_xyz(xyz);
+        }
+        return;
+    }
     /* Take what the queue has room for; the rest waits in the FIFO (the main loop triggers us again). */
     int n = 0;
     for (; n < level && head - tail < QUEUE_LEN; n++) {
@@ -150,7 +159,7 @@ void EXTI0_IRQHandler(void)
     }
     backlog = (uint8_t)(n < level);
     if (n > 0) {
-        systick_restart();
+        systick_restart();   /* data: the sensor is alive */
     }
 }
 
@@ -162,6 +171,14 @@ uint32_t sensor_timeout_periods(void)
 void sensor_tick(void)
 {
     if (kind != KIND_NONE && (GPIO_IDR(GPIOE_BASE) & (1u << INT1_PIN))) {
+        EXTI_SWIER = 1u;
+    }
+}
+
+void sensor_discard(void)
+{
+    if (kind != KIND_NONE) {
+        discard = 1u;
         EXTI_SWIER = 1u;
     }
 }
