@@ -389,20 +389,22 @@ class CortexM4Core:
     def _sleep(self, mode: str, deadline: int | None) -> str | None:
         """The core executed WFI/WFE: wake at once if an interrupt is pending (even masked), else skip
         virtual time to the next event. Returns a stop reason, or None to keep running."""
-        if self.nvic.pending and self.nvic.best_pending() is not None:
-            return None
-        if mode == "idle" and self._quiet():
-            return "idle"
-        horizon = self._next_event()
-        if deadline is not None:
-            horizon = deadline if horizon is None else min(horizon, deadline)
-        if horizon is None:
-            return "idle" if mode == "idle" else "asleep"
-        now = self._clock()
-        if horizon > now:
-            self._slept += horizon - now
-        self._process_events(horizon)
-        return None
+        while True:  # WFI completes on an interrupt, not on every event (a sample below a FIFO watermark)
+            if self.nvic.pending and self.nvic.best_pending() is not None:
+                return None
+            if mode == "idle" and self._quiet():
+                return "idle"
+            horizon = self._next_event()
+            if deadline is not None:
+                horizon = deadline if horizon is None else min(horizon, deadline)
+            if horizon is None:
+                return "idle" if mode == "idle" else "asleep"
+            now = self._clock()
+            if horizon > now:
+                self._slept += horizon - now
+            self._process_events(horizon)
+            if deadline is not None and horizon >= deadline:
+                return None
 
     def _after_wait_instruction(self) -> bool:
         pc = self.pc

@@ -127,6 +127,15 @@ class Lis3dsh(FedSensor):
     def _convert(self, sample_g: np.ndarray) -> tuple[tuple[int, int, int], bool]:
         return to_counts(sample_g, self.sensitivity_g(), -32768, 32767)
 
+    def _samples_to_int1_change(self) -> int:
+        """In FIFO mode with only the watermark routed to INT1, nothing changes on the pin before the
+        watermark: the board can skip to that conversion (batched sample delivery)."""
+        ctrl6 = self.regs[CTRL_REG6]
+        if (not self._fifo_on() or ctrl6 & (P1_EMPTY | P1_OVERRUN) or self.regs[CTRL_REG3] & DR_EN
+                or not ctrl6 & WTM_EN):
+            return 1
+        return max(1, (self.regs[FIFO_CTRL] & 0x1F) - len(self.fifo))
+
     def _produce(self, sample_g: np.ndarray, t: int) -> None:
         if not self._fifo_on():
             super()._produce(sample_g, t)  # bypass: the sample goes to the output registers, ZYXDA rises
