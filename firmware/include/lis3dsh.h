@@ -14,7 +14,8 @@ int lis3dsh_init(uint32_t full_scale_g, uint32_t odr_hz);
 /* Unread samples in the FIFO (FIFO_SRC.FSS; 32 on overrun), -1 on bus error. */
 int lis3dsh_fifo_level(void);
 
-/* Reads the oldest FIFO sample, OUT_X_L..OUT_Z_H in one transaction. 0 on success, -1 on bus error. */
-int lis3dsh_read_xyz(int16_t xyz[3]);
+/* Reads the n oldest FIFO samples in one transaction (OUT_X_L..OUT_Z_H, rolling over), each passed to
+ * sink in order. 0 on success, -1 on bus error. */
+int lis3dsh_read_fifo(uint32_t n, void (*sink)(const int16_t xyz[3]));
 
 #endif /* LIS3DSH_H */

@@ -8,7 +8,8 @@
  * the oldest is overwritten when full); INT1 rises when it holds SENSOR_FIFO_WATERMARK samples (WTM_EN,
  * FIFO_CTRL.WTMP, P1_WTM routes FIFO_SRC.WTM to INT1 as a level) and the reader takes the count from
  * FIFO_SRC.FSS: one interrupt per batch instead of per sample, as on the LIS2DW12. Reading OUT_X_L..OUT_Z_H
- * takes the oldest sample; each sample is read with its own 6-byte transfer.
+ * takes the oldest sample; with ADD_INC the address rolls back from OUT_Z_H to OUT_X_L while the FIFO is
+ * enabled, so one CS-low burst reads a whole batch (6 bytes per sample).
  */
 #include "lis3dsh.h"
 #include "sensor.h"
@@ -120,28 +121,31 @@ int lis3dsh_fifo_level(void)
     return (v & FIFO_SRC_OVRN) ? FIFO_DEPTH : (int)(v & FIFO_SRC_FSS);
 }
 
-int lis3dsh_read_xyz(int16_t xyz[3])
+int lis3dsh_read_fifo(uint32_t n, void (*sink)(const int16_t xyz[3]))
 {
-    uint8_t b[6];
     int err = 0;
     spi1_select();
     if (spi1_transfer(REG_OUT_X_L | SPI_READ) < 0) {
         err = 1;
     }
-    for (uint32_t i = 0; i < 6u && !err; i++) {
-        int v = spi1_transfer(0x00u);
-        if (v < 0) {
-            err = 1;
-        } else {
-            b[i] = (uint8_t)v;
+    for (uint32_t s = 0; s < n && !err; s++) {
+        uint8_t b[6];
+        for (uint32_t i = 0; i < 6u && !err; i++) {
+            int v = spi1_transfer(0x00u);
+            if (v < 0) {
+                err = 1;
+            } else {
+                b[i] = (uint8_t)v;
+            }
+        }
+        if (!err) {
+            int16_t xyz[3];
+            for (uint32_t i = 0; i < 3u; i++) {
+                xyz[i] = (int16_t)(uint16_t)((uint32_t)b[2u * i] | ((uint32_t)b[2u * i + 1u] << 8));
+            }
+            sink(xyz);
         }
     }
     spi1_deselect();
-    if (err) {
-        return -1;
-    }
-    for (uint32_t i = 0; i < 3u; i++) {
-        xyz[i] = (int16_t)(uint16_t)((uint32_t)b[2u * i] | ((uint32_t)b[2u * i + 1u] << 8));
-    }
-    return 0;
+    return err ? -1 : 0;
 }

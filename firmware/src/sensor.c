@@ -116,18 +116,34 @@ static int fifo_level(void)
     return 0;
 }
 
-static int read_xyz(int16_t xyz[3])
+static void push_sample(const int16_t xyz[3])
+{
+    if (!discard) {
+        (void)push(xyz);
+    }
+}
+
+/* The n oldest samples from the FIFO into the queue (which has room for them). */
+static int read_samples(int n)
 {
 #if defined(WITH_LIS3DSH)
     if (kind == KIND_LIS3DSH) {
-        return lis3dsh_read_xyz(xyz);
+        return lis3dsh_read_fifo((uint32_t)n, push_sample);
     }
 #endif
 #if defined(WITH_LIS2DW12)
     if (kind == KIND_LIS2DW12) {
-        return lis2dw12_read_xyz(xyz);
+        for (int i = 0; i < n; i++) {
+            int16_t xyz[3];
+            if (lis2dw12_read_xyz(xyz) != 0) {
+                return -1;
+            }
+            push_sample(xyz);
+        }
+        return 0;
     }
 #endif
+    (void)n;
     return -1;
 }
 
@@ -140,22 +156,16 @@ void EXTI0_IRQHandler(void)
         return;
     }
     if (discard) {
+        (void)read_samples(level);   /* push_sample drops them */
         discard = 0u;
-        for (int i = 0; i < level; i++) {
-            int16_t xyz[3];
-            (void)read_xyz(xyz);
-        }
         return;
     }
     /* Take what the queue has room for; the rest waits in the FIFO (the main loop triggers us again). */
-    int n = 0;
-    for (; n < level && head - tail < QUEUE_LEN; n++) {
-        int16_t xyz[3];
-        if (read_xyz(xyz) != 0) {
-            bus_failed = 1u;
-            return;
-        }
-        (void)push(xyz);
+    uint32_t room = QUEUE_LEN - (head - tail);
+    int n = level < (int)room ? level : (int)room;
+    if (n > 0 && read_samples(n) != 0) {
+        bus_failed = 1u;
+        return;
     }
     backlog = (uint8_t)(n < level);
     if (n > 0) {

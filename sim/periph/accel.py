@@ -147,7 +147,10 @@ class FedSensor:
         sensor first), so the board need not stop at each. 1 = every sample may change INT1."""
         return 1
 
+    settle: Callable[[], None] = staticmethod(lambda: None)  # the SPI prefetch (Spi.settle) before changes
+
     def sync(self, until: int | None = None) -> None:
+        self.settle()
         self.stream.advance(self.clock() if until is None else until, self._produce)
 
     def advance(self, until: int) -> bool:

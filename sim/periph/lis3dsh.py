@@ -61,6 +61,10 @@ _RESET = {
 _READ_ONLY = {0x0C, INFO1, INFO2, WHO_AM_I, 0x18, STATUS, *range(OUT_X_L, OUT_Z_H + 1), FIFO_SRC}
 
 
+def _no_pin(_level: bool) -> None:
+    pass
+
+
 class _ManualClock:
     """For a sensor used on its own (unit tests): time only moves when `now` is set."""
 
@@ -197,6 +201,36 @@ class Lis3dsh(FedSensor):
         if self.regs[CTRL_REG6] & ADD_INC:
             self._address = OUT_X_L if reg == OUT_Z_H and self._fifo_on() else (reg + 1) & 0x7F
         return out
+
+    def read_ahead(self, limit: int) -> tuple[bytes, Callable[[int], None]] | None:
+        """Prefetch for the native SPI path (sim/periph/spi.py): inside a read transaction, the bytes up to
+        OUT_Z_H (or the one register addressed), taken now with their side effects; INT1 is driven when the
+        transaction settles, and `finish(n)` undoes all but the first n if the firmware read fewer."""
+        if self._address is None or not self._reading:
+            return None
+        reg = self._address
+        n = OUT_Z_H - reg + 1 if OUT_X_L <= reg <= OUT_Z_H and self.regs[CTRL_REG6] & ADD_INC else 1
+        n = min(n, limit)
+        snap = (bytes(self.regs), deque(self.fifo), self._raw, self._fifo_overrun, self.samples_read, reg,
+                self._int1)
+        on_int1 = self.on_int1
+        self.on_int1 = _no_pin
+        try:
+            data = bytes(self.transfer(0) for _ in range(n))
+        finally:
+            self.on_int1 = on_int1
+
+        def finish(taken: int) -> None:
+            if taken < n:  # the firmware stopped early: back to the snapshot, then its real reads
+                regs, fifo, self._raw, self._fifo_overrun, self.samples_read, self._address, self._int1 = snap
+                self.regs[:] = regs
+                self.fifo = fifo
+                for _ in range(taken):
+                    self.transfer(0)
+            elif self._int1 != snap[6]:
+                self.on_int1(self._int1)  # the pin follows now (no rising edge can come from a read)
+
+        return data, finish
 
     def _read(self, reg: int) -> int:
         if reg == FIFO_SRC:
