@@ -44,5 +44,6 @@ def measure(elf: Path, windows_g: np.ndarray, embedded: list[protocol.Prediction
         "windows_per_s": len(preds) / wall if wall > 0 else None,
         "pred_equal_embedded": float(np.mean(same)) if same else None,
         "source": "app/renode_bench.py: Renode started headless with its Robot server, one window fed and its "
-                  "PRED awaited at a time (sim/renode/platform.py EMULATION_SETTINGS: advance immediately, 0.1 s quantum)",
+                  "PRED awaited at a time (sim/renode/platform.py EMULATION_SETTINGS: advance immediately, "
+                  "0.1 s quantum)",
     }
