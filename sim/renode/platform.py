@@ -31,6 +31,9 @@ MACHINE_NAME = "tinyml-disco"
 # 0.1 s keeps the pause after a UART line (taken at a quantum boundary) well inside the firmware's 210 ms sensor
 # deadline, so no sensor_timeout between windows fed one at a time; DWT cycles stay exact (MaximumBlockSize 1).
 EMULATION_SETTINGS = ("emulation SetGlobalAdvanceImmediately true", 'emulation SetGlobalQuantum "0.1"')
+# The free-running board on a pty or GDB (sim/renode/live.py) keeps the 1 ms quantum: it streams its RESD feed
+# without pauses, and a faster-than-needed board floods a serial monitor that a person (or test) reads live.
+LIVE_EMULATION_SETTINGS = ("emulation SetGlobalAdvanceImmediately true", 'emulation SetGlobalQuantum "0.001"')
 UART = "sysbus.usart2"
 I2C1 = "i2c1_master"  # the RM0090 I2C master that stands in for 1.15.3's i2c1 (TinymlSTM32F4_I2C.cs)
 I2C_MODEL_TYPE = "TinymlSTM32F4_I2C"
