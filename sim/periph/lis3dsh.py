@@ -209,6 +209,8 @@ class Lis3dsh(FedSensor):
         if self._address is None or not self._reading:
             return None
         reg = self._address
+        if reg == OUT_X_L and limit >= 6 and self.regs[CTRL_REG6] & ADD_INC and self._fifo_on():
+            return self._read_ahead_fifo_sample()
         n = OUT_Z_H - reg + 1 if OUT_X_L <= reg <= OUT_Z_H and self.regs[CTRL_REG6] & ADD_INC else 1
         n = min(n, limit)
         snap = (bytes(self.regs), deque(self.fifo), self._raw, self._fifo_overrun, self.samples_read, reg,
@@ -229,6 +231,31 @@ class Lis3dsh(FedSensor):
                     self.transfer(0)
             elif self._int1 != snap[6]:
                 self.on_int1(self._int1)  # the pin follows now (no rising edge can come from a read)
+
+        return data, finish
+
+    def _read_ahead_fifo_sample(self) -> tuple[bytes, Callable[[int], None]]:
+        """read_ahead's common case, without six register reads: one whole FIFO sample from OUT_X_L (the same
+        bytes and state as _read gives; INT1 is updated once, when the transaction settles)."""
+        popped = self.fifo.popleft() if self.fifo else None
+        before = (self._raw, self._fifo_overrun, self.samples_read)
+        if popped is not None:
+            self._raw = popped
+            self._fifo_overrun = False
+            self.samples_read += 1
+        x, y, z = self._raw
+        data = bytes((x & 0xFF, (x >> 8) & 0xFF, y & 0xFF, (y >> 8) & 0xFF, z & 0xFF, (z >> 8) & 0xFF))
+        self._address = OUT_X_L  # OUT_Z_H rolls over to OUT_X_L with the FIFO on
+
+        def finish(taken: int) -> None:
+            if taken < 6:  # the firmware stopped early: undo, then its real reads
+                if popped is not None:
+                    self.fifo.appendleft(popped)
+                self._raw, self._fifo_overrun, self.samples_read = before
+                self._address = OUT_X_L
+                for _ in range(taken):
+                    self.transfer(0)
+            self._update_int1()
 
         return data, finish
 
