@@ -160,3 +160,22 @@ def test_lis3dsh_read_ahead_equals_real_reads_for_any_stop() -> None:
         dev.deselect()
         assert list(data[:taken]) == want
         assert (dev.fifo, dev._raw, dev.samples_read, pins) == (ref.fifo, ref._raw, ref.samples_read, ref_pins)
+
+
+def test_lis3dsh_read_ahead_mid_sample_equals_real_reads() -> None:
+    for start in range(1, 6):
+        for taken in range(7 - start):
+            ref, _ = _fifo_lis3dsh(5)
+            dev, _ = _fifo_lis3dsh(5)
+            for d in (ref, dev):
+                d.select()
+                d.transfer(0xA8)
+                for _ in range(start):
+                    d.transfer(0)
+            want = [ref.transfer(0) for _ in range(taken)] + [ref.transfer(0) for _ in range(6)]
+            got = dev.read_ahead(32)
+            assert got is not None
+            data, finish = got
+            finish(taken)
+            rest = [dev.transfer(0) for _ in range(6)]  # the next sample, after the roll-over
+            assert list(data[:taken]) + rest == want and dev.fifo == ref.fifo

@@ -209,8 +209,19 @@ class Lis3dsh(FedSensor):
         if self._address is None or not self._reading:
             return None
         reg = self._address
-        if reg == OUT_X_L and limit >= 6 and self.regs[CTRL_REG6] & ADD_INC and self._fifo_on():
-            return self._read_ahead_fifo_sample()
+        if OUT_X_L <= reg <= OUT_Z_H and limit >= 6 and self.regs[CTRL_REG6] & ADD_INC and self._fifo_on():
+            if reg == OUT_X_L:
+                return self._read_ahead_fifo_sample()
+            if not self.regs[STATUS] & ZYXDA:  # the rest of the sample in the output registers: no side effects
+                x, y, z = self._raw
+                rest = bytes((x & 0xFF, (x >> 8) & 0xFF, y & 0xFF, (y >> 8) & 0xFF, z & 0xFF, (z >> 8) & 0xFF))
+                self._address = OUT_X_L
+
+                def finish_rest(taken: int) -> None:
+                    if taken < OUT_Z_H - reg + 1:
+                        self._address = reg + taken
+
+                return rest[reg - OUT_X_L:], finish_rest
         n = OUT_Z_H - reg + 1 if OUT_X_L <= reg <= OUT_Z_H and self.regs[CTRL_REG6] & ADD_INC else 1
         n = min(n, limit)
         snap = (bytes(self.regs), deque(self.fifo), self._raw, self._fifo_overrun, self.samples_read, reg,
