@@ -32,6 +32,7 @@ class BoardStats:
     uart_line_cycles: tuple[int, ...]  # cycle at which each line ended
     sensor_sample_cycles: tuple[int, ...]  # cycle at which each fed sample became data-ready
     counter: str  # how instructions are counted: "native" (C block hook) or "python"
+    exceptions_taken: tuple[tuple[int, int], ...] = ()  # (exception number, entries since reset), sorted
 
 
 class MeasuredBackend(Protocol):

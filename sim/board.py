@@ -157,6 +157,11 @@ class Board(CortexM4Core):
         if not isinstance(self._counter, NativeCounter):
             return ()
         fast = SpiFastPath()
+        # DR writes inside a read transaction take bytes the sensor answered ahead (Spi.prefetch): the sensor
+        # settles the prefetch before any change of its own (a new sample), the board at chip select.
+        self.spi1.prefetch_enabled = True
+        if self.sensor is not None and self._sensor_on_spi1:
+            self.sensor.settle = self.spi1.settle
         return (NativeWindow(SPI1_BASE, 0x400, fast.read, fast.write, self.spi1.shared),)
 
     def _update_native_gates(self) -> None:
@@ -172,6 +177,7 @@ class Board(CortexM4Core):
     def _on_cs_port(self, port: GpioPort) -> None:
         low = port.is_output_low(CS_PIN)
         if low != self._cs_low:
+            self.spi1.settle()
             self._cs_low = low
             if self._sensor_on_spi1:
                 (self.sensor.select if low else self.sensor.deselect)()

@@ -98,6 +98,7 @@ class CortexM4Core:
         self._limit = NO_LIMIT  # instruction limit and event horizon of the current slice
         self._horizon: int | None = None
         self._due: int | None = None  # the deliverable exception found by _plan
+        self.exceptions_taken: dict[int, int] = {}  # exception number -> entries since reset (wake-ups)
         self._events_done: int | None = None  # _process_events ran up to here with nothing changed since
         self._vectors: dict[tuple[int, int], int] = {}  # (VTOR, exception) -> vector, for tables in flash
         self._wait_after: dict[int, bool] = {}  # flash PC -> is the instruction before it WFI/WFE
@@ -254,6 +255,7 @@ class CortexM4Core:
                 self.pc,
             )
         self.nvic.acknowledge(exc)
+        self.exceptions_taken[exc] = self.exceptions_taken.get(exc, 0) + 1
         self._exceptions.enter(exc, vector & ~1, self.scs.stack_align_8(), self.scs.fpu_enabled())
 
     def _return_from_exception(self, exc_return: int) -> None:
@@ -387,20 +389,22 @@ class CortexM4Core:
     def _sleep(self, mode: str, deadline: int | None) -> str | None:
         """The core executed WFI/WFE: wake at once if an interrupt is pending (even masked), else skip
         virtual time to the next event. Returns a stop reason, or None to keep running."""
-        if self.nvic.pending and self.nvic.best_pending() is not None:
-            return None
-        if mode == "idle" and self._quiet():
-            return "idle"
-        horizon = self._next_event()
-        if deadline is not None:
-            horizon = deadline if horizon is None else min(horizon, deadline)
-        if horizon is None:
-            return "idle" if mode == "idle" else "asleep"
-        now = self._clock()
-        if horizon > now:
-            self._slept += horizon - now
-        self._process_events(horizon)
-        return None
+        while True:  # WFI completes on an interrupt, not on every event (a sample below a FIFO watermark)
+            if self.nvic.pending and self.nvic.best_pending() is not None:
+                return None
+            if mode == "idle" and self._quiet():
+                return "idle"
+            horizon = self._next_event()
+            if deadline is not None:
+                horizon = deadline if horizon is None else min(horizon, deadline)
+            if horizon is None:
+                return "idle" if mode == "idle" else "asleep"
+            now = self._clock()
+            if horizon > now:
+                self._slept += horizon - now
+            self._process_events(horizon)
+            if deadline is not None and horizon >= deadline:
+                return None
 
     def _after_wait_instruction(self) -> bool:
         pc = self.pc

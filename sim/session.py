@@ -73,7 +73,8 @@ class EmbeddedBackend:
     def stats(self) -> BoardStats:
         b = self.board
         return BoardStats(int(b.instructions), int(b.cycles), tuple(b.uart_lines), tuple(b.uart_line_cycles),
-                          tuple(b.sensor_sample_cycles), b._counter.backend)
+                          tuple(b.sensor_sample_cycles), b._counter.backend,
+                          tuple(sorted(b.exceptions_taken.items())))
 
     def read_memory(self, address: int, size: int) -> bytes:
         return bytes(self.board.read_memory(address, size))

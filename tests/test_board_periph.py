@@ -113,3 +113,69 @@ def test_lis3dsh_transactions() -> None:
     assert dev.queued == 1
     _xfer(dev, [0x20, 0x07])  # power down: no data reported
     assert not dev.has_data() and _xfer(dev, [0xA7, 0])[1] == 0
+
+
+def _fifo_lis3dsh(samples: int) -> tuple[Lis3dsh, list[bool]]:
+    """A LIS3DSH in stream mode, watermark 4 on INT1, with `samples` conversions done."""
+    pins: list[bool] = []
+    dev = Lis3dsh(on_int1=pins.append)
+    _xfer(dev, [0x25, 0x74])  # FIFO_EN | WTM_EN | ADD_INC | P1_WTM
+    _xfer(dev, [0x2E, 0x44])  # stream mode, WTMP = 4
+    _xfer(dev, [0x23, 0x48])  # IEA | INT1_EN
+    pins.clear()  # (the reset polarity is active low: the pin fell when IEA was set)
+    _xfer(dev, [0x20, 0x67])  # 100 Hz
+    dev.feed(np.array([[0.01 * i, -0.01 * i, 1.0] for i in range(1, 11)]))
+    dev.clock.now += samples * (168_000_000 // 100)
+    dev.sync()
+    return dev, pins
+
+
+def test_lis3dsh_fifo_watermark_and_burst() -> None:
+    dev, pins = _fifo_lis3dsh(3)
+    assert _xfer(dev, [0xAF, 0])[1] == 3 and not dev.int1_level()  # FSS 3, below the watermark
+    assert dev._samples_to_int1_change() == 1  # the next conversion reaches WTMP 4
+    dev.clock.now += 168_000_000 // 100
+    dev.sync()
+    assert pins == [True] and _xfer(dev, [0xAF, 0])[1] == 0x80 | 4  # WTM | FSS 4
+    burst = _xfer(dev, [0xA8] + [0] * 24)[1:]  # four samples in one transaction: OUT_Z_H rolls over
+    xs = [int.from_bytes(bytes(burst[6 * i: 6 * i + 2]), "little", signed=True) for i in range(4)]
+    assert xs == [round(0.01 * i / 0.06e-3) for i in range(1, 5)]  # CTRL_REG5 reset: +-2 g
+    assert pins == [True, False] and _xfer(dev, [0xAF, 0])[1] == 0x20  # EMPTY
+
+
+def test_lis3dsh_read_ahead_equals_real_reads_for_any_stop() -> None:
+    for taken in range(7):
+        ref, ref_pins = _fifo_lis3dsh(5)
+        ref.select()
+        ref.transfer(0xA8)
+        want = [ref.transfer(0) for _ in range(taken)]
+        ref.deselect()
+        dev, pins = _fifo_lis3dsh(5)
+        dev.select()
+        dev.transfer(0xA8)
+        got = dev.read_ahead(32)
+        assert got is not None
+        data, finish = got
+        finish(taken)
+        dev.deselect()
+        assert list(data[:taken]) == want
+        assert (dev.fifo, dev._raw, dev.samples_read, pins) == (ref.fifo, ref._raw, ref.samples_read, ref_pins)
+
+
+def test_lis3dsh_read_ahead_mid_sample_equals_real_reads() -> None:
+    for start in range(1, 6):
+        for taken in range(7 - start):
+            ref, _ = _fifo_lis3dsh(5)
+            dev, _ = _fifo_lis3dsh(5)
+            for d in (ref, dev):
+                d.select()
+                d.transfer(0xA8)
+                for _ in range(start):
+                    d.transfer(0)
+            want = [ref.transfer(0) for _ in range(taken)] + [ref.transfer(0) for _ in range(6)]
+            got = dev.read_ahead(32)
+            assert got is not None
+            data, finish = got
+            finish(taken)
+            rest = [dev.transfer(0) for _ in range(6)]  # the next sample, after the roll-over
+            assert list(data[:taken]) + rest == want and dev.fifo == ref.fifo

@@ -289,7 +289,8 @@ def test_real_firmware_counters_agree_on_every_block(
     monkeypatch.setattr(sim.core, "InstructionCounter", LockstepCounter)  # the core builds the counter
     s = embedded_session(mlp_elf)
     s.start()
-    s.classify(pipeline.device_windows(trained_mlp, 1, seed=12).g)
+    # 3 windows per class: the FIFO firmware wakes 8 times per window, so one per class checks too few blocks.
+    s.classify(pipeline.device_windows(trained_mlp, 3, seed=12).g)
     for x in np.random.default_rng(4).integers(-128, 128, size=(5, 6)).astype(np.int8):
         s.infer(x)
     counter = s.backend.board._counter

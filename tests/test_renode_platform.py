@@ -69,7 +69,7 @@ def test_overlay_has_the_required_parts() -> None:
     assert text.startswith("// ") and 'using "platforms/boards/stm32f4_discovery-kit.repl"' in text
     assert re.search(r"^ccm: Memory\.MappedMemory @ sysbus 0x10000000\n    size: 0x10000$", text, re.M)
     assert re.search(r"^dwt: Miscellaneous\.TinymlDWT @ sysbus 0xE0001000\n    cpu: cpu$", text, re.M)
-    assert re.search(r"^nvic:\n    systickFrequency: 168000000$", text, re.M)
+    assert re.search(r"^nvic:\n    systickFrequency: 21000000$", text, re.M)
     assert re.search(r"^cpu:\n    PerformanceInMips: 168\n    MaximumBlockSize: 1$", text, re.M)
     assert re.search(r"^i2c1: @ none$", text, re.M)
     assert re.search(r"^i2c1_master: I2C\.TinymlSTM32F4_I2C @ sysbus 0x40005400\n", text, re.M)

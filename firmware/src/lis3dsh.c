@@ -3,8 +3,16 @@
  *
  * Register address byte: bit 7 = read. With CTRL_REG6.ADD_INC the address
  * auto-increments, so one CS-low burst reads all six output bytes.
+ *
+ * Samples go through the sensor's 32-level FIFO in stream mode (CTRL_REG6.FIFO_EN, FIFO_CTRL FMODE=010:
+ * the oldest is overwritten when full); INT1 rises when it holds SENSOR_FIFO_WATERMARK samples (WTM_EN,
+ * FIFO_CTRL.WTMP, P1_WTM routes FIFO_SRC.WTM to INT1 as a level) and the reader takes the count from
+ * FIFO_SRC.FSS: one interrupt per batch instead of per sample, as on the LIS2DW12. Reading OUT_X_L..OUT_Z_H
+ * takes the oldest sample; with ADD_INC the address rolls back from OUT_Z_H to OUT_X_L while the FIFO is
+ * enabled, so one CS-low burst reads a whole batch (6 bytes per sample).
  */
 #include "lis3dsh.h"
+#include "sensor.h"
 #include "spi.h"
 
 #define REG_WHO_AM_I  0x0Fu
@@ -13,11 +21,17 @@
 #define REG_CTRL5     0x24u
 #define REG_CTRL6     0x25u
 #define REG_OUT_X_L   0x28u
+#define REG_FIFO_CTRL 0x2Eu
+#define REG_FIFO_SRC  0x2Fu
 #define SPI_READ      0x80u
 
 #define CTRL4_XYZ_BDU       0x0Fu  /* BDU=1, Z/Y/X enabled; ODR in bits 7:4 */
-#define CTRL3_DRDY_INT1     0xC8u  /* DR_EN | IEA (active high) | INT1_EN; IEL=0: latched */
-#define CTRL6_ADD_INC       0x10u
+#define CTRL3_INT1          0x48u  /* IEA (active high) | INT1_EN; IEL=0: latched; DR_EN=0: FIFO flags only */
+#define CTRL6_FIFO_WTM_INT1 0x74u  /* FIFO_EN | WTM_EN | ADD_INC | P1_WTM */
+#define FIFO_MODE_STREAM    (2u << 5)
+#define FIFO_SRC_OVRN       0x40u
+#define FIFO_SRC_FSS        0x1Fu
+#define FIFO_DEPTH          32
 #define PROBE_TRIES         3u
 
 static int read_reg(uint8_t reg, uint8_t *val)
@@ -88,37 +102,50 @@ int lis3dsh_init(uint32_t full_scale_g, uint32_t odr_hz)
     if (tries == PROBE_TRIES) {
         return -1;
     }
-    if (write_reg(REG_CTRL6, CTRL6_ADD_INC) != 0 ||
+    if (write_reg(REG_CTRL6, CTRL6_FIFO_WTM_INT1) != 0 ||
+        write_reg(REG_FIFO_CTRL, (uint8_t)(FIFO_MODE_STREAM | SENSOR_FIFO_WATERMARK)) != 0 ||
         write_reg(REG_CTRL5, (uint8_t)((uint32_t)fs << 3)) != 0 ||
-        write_reg(REG_CTRL3, CTRL3_DRDY_INT1) != 0 ||
+        write_reg(REG_CTRL3, CTRL3_INT1) != 0 ||
         write_reg(REG_CTRL4, (uint8_t)(((uint32_t)odr << 4) | CTRL4_XYZ_BDU)) != 0) {
         return -1;
     }
     return 0;
 }
 
-int lis3dsh_read_xyz(int16_t xyz[3])
+int lis3dsh_fifo_level(void)
 {
-    uint8_t b[6];
+    uint8_t v = 0u;
+    if (read_reg(REG_FIFO_SRC, &v) != 0) {
+        return -1;
+    }
+    return (v & FIFO_SRC_OVRN) ? FIFO_DEPTH : (int)(v & FIFO_SRC_FSS);
+}
+
+int lis3dsh_read_fifo(uint32_t n, void (*sink)(const int16_t xyz[3]))
+{
     int err = 0;
     spi1_select();
     if (spi1_transfer(REG_OUT_X_L | SPI_READ) < 0) {
         err = 1;
     }
-    for (uint32_t i = 0; i < 6u && !err; i++) {
-        int v = spi1_transfer(0x00u);
-        if (v < 0) {
-            err = 1;
-        } else {
-            b[i] = (uint8_t)v;
+    for (uint32_t s = 0; s < n && !err; s++) {
+        uint8_t b[6];
+        for (uint32_t i = 0; i < 6u && !err; i++) {
+            int v = spi1_transfer(0x00u);
+            if (v < 0) {
+                err = 1;
+            } else {
+                b[i] = (uint8_t)v;
+            }
+        }
+        if (!err) {
+            int16_t xyz[3];
+            for (uint32_t i = 0; i < 3u; i++) {
+                xyz[i] = (int16_t)(uint16_t)((uint32_t)b[2u * i] | ((uint32_t)b[2u * i + 1u] << 8));
+            }
+            sink(xyz);
         }
     }
     spi1_deselect();
-    if (err) {
-        return -1;
-    }
-    for (uint32_t i = 0; i < 3u; i++) {
-        xyz[i] = (int16_t)(uint16_t)((uint32_t)b[2u * i] | ((uint32_t)b[2u * i + 1u] << 8));
-    }
-    return 0;
+    return err ? -1 : 0;
 }

@@ -1,6 +1,6 @@
 /*
  * main.c - boot, then loop forever: sleep in WFI until an interrupt (sensor
- * data-ready on EXTI0, UART RX, SysTick) has left work, then move samples into
+ * FIFO watermark on EXTI0, UART RX, the SysTick sensor deadline) has left work, then move samples into
  * the sliding window, classify each full window, serve the UART command
  * channel and watch for a sensor that stopped producing data.
  */
@@ -16,10 +16,10 @@
 #include "systick.h"
 #include "uart.h"
 
-/* No data for more than sensor_timeout_periods() sample periods (rounded up to whole ticks) = it stopped. */
-static uint32_t timeout_ticks(void)
+/* No data for sensor_timeout_periods() sample periods = it stopped (the SysTick deadline, systick.h). */
+static uint32_t timeout_ms(void)
 {
-    return (sensor_timeout_periods() * SYSTICK_HZ + MODEL_SAMPLE_RATE_HZ - 1u) / MODEL_SAMPLE_RATE_HZ;
+    return (sensor_timeout_periods() * 1000u + MODEL_SAMPLE_RATE_HZ - 1u) / MODEL_SAMPLE_RATE_HZ;
 }
 
 _Static_assert(MODEL_HOP > 0 && MODEL_HOP <= MODEL_WINDOW, "need 0 < MODEL_HOP <= MODEL_WINDOW");
@@ -94,13 +94,14 @@ static void watch_sensor(void)
         uart_puts("ERR code=sensor_stopped\n");   /* a bus transfer failed in the data-ready handler */
         bus_reported = 1u;
     }
-    uint32_t quiet = systick_ticks() - sensor_last_sample_tick();
-    if (!timed_out && quiet > timeout_ticks()) {
+    uint32_t quiet = systick_quiet_ticks();
+    if (!timed_out && quiet >= systick_timeout_ticks()) {
         uart_puts("ERR code=sensor_timeout ms=");
-        uart_put_u32(quiet * (1000u / SYSTICK_HZ));
+        uart_put_u32(quiet * systick_tick_ms());
         uart_putc('\n');
         timed_out = 1u;
         window_fill = 0u;   /* a window with a gap is not a gesture */
+        sensor_discard();
         leds_show_class(-1);
     }
 }
@@ -113,7 +114,7 @@ int main(void)
 #endif
     leds_init();
     uart_init();
-    systick_init(system_core_clock_hz());
+    systick_init(system_core_clock_hz(), timeout_ms());
     sensor_ok = (uint8_t)sensor_init();
 
     protocol_init(sensor_name(), sensor_bus());
@@ -135,6 +136,7 @@ int main(void)
         irq_enable();
         if (sensor_ok) {
             take_samples();
+            sensor_resume();
             watch_sensor();
         }
         protocol_poll();

@@ -4,8 +4,9 @@
  * The EXTI0 handler (priority 0x80: below USART2, whose one-byte data register cannot wait for a FIFO
  * batch on I2C, above SysTick) reads the data as soon as INT1 rises, so the sensor's output is never
  * overwritten while the main loop is busy (a PRED line takes ~5 ms at 115200 baud on a real board), and
- * pushes it into a single-producer/single-consumer queue that the main loop drains. The LIS3DSH raises
- * INT1 per sample; the LIS2DW12 per SENSOR_FIFO_WATERMARK samples from its FIFO (lis2dw12.c says why).
+ * pushes it into a single-producer/single-consumer queue that the main loop drains. Both sensors raise
+ * INT1 per SENSOR_FIFO_WATERMARK samples from their FIFO (lis3dsh.c, lis2dw12.c): one wake-up per batch.
+ * Every batch restarts the SysTick deadline (systick.h), so SysTick only fires when the sensor is quiet.
  */
 #include "sensor.h"
 #include "gpio.h"
@@ -32,9 +33,10 @@ static kind_t kind;
 static int16_t queue[QUEUE_LEN][3];
 static volatile uint32_t head;       /* written by the ISR */
 static volatile uint32_t tail;       /* written by the main loop */
-static volatile uint32_t last_tick;
 static volatile uint32_t dropped;
 static volatile uint8_t bus_failed;
+static volatile uint8_t backlog;
+static volatile uint8_t discard;     /* drop what the FIFO holds: the tail of a batch before a timeout */     /* the handler left samples in the FIFO: the queue was full */
 
 static void arm_int1(void)
 {
@@ -71,7 +73,6 @@ int sensor_init(void)
     if (kind == KIND_NONE) {
         return 0;
     }
-    last_tick = systick_ticks();
     arm_int1();
     return 1;
 }
@@ -97,51 +98,106 @@ static int push(const int16_t xyz[3])
     slot[1] = xyz[1];
     slot[2] = xyz[2];
     head = h + 1u;
-    last_tick = systick_ticks();
     return 0;
+}
+
+static int fifo_level(void)
+{
+#if defined(WITH_LIS3DSH)
+    if (kind == KIND_LIS3DSH) {
+        return lis3dsh_fifo_level();
+    }
+#endif
+#if defined(WITH_LIS2DW12)
+    if (kind == KIND_LIS2DW12) {
+        return lis2dw12_fifo_level();
+    }
+#endif
+    return 0;
+}
+
+static void push_sample(const int16_t xyz[3])
+{
+    if (!discard) {
+        (void)push(xyz);
+    }
+}
+
+/* The n oldest samples from the FIFO into the queue (which has room for them). */
+static int read_samples(int n)
+{
+#if defined(WITH_LIS3DSH)
+    if (kind == KIND_LIS3DSH) {
+        return lis3dsh_read_fifo((uint32_t)n, push_sample);
+    }
+#endif
+#if defined(WITH_LIS2DW12)
+    if (kind == KIND_LIS2DW12) {
+        for (int i = 0; i < n; i++) {
+            int16_t xyz[3];
+            if (lis2dw12_read_xyz(xyz) != 0) {
+                return -1;
+            }
+            push_sample(xyz);
+        }
+        return 0;
+    }
+#endif
+    (void)n;
+    return -1;
 }
 
 void EXTI0_IRQHandler(void)
 {
     EXTI_PR = 1u;   /* write 1 to clear */
-    int16_t xyz[3];
-#if defined(WITH_LIS3DSH)
-    if (kind == KIND_LIS3DSH) {
-        if (lis3dsh_read_xyz(xyz) != 0) {
-            bus_failed = 1u;
-        } else if (push(xyz) != 0) {
-            dropped++;
-        }
+    int level = fifo_level();
+    if (level < 0) {
+        bus_failed = 1u;
+        return;
     }
-#endif
-#if defined(WITH_LIS2DW12)
-    if (kind == KIND_LIS2DW12) {
-        int level = lis2dw12_fifo_level();
-        if (level < 0) {
-            bus_failed = 1u;
-            return;
-        }
-        /* Take what the queue has room for; the rest waits in the FIFO (INT1 stays high, sensor_tick retries). */
-        for (int i = 0; i < level && head - tail < QUEUE_LEN; i++) {
-            if (lis2dw12_read_xyz(xyz) != 0) {
-                bus_failed = 1u;
-                return;
-            }
-            (void)push(xyz);
-        }
+    if (discard) {
+        (void)read_samples(level);   /* push_sample drops them */
+        discard = 0u;
+        return;
     }
-#endif
+    /* Take what the queue has room for; the rest waits in the FIFO (the main loop triggers us again). */
+    uint32_t room = QUEUE_LEN - (head - tail);
+    int n = level < (int)room ? level : (int)room;
+    if (n > 0 && read_samples(n) != 0) {
+        bus_failed = 1u;
+        return;
+    }
+    backlog = (uint8_t)(n < level);
+    if (n > 0) {
+        systick_restart();   /* data: the sensor is alive */
+    }
 }
 
 uint32_t sensor_timeout_periods(void)
 {
-    return kind == KIND_LIS2DW12 ? 5u + SENSOR_FIFO_WATERMARK : 5u;
+    return 5u + SENSOR_FIFO_WATERMARK;
 }
 
 void sensor_tick(void)
 {
     if (kind != KIND_NONE && (GPIO_IDR(GPIOE_BASE) & (1u << INT1_PIN))) {
         EXTI_SWIER = 1u;
+    }
+}
+
+void sensor_discard(void)
+{
+    if (kind != KIND_NONE) {
+        discard = 1u;
+        EXTI_SWIER = 1u;
+    }
+}
+
+void sensor_resume(void)
+{
+    if (backlog && head == tail) {
+        backlog = 0u;
+        EXTI_SWIER = 1u;   /* the queue has drained: fetch what stayed in the FIFO */
     }
 }
 
@@ -161,6 +217,5 @@ int sensor_pop(int16_t xyz[3])
     return 1;
 }
 
-uint32_t sensor_last_sample_tick(void) { return last_tick; }
 uint32_t sensor_dropped(void) { return dropped; }
 int sensor_bus_failed(void) { return bus_failed; }

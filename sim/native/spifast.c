@@ -5,6 +5,11 @@
  * Spi model shares (it reads and writes the same struct), without entering Python; every other access
  * (writes, sub-word reads, the other registers, a clock-gated peripheral) goes to the Python bus callback
  * stored in the state. Prototypes follow unicorn 2.1.x's uc_cb_mmio_read_t / uc_cb_mmio_write_t.
+ *
+ * Prefetched MISO bytes: inside a read transaction the Python device may have answered the next frames ahead
+ * (pre[0..pre_len), sim/periph/spi.py Spi.prefetch); a word write of DR then takes the next of them here
+ * (8-bit frames, SPE on: Python only fills the buffer then) and counts it in pre_pos. Python settles the
+ * count (and rolls the device back if fewer were taken) before anything else touches the device.
  */
 #include <stddef.h>
 #include <stdint.h>
@@ -18,6 +23,7 @@ typedef void (*sf_write_fn)(void *uc, uint64_t offset, unsigned size, uint64_t v
 #define SF_DR 0x0Cu
 #define SF_SR_RXNE 0x1u
 #define SF_SR_TXE 0x2u
+#define SF_PRE_MAX 32u
 
 /* Keep in sync with SpiShared in sim/periph/spi.py (checked at load time with sf_offsets). */
 typedef struct {
@@ -29,6 +35,9 @@ typedef struct {
     sf_read_fn fallback_read;
     sf_write_fn fallback_write;
     uint64_t served; /* reads answered here (statistics) */
+    uint32_t pre_len;  /* prefetched MISO bytes in pre[] */
+    uint32_t pre_pos;  /* of which DR writes have taken this many */
+    uint8_t pre[SF_PRE_MAX];
 } sf_state;
 
 size_t sf_offsets(size_t *out, size_t n)
@@ -36,7 +45,8 @@ size_t sf_offsets(size_t *out, size_t n)
     const size_t offs[] = {
         offsetof(sf_state, clock_on), offsetof(sf_state, rxne),          offsetof(sf_state, rx),
         offsetof(sf_state, reserved), offsetof(sf_state, delta),         offsetof(sf_state, fallback_read),
-        offsetof(sf_state, fallback_write), offsetof(sf_state, served),  sizeof(sf_state),
+        offsetof(sf_state, fallback_write), offsetof(sf_state, served),  offsetof(sf_state, pre_len),
+        offsetof(sf_state, pre_pos), offsetof(sf_state, pre), sizeof(sf_state),
     };
     size_t count = sizeof(offs) / sizeof(offs[0]);
     for (size_t i = 0; i < count && i < n; i++) {
@@ -65,5 +75,11 @@ uint64_t sf_read(void *uc, uint64_t offset, unsigned size, void *user_data)
 void sf_write(void *uc, uint64_t offset, unsigned size, uint64_t value, void *user_data)
 {
     sf_state *st = (sf_state *)user_data;
+    if (size == 4 && offset == SF_DR && st->clock_on && st->pre_pos < st->pre_len) {
+        st->rx = st->pre[st->pre_pos++];
+        st->rxne = 1;
+        st->served++;
+        return;
+    }
     st->fallback_write(uc, offset + st->delta, size, value, NULL);
 }

@@ -74,11 +74,12 @@ class SampleStream:
         while self._instant(self._k + 1) <= now:
             self._k += 1
 
-    def next_conversion(self) -> int | None:
-        """Clock value of the next conversion that will produce a sample, or None."""
+    def next_conversion(self, n: int = 1) -> int | None:
+        """Clock value of the n-th next conversion that will produce a sample (or of the last queued one, if
+        fewer are queued), or None."""
         if not self._odr_mhz or not self.queue:
             return None
-        return self._instant(self._k + 1)
+        return self._instant(self._k + min(n, len(self.queue)))
 
     def advance(self, until: int, produce: Callable[[np.ndarray, int], None]) -> None:
         """Run every conversion instant <= `until`; `produce(sample_g, instant)` for each sample popped."""
@@ -139,9 +140,17 @@ class FedSensor:
 
     # -- time (an event source of the board's scheduler) ---------------------------------------------------
     def next_event(self) -> int | None:
-        return self.stream.next_conversion()
+        return self.stream.next_conversion(self._samples_to_int1_change())
+
+    def _samples_to_int1_change(self) -> int:
+        """Conversions until INT1 can change; the ones before it are produced lazily (any bus access syncs the
+        sensor first), so the board need not stop at each. 1 = every sample may change INT1."""
+        return 1
+
+    settle: Callable[[], None] = staticmethod(lambda: None)  # the SPI prefetch (Spi.settle) before changes
 
     def sync(self, until: int | None = None) -> None:
+        self.settle()
         self.stream.advance(self.clock() if until is None else until, self._produce)
 
     def advance(self, until: int) -> bool:

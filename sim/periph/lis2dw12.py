@@ -153,6 +153,13 @@ class Lis2dw12(FedSensor):
         raw = np.clip(unclipped, lo, hi)
         return (int(raw[0]), int(raw[1]), int(raw[2])), bool((raw != unclipped).any())
 
+    def _samples_to_int1_change(self) -> int:
+        """In FIFO mode with only the FIFO threshold routed to INT1, nothing changes on the pin before the
+        threshold: the board can skip to that conversion (batched sample delivery)."""
+        if self._fifo_mode() == FMODE_BYPASS or self.regs[CTRL4_INT1] != INT1_FTH:
+            return 1
+        return max(1, (self.regs[FIFO_CTRL] & 0x1F) - len(self.fifo))
+
     def _produce(self, sample_g: np.ndarray, t: int) -> None:
         mode = self._fifo_mode()
         if mode not in (FMODE_FIFO, FMODE_CONTINUOUS):

@@ -31,6 +31,9 @@ class SpiShared(ctypes.Structure):
         ("fallback_read", ctypes.c_void_p),
         ("fallback_write", ctypes.c_void_p),
         ("served", ctypes.c_uint64),
+        ("pre_len", ctypes.c_uint32),
+        ("pre_pos", ctypes.c_uint32),
+        ("pre", ctypes.c_uint8 * 32),
     ]
 
 
@@ -38,6 +41,15 @@ class SpiDevice(Protocol):
     def select(self) -> None: ...
     def deselect(self) -> None: ...
     def transfer(self, mosi: int) -> int: ...
+
+
+class Prefetching(Protocol):
+    """A device that can answer the next frames of a read transaction ahead (see Spi.prefetch)."""
+
+    def read_ahead(self, limit: int) -> tuple[bytes, Callable[[int], None]] | None:
+        """At most `limit` bytes the next transfers will return, already taken, and `finish(n)`: the firmware
+        took n of them (fewer: undo the rest). None: nothing to prefetch."""
+        ...
 
 
 class Spi(Peripheral):
@@ -49,6 +61,34 @@ class Spi(Peripheral):
         super().__init__()
         self._selected = selected
         self.shared = SpiShared()  # zeroed: RXNE clear, rx 0, clock off (C hands everything to Python)
+        self.prefetch_enabled = False  # the board turns it on with the native DR write path
+        self._finish: Callable[[int], None] | None = None
+
+    def settle(self) -> None:
+        """Before anything else sees the device: tell it how many prefetched frames the firmware took (it undoes
+        the rest). Idempotent."""
+        finish = self._finish
+        if finish is None:
+            return
+        self._finish = None
+        shared = self.shared
+        taken = shared.pre_pos
+        shared.pre_len = shared.pre_pos = 0
+        finish(taken)
+
+    def _prefetch(self, dev: SpiDevice) -> None:
+        read_ahead = getattr(dev, "read_ahead", None)
+        if read_ahead is None or self.stored(CR1) & CR1_DFF:
+            return
+        got = read_ahead(len(self.shared.pre))
+        if got is None:
+            return
+        data, finish = got
+        shared = self.shared
+        shared.pre[: len(data)] = data
+        shared.pre_pos = 0
+        shared.pre_len = len(data)
+        self._finish = finish
 
     def read_reg(self, offset: int) -> int:
         if offset == SR:
@@ -59,6 +99,7 @@ class Spi(Peripheral):
         return self.stored(offset)
 
     def write_reg(self, offset: int, value: int, mask: int) -> None:
+        self.settle()
         if offset == SR:
             return
         if offset == DR:
@@ -78,3 +119,5 @@ class Spi(Peripheral):
         shared = self.shared
         shared.rx = rx
         shared.rxne = 1
+        if self.prefetch_enabled and dev is not None:
+            self._prefetch(dev)

@@ -13,6 +13,11 @@
 //   output-data-rate period of virtual time (CTRL_REG4.ODR); STATUS.ZYXDA and INT1 (CTRL_REG3 DR_EN + INT1_EN)
 //   say a sample is ready; reading OUT_Z_H consumes it. With an empty queue no new data is reported.
 // - Raw counts = round(g / sensitivity) at the full scale in CTRL_REG5, clipped to int16 as the sensor saturates.
+// - FIFO (32 samples), as sim/periph/lis3dsh.py: CTRL_REG6.FIFO_EN with FIFO_CTRL.FMODE 001 (FIFO: stop when
+//   full) or 010 (stream: overwrite the oldest, OVRN_FIFO); FIFO_SRC = WTM (unread >= WTMP with WTM_EN, else
+//   full) | OVRN_FIFO | EMPTY | FSS (unread, at most 31); CTRL_REG6.P1_WTM/P1_EMPTY/P1_OVERRUN route them to INT1
+//   (with CTRL_REG3.INT1_EN) as a level. Reading OUT_X_L in FIFO mode takes the oldest sample; with ADD_INC the
+//   address wraps from OUT_Z_H to OUT_X_L in FIFO mode.
 //
 using System;
 using System.Collections.Generic;
@@ -128,7 +133,7 @@ namespace Antmicro.Renode.Peripherals.Sensors
             }
             if((registers[CtrlReg6] & AddInc) != 0)
             {
-                address = (reg + 1) & 0x7F;
+                address = (reg == OutZH && FifoOn) ? OutXL : (reg + 1) & 0x7F;
             }
             return result;
         }
@@ -149,6 +154,8 @@ namespace Antmicro.Renode.Peripherals.Sensors
             address = null;
             dataReady = false;
             current = new short[3];
+            fifo.Clear();
+            fifoOverrun = false;
             odrTimer.Enabled = false;
             Interrupt1.Unset();
         }
@@ -159,8 +166,18 @@ namespace Antmicro.Renode.Peripherals.Sensors
             {
                 return (byte)(dataReady ? Zyxda : 0);
             }
+            if(reg == FifoSrc)
+            {
+                return FifoSource();
+            }
             if(reg >= OutXL && reg <= OutZH)
             {
+                if(reg == OutXL && FifoOn && fifo.Count > 0)
+                {
+                    current = fifo.Dequeue();  // the oldest FIFO sample moves to the output registers
+                    fifoOverrun = false;
+                    UpdateInterrupt();
+                }
                 var axis = (reg - OutXL) / 2;
                 var high = ((reg - OutXL) % 2) == 1;
                 var value = (ushort)current[axis];
@@ -176,7 +193,7 @@ namespace Antmicro.Renode.Peripherals.Sensors
 
         private void WriteRegister(int reg, byte value)
         {
-            if(reg == Info1 || reg == Info2 || reg == WhoAmI || reg == Status || (reg >= OutXL && reg <= OutZH))
+            if(reg == Info1 || reg == Info2 || reg == WhoAmI || reg == Status || reg == FifoSrc || (reg >= OutXL && reg <= OutZH))
             {
                 return;
             }
@@ -190,10 +207,25 @@ namespace Antmicro.Renode.Peripherals.Sensors
             {
                 ConfigureOutputDataRate();
             }
-            if(reg == CtrlReg3)
+            if((reg == CtrlReg6 || reg == FifoCtrl) && !FifoOn)
+            {
+                fifo.Clear();  // bypass mode (or FIFO_EN off) empties the FIFO
+                fifoOverrun = false;
+            }
+            if(reg == CtrlReg3 || reg == CtrlReg6 || reg == FifoCtrl)
             {
                 UpdateInterrupt();
             }
+        }
+
+        private bool FifoOn => (registers[CtrlReg6] & FifoEn) != 0 && (registers[FifoCtrl] >> 5) != 0;
+
+        private byte FifoSource()
+        {
+            var level = fifo.Count;
+            var wtm = (registers[CtrlReg6] & WtmEn) != 0 ? (registers[FifoCtrl] & 0x1F) : FifoDepth;
+            return (byte)(Math.Min(level, 31) | (level >= wtm ? SrcWtm : 0) | (fifoOverrun ? SrcOvrn : 0)
+                | (level == 0 ? SrcEmpty : 0));
         }
 
         private void ConfigureOutputDataRate()
@@ -223,6 +255,7 @@ namespace Antmicro.Renode.Peripherals.Sensors
             }
             var sensitivity = SensitivityG[Math.Min((registers[CtrlReg5] >> 3) & 0x7, SensitivityG.Length - 1)];
             var clipped = false;
+            var counts = new short[3];
             for(var axis = 0; axis < 3; axis++)
             {
                 var raw = Math.Round(g[axis] / sensitivity, MidpointRounding.ToEven);
@@ -231,19 +264,46 @@ namespace Antmicro.Renode.Peripherals.Sensors
                     clipped = true;
                     raw = Math.Max(short.MinValue, Math.Min(short.MaxValue, raw));
                 }
-                current[axis] = (short)raw;
+                counts[axis] = (short)raw;
             }
             if(clipped)
             {
                 ClippedSamples++;
                 this.Log(LogLevel.Warning, "Sample beyond full scale: clipped to int16 as the sensor saturates");
             }
+            if(FifoOn)
+            {
+                if(fifo.Count >= FifoDepth)
+                {
+                    if((registers[FifoCtrl] >> 5) == FModeFifo)
+                    {
+                        UpdateInterrupt();
+                        return;  // FIFO mode stops collecting when full
+                    }
+                    fifo.Dequeue();  // stream: the oldest is overwritten
+                    fifoOverrun = true;
+                }
+                fifo.Enqueue(counts);
+                UpdateInterrupt();
+                return;
+            }
+            current = counts;
             dataReady = true;
             UpdateInterrupt();
         }
 
         private void UpdateInterrupt()
         {
+            var ctrl6 = registers[CtrlReg6];
+            if((registers[CtrlReg3] & Int1En) != 0 && (ctrl6 & (P1Wtm | P1Empty | P1Overrun)) != 0 && FifoOn)
+            {
+                // FIFO flags drive INT1 as a level: change the pin only when the level changes.
+                var src = FifoSource();
+                var level = ((ctrl6 & P1Wtm) != 0 && (src & SrcWtm) != 0) || ((ctrl6 & P1Empty) != 0 && (src & SrcEmpty) != 0)
+                    || ((ctrl6 & P1Overrun) != 0 && (src & SrcOvrn) != 0);
+                Interrupt1.Set(level);
+                return;
+            }
             var enabled = (registers[CtrlReg3] & (DrEn | Int1En)) == (DrEn | Int1En);
             // Drop then raise so an edge-triggered EXTI sees every new sample.
             Interrupt1.Unset();
@@ -260,6 +320,8 @@ namespace Antmicro.Renode.Peripherals.Sensors
         private short[] current;
         private readonly byte[] registers;
         private readonly Queue<decimal[]> queue;
+        private readonly Queue<short[]> fifo = new Queue<short[]>();
+        private bool fifoOverrun;
         private readonly LimitTimer odrTimer;
 
         private const long TimerFrequency = 1000000;
@@ -269,5 +331,8 @@ namespace Antmicro.Renode.Peripherals.Sensors
         private const int Info1 = 0x0D, Info2 = 0x0E, WhoAmI = 0x0F, CtrlReg4 = 0x20, CtrlReg3 = 0x23;
         private const int CtrlReg5 = 0x24, CtrlReg6 = 0x25, Status = 0x27, OutXL = 0x28, OutZH = 0x2D;
         private const byte WhoAmIValue = 0x3F, AddInc = 0x10, Zyxda = 0x08, DrEn = 0x80, Int1En = 0x08;
+        private const int FifoCtrl = 0x2E, FifoSrc = 0x2F, FifoDepth = 32, FModeFifo = 1;
+        private const byte FifoEn = 0x40, WtmEn = 0x20, P1Empty = 0x08, P1Wtm = 0x04, P1Overrun = 0x02;
+        private const int SrcWtm = 0x80, SrcOvrn = 0x40, SrcEmpty = 0x20;
     }
 }

@@ -142,6 +142,19 @@ class RenodeBackend:
                 break
         return lines  # without a match the caller reports what it expected and what came
 
+    def stream_lines(self, until: re.Pattern[str], count: int) -> list[str]:
+        """Lines, with the emulation running on between them (no pause per line: a pause and restart cost
+        Renode ~75 ms of CPU), until `count` lines matched `until` or none came for line_timeout_s."""
+        lines: list[str] = []
+        matched = 0
+        while matched < count:
+            got = self.client.next_line(self.line_timeout_s, pause=False)
+            if got is None:
+                break
+            lines.append(got.line)
+            matched += bool(until.search(got.line))
+        return lines
+
     def _next(self, timeout_s: float) -> str | None:
         got = self.client.next_line(timeout_s)
         return None if got is None else got.line

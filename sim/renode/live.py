@@ -34,7 +34,7 @@ def _platform_commands(files: RenodeFiles, sensor: str) -> list[str]:
     if sensor not in ("lis2dw12", "none"):
         raise ValueError(f"the live board has sensor lis2dw12 or none, got {sensor!r}")
     overlay = files.no_sensor_overlay if sensor == "none" else files.overlay
-    return [*platform.EMULATION_SETTINGS, f'mach create "{platform.MACHINE_NAME}"',
+    return [*platform.LIVE_EMULATION_SETTINGS, f'mach create "{platform.MACHINE_NAME}"',
             *(f"include {_at(model)}" for model in files.models),
             f"machine LoadPlatformDescription {_at(overlay)}", f"sysbus.cpu PerformanceInMips {platform.MIPS}"]
 

@@ -104,10 +104,11 @@ class RenodeRobotClient:
     def execute_command(self, command: str) -> str:
         return str(self.run("Execute Command", command) or "")
 
-    def next_line(self, timeout_s: float) -> UartLine | None:
-        """The next complete UART line (emulation paused right after it), or None if none came in time."""
+    def next_line(self, timeout_s: float, pause: bool = True) -> UartLine | None:
+        """The next complete UART line (emulation paused right after it, unless `pause` is False), or None if
+        none came in time."""
         try:
-            result = self.run("Wait For Next Line On Uart", timeout=timeout_s, pauseEmulation=True)
+            result = self.run("Wait For Next Line On Uart", timeout=timeout_s, pauseEmulation=pause)
         except KeywordFailed as exc:
             if TESTER_MISS in exc.error:
                 return None
