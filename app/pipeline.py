@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import shutil
 import subprocess
 import time
 from collections.abc import Callable
@@ -15,10 +14,11 @@ import numpy as np
 import compiler
 from app import report as rp
 from app.hostlib import build_host_model
+from app.resources import firmware_dir, require_cross_toolchain
 from compiler import tflite_reader
 from sim import resd, sensor_csv
 from training import features, models, recordings, synth
-from training.artifacts import META_FORMAT, REPO, ModelCard, ModelPaths, load_card
+from training.artifacts import META_FORMAT, ModelCard, ModelPaths, load_card
 
 Log = Callable[[str], None]
 
@@ -215,12 +215,10 @@ def compile_c(paths: ModelPaths, log: Log = print) -> compiler.CompiledModel:
 
 def build_firmware(paths: ModelPaths, log: Log = print) -> Path:
     """Cross-compile firmware.elf for this model with arm-none-eabi-gcc (via firmware/Makefile)."""
-    if shutil.which("arm-none-eabi-gcc") is None:
-        raise RuntimeError("arm-none-eabi-gcc not found: run scripts/bootstrap.sh "
-                           "(installs Debian packages gcc-arm-none-eabi and libnewlib-arm-none-eabi)")
+    require_cross_toolchain()
     if not paths.model_c.exists():
         compile_c(paths, log)
-    cmd = ["make", "-s", "-C", str(REPO / "firmware"), f"MODEL_DIR={paths.root}",
+    cmd = ["make", "-s", "-C", str(firmware_dir()), f"MODEL_DIR={paths.root}",
            f"BUILD_DIR={paths.firmware_dir}"]
     proc = subprocess.run(cmd, capture_output=True, text=True)
     if proc.returncode != 0:

@@ -31,9 +31,9 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
-from training.artifacts import REPO
+from app.resources import SHARED, require_cross_toolchain
 
-TARBALL = REPO.parent / "shared" / "tflm" / "tflm-cmsis-nn-src.tar.xz"
+TARBALL = SHARED / "tflm" / "tflm-cmsis-nn-src.tar.xz"
 CROSS = "arm-none-eabi-"
 ARCH = ("-mcpu=cortex-m4", "-mfpu=fpv4-sp-d16", "-mfloat-abi=hard", "-mthumb", "-mlittle-endian")
 COMMON = (*ARCH, "-ffunction-sections", "-fdata-sections", "-fno-unwind-tables", "-fno-asynchronous-unwind-tables",
@@ -134,8 +134,7 @@ def _source_id(src: Path) -> str:
 
 def build_library(jobs: int | None = None, log=print) -> TflmLibrary:
     """Compile libtflm.a into the cache unless a finished one with the same key is there."""
-    if shutil.which(CROSS + "g++") is None:
-        raise RuntimeError("arm-none-eabi-g++ not found: run scripts/bootstrap.sh (Debian gcc-arm-none-eabi)")
+    require_cross_toolchain(CROSS + "g++")
     src = source_dir()
     includes = tuple(f"-I{src / d}" for d in INCLUDE_DIRS)
     core, kernels = library_sources(src)
