@@ -90,13 +90,18 @@ class TinymlBoard:
         return frozenset({SENSOR, LEDS})
 
     def prepare_model(self) -> str:
-        """Trains (if build/<model> has no model yet), compiles and builds firmware.elf; returns the ELF path."""
-        from app import pipeline
+        """Trains (if build/<model> has no model yet), compiles and builds firmware.elf; returns the ELF path.
 
-        if not self.paths.meta_json.exists():
-            pipeline.train(self.paths)
-            pipeline.export_device_data(self.paths)
-        self.runtime, self.elf = pipeline.build_runtime(self.paths, self.runtime)
+        Suites running in parallel (pabot) may share build/<model>/: one prepares it under a lock file beside it
+        (build/.<model>.lock), the others wait and find it ready."""
+        from app import pipeline
+        from app.locks import exclusive
+
+        with exclusive(self.paths.root.parent / f".{self.paths.name}.lock"):
+            if not self.paths.meta_json.exists():
+                pipeline.train(self.paths)
+                pipeline.export_device_data(self.paths)
+            self.runtime, self.elf = pipeline.build_runtime(self.paths, self.runtime)
         return str(self.elf)
 
     def boot_board(self, sensor: str = "lis3dsh") -> dict[str, object]:

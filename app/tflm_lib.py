@@ -31,6 +31,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
+from app.locks import exclusive
 from app.resources import SHARED, require_cross_toolchain
 
 TARBALL = SHARED / "tflm" / "tflm-cmsis-nn-src.tar.xz"
@@ -77,16 +78,21 @@ def source_dir() -> Path:
     digest = hashlib.sha256(f"{tarball.resolve()}:{tarball.stat().st_size}".encode()).hexdigest()[:12]
     dest = cache_root() / f"src-{digest}"
     done = dest / ".unpacked"
-    if not done.exists():
-        tmp = dest.with_name(dest.name + ".tmp")
-        shutil.rmtree(tmp, ignore_errors=True)
-        tmp.mkdir(parents=True)
-        with tarfile.open(tarball) as tf:
-            tf.extractall(tmp, filter="data")
-        shutil.rmtree(dest, ignore_errors=True)
-        tmp.rename(dest)
-        done.write_text(str(tarball))
+    with exclusive(dest.with_name(dest.name + ".lock")):  # parallel suites/tests unpack it once
+        if not done.exists():
+            _unpack(tarball, dest, done)
     return dest / "tflm_cmsis_nn_src"
+
+
+def _unpack(tarball: Path, dest: Path, done: Path) -> None:
+    tmp = dest.with_name(dest.name + ".tmp")
+    shutil.rmtree(tmp, ignore_errors=True)
+    tmp.mkdir(parents=True)
+    with tarfile.open(tarball) as tf:
+        tf.extractall(tmp, filter="data")
+    shutil.rmtree(dest, ignore_errors=True)
+    tmp.rename(dest)
+    done.write_text(str(tarball))
 
 
 def _specialise(generic: list[Path], special_dir: Path) -> list[Path]:

@@ -26,10 +26,12 @@ What it rewrites, in the git-tracked files of the tree:
 from __future__ import annotations
 
 import argparse
+import io
 import re
 import shutil
 import subprocess
 import sys
+import tokenize
 from collections.abc import Iterable
 from pathlib import Path
 
@@ -38,6 +40,7 @@ PACKAGES = ("app", "sim", "training", "compiler")
 SUFFIXES = {".py", ".robot", ".resource", ".sh", ".resc", ".md", ".toml", ".cfg", ".ini", ".importlinter"}
 EXTRA_FILES = {".ci/run"}
 SKIP_FILES = {"scripts/namespace_codemod.py", "tests/test_namespace_codemod.py"}
+LINE_LENGTH = 120  # pyproject.toml [tool.ruff] line-length
 
 
 def children(root: Path, pkg: str) -> set[str]:
@@ -65,7 +68,7 @@ class Codemod:
         return f"{NAMESPACE}.{pkg}.{child}" if child in self.kids[pkg] else m.group(0)
 
     def rewrite(self, text: str, suffix: str) -> str:
-        out = self.dotted.sub(self._dotted, text)
+        out = self._rewrite_py_dotted(text) if suffix == ".py" else self.dotted.sub(self._dotted, text)
         if suffix == ".py":
             out = self.from_import.sub(rf"\1from {NAMESPACE}.\2 import", out)
             out = self.import_as.sub(rf"\1import {NAMESPACE}.\2 as", out)
@@ -80,6 +83,45 @@ class Codemod:
                 lines.append(line)
             out = "".join(lines)
         return out
+
+
+    def _rewrite_py_dotted(self, text: str) -> str:
+        """Dotted names line by line; a line that the longer name would push past the line length keeps the
+        short name when every match on it is prose (a comment or a docstring), never when one is code."""
+        prose_rows, comment_col = _prose_map(text)
+        lines = text.splitlines(keepends=True)
+        for i, line in enumerate(lines):
+            new = self.dotted.sub(self._dotted, line)
+            if new == line or len(new.rstrip("\r\n")) <= LINE_LENGTH:
+                lines[i] = new
+                continue
+            row = i + 1
+            in_prose = all(row in prose_rows or m.start() >= comment_col.get(row, len(line) + 1)
+                           for m in self.dotted.finditer(line) if m.group(2) in self.kids[m.group(1)])
+            lines[i] = line if in_prose else new
+        return "".join(lines)
+
+
+def _prose_map(text: str) -> tuple[set[int], dict[int, int]]:
+    """Rows inside docstrings (a string that is a statement of its own) and the column where a comment starts."""
+    rows: set[int] = set()
+    comments: dict[int, int] = {}
+    try:
+        tokens = list(tokenize.generate_tokens(io.StringIO(text).readline))
+    except (tokenize.TokenError, SyntaxError):
+        return rows, comments
+    skip = {tokenize.NL, tokenize.COMMENT, tokenize.INDENT, tokenize.DEDENT}
+    prev = tokenize.NEWLINE
+    for k, tok in enumerate(tokens):
+        if tok.type == tokenize.COMMENT:
+            comments[tok.start[0]] = tok.start[1]
+        elif tok.type == tokenize.STRING and prev in (tokenize.NEWLINE, tokenize.INDENT, tokenize.DEDENT):
+            nxt = next((t for t in tokens[k + 1:] if t.type not in skip), None)
+            if nxt is None or nxt.type in (tokenize.NEWLINE, tokenize.ENDMARKER):
+                rows.update(range(tok.start[0], tok.end[0] + 1))
+        if tok.type not in skip:
+            prev = tok.type
+    return rows, comments
 
 
 def tracked_files(root: Path) -> list[Path]:
