@@ -38,7 +38,9 @@ fi
 took() { echo "== ($1: $(( SECONDS - $2 )) s)"; }
 
 echo "== ruff"
-"$PY" -m ruff check app compiler training sim tests
+"$PY" -m ruff check app compiler training sim tests scripts setup.py tinyml_disco
+echo "== import names under tinyml_disco.* (scripts/namespace_codemod.py --check)"
+"$PY" scripts/namespace_codemod.py --check
 echo "== lint-imports (layering contracts in .importlinter)"
 "$ROOT/.venv/bin/lint-imports"
 echo "== pytest"
