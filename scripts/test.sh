@@ -42,7 +42,7 @@ echo "== ruff"
 echo "== import names under tinyml_disco.* (scripts/namespace_codemod.py --check)"
 "$PY" scripts/namespace_codemod.py --check
 echo "== lint-imports (layering contracts in .importlinter)"
-"$ROOT/.venv/bin/lint-imports"
+"$PY" scripts/lint_imports.py
 echo "== pytest"
 t=$SECONDS; "$PY" -m pytest -q tests; took pytest $t
 echo "== robot (BACKEND=${BACKEND:-embedded})"
