@@ -34,9 +34,14 @@ def main(argv: list[str]) -> int:
         for pkg in PACKAGES:
             (view / pkg).symlink_to(ROOT / pkg, target_is_directory=True)
         env = dict(os.environ)
-        env["PYTHONPATH"] = os.pathsep.join(p for p in (tmp, env.get("PYTHONPATH", "")) if p)
+        # the checkout second: in the tree before the rename the old top-level names (app, sim...) resolve there
+        env["PYTHONPATH"] = os.pathsep.join(p for p in (tmp, str(ROOT), env.get("PYTHONPATH", "")) if p)
         env["PYTHONDONTWRITEBYTECODE"] = "1"  # no __pycache__ through the symlinks
-        return subprocess.run([exe, *argv], cwd=ROOT, env=env).returncode
+        # cwd is the view: lint-imports puts the working directory first on sys.path, and the checkout's own
+        # tinyml_disco/ (only __init__.py) must not shadow the view's.
+        args = [*argv, *([] if any(a.endswith((".importlinter", ".cfg", ".toml")) for a in argv)
+                         else [str(ROOT / ".importlinter")])]
+        return subprocess.run([exe, *args], cwd=tmp, env=env).returncode
 
 
 if __name__ == "__main__":
