@@ -20,7 +20,8 @@ def _paths(args: argparse.Namespace) -> ModelPaths:
 
 
 def _build_root(args: argparse.Namespace) -> Path:
-    return Path(args.build_dir) if args.build_dir else DEFAULT_BUILD
+    # absolute: make -C firmware would read a relative MODEL_DIR from firmware/
+    return (Path(args.build_dir) if args.build_dir else DEFAULT_BUILD).resolve()
 
 
 def output_dirs(args: argparse.Namespace) -> list[Path]:

@@ -14,11 +14,10 @@ import json
 import shutil
 from pathlib import Path
 
+from app.resources import firmware_dir
 from compiler.fileio import atomic_write, sha256_file
-from training.artifacts import REPO
 
 STAMP = "build.json"
-FIRMWARE = REPO / "firmware"
 # Object folders firmware/Makefile writes under BUILD_DIR; the nn kernels do not include model.h, so a new model
 # (or a copied folder) keeps them and only a change of the firmware sources deletes them too.
 MODEL_OBJECT_DIRS = ("src", "model", "extra", "tflm")
@@ -28,9 +27,10 @@ OBJECT_DIRS = (*MODEL_OBJECT_DIRS, "nn")
 def firmware_sources_sha256() -> str:
     """One hash over the firmware tree the Makefile compiles (sources, headers, linker script, Makefile)."""
     h = hashlib.sha256()
-    for p in sorted(FIRMWARE.rglob("*")):
+    root = firmware_dir()  # the checkout's firmware/ or the installed package's copy
+    for p in sorted(root.rglob("*")):
         if p.is_file() and p.suffix in (".c", ".h", ".inc", ".cc", ".ld", ".S", ".s") or p.name == "Makefile":
-            h.update(str(p.relative_to(FIRMWARE)).encode() + b"\0" + p.read_bytes() + b"\0")
+            h.update(str(p.relative_to(root)).encode() + b"\0" + p.read_bytes() + b"\0")
     return h.hexdigest()
 
 

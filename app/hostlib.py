@@ -7,14 +7,12 @@ with ctypes: this is how tests and the benchmark check bit-exactness against TFL
 from __future__ import annotations
 
 import ctypes
-import shutil
 import subprocess
 from pathlib import Path
 
 import numpy as np
 
-REPO = Path(__file__).resolve().parent.parent
-FIRMWARE = REPO / "firmware"
+from app.resources import FIRMWARE, host_cc
 
 
 class HostModel:
@@ -49,9 +47,7 @@ class HostModel:
 
 def build_host_model(model_dir: Path, out_dir: Path, n_in: int, n_out: int) -> HostModel:
     """Build libmodel.so from model_dir/model.c (+ kernels, features) with the host C compiler."""
-    cc = shutil.which("gcc") or shutil.which("cc")
-    if cc is None:
-        raise RuntimeError("no host C compiler (gcc) found; scripts/bootstrap.sh installs it (Debian package gcc)")
+    cc = host_cc()
     out_dir.mkdir(parents=True, exist_ok=True)
     lib = out_dir / "libmodel_host.so"
     sources = [model_dir / "model.c", *sorted((FIRMWARE / "src").glob("features_*.c")),
@@ -82,9 +78,7 @@ class KernelLib:
     one source of truth for scratch sizes, and the compiler's numbers are checked against them."""
 
     def __init__(self, out_dir: Path) -> None:
-        cc = shutil.which("gcc") or shutil.which("cc")
-        if cc is None:
-            raise RuntimeError("no host C compiler (gcc) found; scripts/bootstrap.sh installs it")
+        cc = host_cc()
         out_dir.mkdir(parents=True, exist_ok=True)
         lib = out_dir / "libtdnn_host.so"
         cmd = [cc, "-O1", "-shared", "-fPIC", "-std=c11", "-Wall", "-Wextra", "-Werror",

@@ -5,7 +5,6 @@ from __future__ import annotations
 import dataclasses
 import io
 import json
-import shutil
 import subprocess
 import time
 from collections.abc import Callable
@@ -19,12 +18,13 @@ from app import firmware_stamp, progress
 from app import report as rp
 from app.hostlib import build_host_model
 from app.interrupts import deferred_interrupt
+from app.resources import firmware_dir, require_cross_toolchain
 from compiler import tflite_reader
 from compiler.fileio import atomic_path, atomic_write, check_writable, sha256_bytes
 from compiler.model import MANIFEST
 from sim import resd, sensor_csv
 from training import features, models, recordings, synth, tf_quiet
-from training.artifacts import META_FORMAT, REPO, ArtifactMismatchError, ModelCard, ModelPaths, load_card
+from training.artifacts import META_FORMAT, ArtifactMismatchError, ModelCard, ModelPaths, load_card
 
 Log = Callable[[str], None]
 
@@ -290,16 +290,14 @@ def _card_or_none(paths: ModelPaths) -> ModelCard | None:
 
 def build_firmware(paths: ModelPaths, log: Log = print) -> Path:
     """Cross-compile firmware.elf for this model with arm-none-eabi-gcc (via firmware/Makefile)."""
-    if shutil.which("arm-none-eabi-gcc") is None:
-        raise RuntimeError("arm-none-eabi-gcc not found: run scripts/bootstrap.sh "
-                           "(installs Debian packages gcc-arm-none-eabi and libnewlib-arm-none-eabi)")
+    require_cross_toolchain()
     card = _card_or_none(paths)
     if card is not None and not _c_is_current(paths, card):  # missing, or generated from another model.tflite
         compile_c(paths, log)
     source_sha = card.tflite_sha256 if card is not None else _manifest_sha(paths)
     if firmware_stamp.prepare(paths.root, paths.firmware_dir, source_sha):
         log(f"[build] {paths.firmware_dir}: objects were compiled from other model files; rebuilding all")
-    cmd = ["make", "-s", "-C", str(REPO / "firmware"), f"MODEL_DIR={paths.root}",
+    cmd = ["make", "-s", "-C", str(firmware_dir()), f"MODEL_DIR={paths.root}",
            f"BUILD_DIR={paths.firmware_dir}"]
     proc = subprocess.run(cmd, capture_output=True, text=True)
     if proc.returncode != 0:

@@ -91,20 +91,25 @@ class TinymlBoard:
 
     def prepare_model(self) -> str:
         """Trains (if build/<model> has no usable model yet: none, an older format, or a model.json that describes
-        another model.tflite), compiles and builds firmware.elf; returns the ELF path."""
+        another model.tflite), compiles and builds firmware.elf; returns the ELF path.
+
+        Suites running in parallel (pabot) may share build/<model>/: one prepares it under a lock file beside it
+        (build/.<model>.lock), the others wait and find it ready."""
         from app import pipeline
+        from app.locks import exclusive
         from training.artifacts import load_card
 
-        try:
-            load_card(self.paths)
-            usable = True
-        except (FileNotFoundError, ValueError) as exc:
-            print(f"[robot] training {self.paths.name}: {str(exc).splitlines()[0]}")
-            usable = False
-        if not usable:
-            pipeline.train(self.paths)
-            pipeline.export_device_data(self.paths)
-        self.runtime, self.elf = pipeline.build_runtime(self.paths, self.runtime)
+        with exclusive(self.paths.root.parent / f".{self.paths.name}.lock"):
+            try:
+                load_card(self.paths)
+                usable = True
+            except (FileNotFoundError, ValueError) as exc:
+                print(f"[robot] training {self.paths.name}: {str(exc).splitlines()[0]}")
+                usable = False
+            if not usable:
+                pipeline.train(self.paths)
+                pipeline.export_device_data(self.paths)
+            self.runtime, self.elf = pipeline.build_runtime(self.paths, self.runtime)
         return str(self.elf)
 
     def boot_board(self, sensor: str = "lis3dsh") -> dict[str, object]:

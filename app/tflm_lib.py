@@ -32,10 +32,11 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from app import progress
+from app.locks import exclusive
+from app.resources import SHARED, require_cross_toolchain
 from compiler.fileio import atomic_write
-from training.artifacts import REPO
 
-TARBALL = REPO.parent / "shared" / "tflm" / "tflm-cmsis-nn-src.tar.xz"
+TARBALL = SHARED / "tflm" / "tflm-cmsis-nn-src.tar.xz"
 CROSS = "arm-none-eabi-"
 ARCH = ("-mcpu=cortex-m4", "-mfpu=fpv4-sp-d16", "-mfloat-abi=hard", "-mthumb", "-mlittle-endian")
 COMMON = (*ARCH, "-ffunction-sections", "-fdata-sections", "-fno-unwind-tables", "-fno-asynchronous-unwind-tables",
@@ -79,16 +80,21 @@ def source_dir() -> Path:
     digest = hashlib.sha256(f"{tarball.resolve()}:{tarball.stat().st_size}".encode()).hexdigest()[:12]
     dest = cache_root() / f"src-{digest}"
     done = dest / ".unpacked"
-    if not done.exists():
-        tmp = dest.with_name(dest.name + ".tmp")
-        shutil.rmtree(tmp, ignore_errors=True)
-        tmp.mkdir(parents=True)
-        with tarfile.open(tarball) as tf:
-            tf.extractall(tmp, filter="data")
-        shutil.rmtree(dest, ignore_errors=True)
-        tmp.rename(dest)
-        atomic_write(done, str(tarball))
+    with exclusive(dest.with_name(dest.name + ".lock")):  # parallel suites/tests unpack it once
+        if not done.exists():
+            _unpack(tarball, dest, done)
     return dest / "tflm_cmsis_nn_src"
+
+
+def _unpack(tarball: Path, dest: Path, done: Path) -> None:
+    tmp = dest.with_name(dest.name + ".tmp")
+    shutil.rmtree(tmp, ignore_errors=True)
+    tmp.mkdir(parents=True)
+    with tarfile.open(tarball) as tf:
+        tf.extractall(tmp, filter="data")
+    shutil.rmtree(dest, ignore_errors=True)
+    tmp.rename(dest)
+    atomic_write(done, str(tarball))
 
 
 def _specialise(generic: list[Path], special_dir: Path) -> list[Path]:
@@ -136,8 +142,7 @@ def _source_id(src: Path) -> str:
 
 def build_library(jobs: int | None = None, log=print) -> TflmLibrary:
     """Compile libtflm.a into the cache unless a finished one with the same key is there."""
-    if shutil.which(CROSS + "g++") is None:
-        raise RuntimeError("arm-none-eabi-g++ not found: run scripts/bootstrap.sh (Debian gcc-arm-none-eabi)")
+    require_cross_toolchain(CROSS + "g++")
     src = source_dir()
     includes = tuple(f"-I{src / d}" for d in INCLUDE_DIRS)
     core, kernels = library_sources(src)

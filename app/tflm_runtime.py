@@ -17,10 +17,11 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 
 from app import firmware_stamp, tflm_lib
+from app.resources import firmware_dir
 from compiler import tflite_reader
 from compiler.fileio import atomic_write
 from compiler.model import ModelMeta, feature_defines, model_header
-from training.artifacts import REPO, ModelPaths
+from training.artifacts import ModelPaths
 
 PROBE_ARENA = 48 * 1024
 # TFLM registrations for int8 only (CMSIS-NN kernels with the int16/int4 paths left out).
@@ -113,7 +114,7 @@ def write_model_dir(paths: ModelPaths, meta: ModelMeta, arena_bytes: int, probe:
 
 def _make(model_dir: Path, build_dir: Path, lib: tflm_lib.TflmLibrary, extra_cflags: str = "") -> str:
     includes = " ".join(f.replace("-I", "-isystem ", 1) for f in lib.include_flags)
-    cmd = ["make", "-C", str(REPO / "firmware"), "RUNTIME=tflm", f"MODEL_DIR={model_dir}", f"BUILD_DIR={build_dir}",
+    cmd = ["make", "-C", str(firmware_dir()), "RUNTIME=tflm", f"MODEL_DIR={model_dir}", f"BUILD_DIR={build_dir}",
            f"TFLM_LIB={lib.lib}", f"TFLM_INCLUDES={includes}",
            "TFLM_CXXFLAGS=" + " ".join(f"'{f}'" if '"' in f else f for f in lib.cxx_flags if not f.startswith("-m")),
            f"EXTRA_CFLAGS={extra_cflags}"]
@@ -163,7 +164,7 @@ def build_firmware_tflm(paths: ModelPaths, meta: ModelMeta, log=print) -> TflmBu
     ops = model_ops(blob)
     record = tflm_dir(paths) / "tflm.json"
     ident = {"tflite_sha256": hashlib.sha256(blob).hexdigest(), "library_key": lib.key,
-             "glue_sha256": hashlib.sha256((REPO / "firmware" / "tflm" / "tflm_runtime.cc").read_bytes()).hexdigest()}
+             "glue_sha256": hashlib.sha256((firmware_dir() / "tflm" / "tflm_runtime.cc").read_bytes()).hexdigest()}
     old = json.loads(record.read_text()) if record.exists() else {}
     if all(old.get(k) == v for k, v in ident.items()) and "arena_bytes" in old:
         arena = int(old["arena_bytes"])

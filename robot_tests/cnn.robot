@@ -6,7 +6,7 @@ Documentation     The CNN (model=cnn, raw 128x3 window, CONV_2D kernels) on the 
 ...               or:   robot --variable BACKEND:renode robot_tests/   (skips with the reason when unavailable)
 ...               or:   robot --variable BACKEND:serial --variable SERIAL_PORT:/dev/ttyUSB0 robot_tests/
 ...               On serial only the INFER-based tests run; sensor-fed tests skip with the reason.
-Library           app.robot_library.TinymlBoard    backend=${BACKEND}    model=${MODEL}
+Library           app.robot_library.TinymlBoard    backend=${BACKEND}    model=${MODEL}    build_dir=${BUILD_DIR}
 ...               serial_port=${SERIAL_PORT}    runtime=${RUNTIME}
 Suite Setup       Prepare Suite
 
@@ -14,6 +14,7 @@ Suite Setup       Prepare Suite
 ${BACKEND}        embedded
 ${RUNTIME}        compiled    # or tflm (TFLite Micro + CMSIS-NN), auto: robot --variable RUNTIME:tflm robot_tests/
 ${SERIAL_PORT}    ${EMPTY}
+${BUILD_DIR}      ${EMPTY}    # artifact folder (default ./build)
 ${MODEL}          cnn
 ${SENSOR}         lis3dsh    # or lis2dw12 (on I2C1): scripts/test.sh runs this suite with both
 &{SENSOR_NAME}    lis3dsh=LIS3DSH    lis2dw12=LIS2DW12

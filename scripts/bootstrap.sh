@@ -14,6 +14,7 @@ need_apt=()
 command -v arm-none-eabi-gcc >/dev/null 2>&1 || need_apt+=(gcc-arm-none-eabi)
 [ -e /usr/lib/arm-none-eabi/newlib/libc.a ] || need_apt+=(libnewlib-arm-none-eabi)
 command -v gcc >/dev/null 2>&1 || need_apt+=(gcc)
+command -v make >/dev/null 2>&1 || need_apt+=(make)
 if [ "$BOARD" = 1 ]; then
   command -v gdb-multiarch >/dev/null 2>&1 || need_apt+=(gdb-multiarch)
   command -v openocd >/dev/null 2>&1 || need_apt+=(openocd)
@@ -46,8 +47,9 @@ if [ ! -x "$VENV/bin/python" ]; then
   echo "[bootstrap] creating venv at $VENV"
   python3 -m venv "$VENV"
 fi
-# Reinstall only when the dependency list changed.
-want="$(sha256sum "$ROOT/pyproject.toml" | cut -d' ' -f1)"
+# Reinstall only when the dependency list or the package layout changed (pyproject.toml, setup.py): the editable
+# install maps the tinyml_disco.* import names to the repository folders (setuptools' editable finder).
+want="$(cat "$ROOT/pyproject.toml" "$ROOT/setup.py" | sha256sum | cut -d' ' -f1)"
 if [ ! -f "$STAMP" ] || [ "$(cat "$STAMP")" != "$want" ]; then
   echo "[bootstrap] installing Python packages (first run downloads ~1.5 GB: TensorFlow)"
   "$VENV/bin/python" -m pip install -q --upgrade pip

@@ -38,18 +38,21 @@ fi
 took() { echo "== ($1: $(( SECONDS - $2 )) s)"; }
 
 echo "== ruff"
-"$PY" -m ruff check app compiler training sim tests
+"$PY" -m ruff check app compiler training sim tests scripts setup.py tinyml_disco
+echo "== import names under tinyml_disco.* (scripts/namespace_codemod.py --check)"
+"$PY" scripts/namespace_codemod.py --check
 echo "== lint-imports (layering contracts in .importlinter)"
-"$ROOT/.venv/bin/lint-imports"
+"$PY" scripts/lint_imports.py
 echo "== pytest"
 t=$SECONDS; "$PY" -m pytest -q tests; took pytest $t
 echo "== robot (BACKEND=${BACKEND:-embedded})"
 mkdir -p build/robot
 t=$SECONDS; "$ROBOT" --outputdir build/robot --variable "BACKEND:${BACKEND:-embedded}" robot_tests/; took robot $t
-echo "== robot, LIS2DW12 on I2C1 (BACKEND=${BACKEND:-embedded})"
+echo "== robot under pabot (one process per suite), LIS2DW12 on I2C1 (BACKEND=${BACKEND:-embedded})"
 t=$SECONDS
-"$ROBOT" --outputdir build/robot/lis2dw12 --variable "BACKEND:${BACKEND:-embedded}" \
-  --variable SENSOR:lis2dw12 robot_tests/gestures.robot robot_tests/cnn.robot
+# pabot finds `robot` on PATH; --pabotlibport 0: PabotLib on a free port, not the fixed 8270
+PATH="$ROOT/.venv/bin:$PATH" "$ROOT/.venv/bin/pabot" --processes 2 --pabotlibport 0 --outputdir build/robot/lis2dw12 \
+  --variable "BACKEND:${BACKEND:-embedded}" --variable SENSOR:lis2dw12 robot_tests/gestures.robot robot_tests/cnn.robot
 took "robot lis2dw12" $t
 echo "== robot, the other built-in models: mlp_robust (gestures suite), cnn_deep (cnn suite) (BACKEND=${BACKEND:-embedded})"
 t=$SECONDS

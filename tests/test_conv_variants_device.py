@@ -9,6 +9,7 @@ outputs; the firmware runs it through INFER, the host library through ctypes.
 from __future__ import annotations
 
 import re
+import shutil
 from pathlib import Path
 
 import numpy as np
@@ -96,7 +97,7 @@ def test_every_conv_variant_on_the_m4_matches_the_portable_path(tmp_path: Path) 
     from training import features
     from training.artifacts import ModelPaths
 
-    if pipeline.shutil.which("arm-none-eabi-gcc") is None:
+    if shutil.which("arm-none-eabi-gcc") is None:
         pytest.skip("arm-none-eabi-gcc missing: run scripts/bootstrap.sh")
     rng = np.random.default_rng(2024)
     variants = _variants()

@@ -8,8 +8,13 @@ from pathlib import Path
 
 from compiler.fileio import sha256_file
 
-REPO = Path(__file__).resolve().parent.parent
-DEFAULT_BUILD = REPO / "build"
+REPO = Path(__file__).resolve().parent.parent  # the checkout (or <site-packages>/tinyml_disco when installed)
+DEFAULT_BUILD = Path("build")  # relative to the working directory, resolved when used: ./build
+
+
+def default_build_dir() -> Path:
+    """./build of the current working directory (absolute: make -C firmware needs absolute paths)."""
+    return DEFAULT_BUILD.resolve()
 
 
 @dataclass(frozen=True)
@@ -18,7 +23,7 @@ class ModelPaths:
 
     @classmethod
     def for_model(cls, name: str, build_dir: Path | None = None) -> ModelPaths:
-        return cls((build_dir or DEFAULT_BUILD) / name)
+        return cls((build_dir or default_build_dir()).resolve() / name)
 
     @property
     def name(self) -> str:

@@ -79,7 +79,7 @@ def build(cache: Path | None = None, log: Callable[[str], None] | None = None) -
     if compiler is None:
         raise NoCompiler(
             "no C compiler found for the native block hook (looked at $CC, cc, gcc): "
-            "install gcc (scripts/bootstrap.sh does) or set CC"
+            "install the Debian/Ubuntu package gcc (sudo apt-get install gcc; scripts/bootstrap.sh does) or set CC"
         )
     try:
         out.parent.mkdir(parents=True, exist_ok=True)
