@@ -9,23 +9,23 @@ from pathlib import Path
 
 import numpy as np
 
-import compiler
-from app import pipeline, progress
-from app.compare import pred_matches
-from app.estimate import bench_keys as estimate_keys
-from app.pipeline import Log
-from compiler import tflite_reader
-from compiler.fileio import atomic_write
-from sim import footprint
-from sim.session import DeviceSession, EmbeddedBackend, timed_classify
-from training.artifacts import ModelPaths, load_card
+from tinyml_disco import compiler
+from tinyml_disco.app import pipeline, progress
+from tinyml_disco.app.compare import pred_matches
+from tinyml_disco.app.estimate import bench_keys as estimate_keys
+from tinyml_disco.app.pipeline import Log
+from tinyml_disco.compiler import tflite_reader
+from tinyml_disco.compiler.fileio import atomic_write
+from tinyml_disco.sim import footprint
+from tinyml_disco.sim.session import DeviceSession, EmbeddedBackend, timed_classify
+from tinyml_disco.training.artifacts import ModelPaths, load_card
 
 
 def bench(paths: ModelPaths, per_class: int = 25, infer_samples: int = 200, host_samples: int = 10_000,
           log: Log = print, runtime: str = "compiled", compare: bool = True) -> dict:
     """Measure `runtime`'s firmware (top-level keys, as before) and, with `compare`, both runtimes side by side
     under "runtimes" (same windows, same INFER inputs, same emulated board) and their ratios."""
-    from app.tflm_oracle import TflmOracle
+    from tinyml_disco.app.tflm_oracle import TflmOracle
 
     card = load_card(paths)
     runtime, elf = pipeline.build_runtime(paths, runtime, log)
@@ -74,7 +74,7 @@ def bench(paths: ModelPaths, per_class: int = 25, infer_samples: int = 200, host
     stack_used = footprint.stack_high_water(elf, backend.read_memory)
 
     log("[bench] Renode 1.15.3: the same windows, when Renode is available (RENODE, PATH)")
-    from app.renode_bench import measure as renode_measure
+    from tinyml_disco.app.renode_bench import measure as renode_measure
 
     renode = renode_measure(elf, w.g, preds)
 
@@ -160,7 +160,7 @@ def _infer_all(session: DeviceSession, inputs: np.ndarray, desc: str) -> np.ndar
 
 
 def _flash_ram(elf: Path, fp: footprint.Footprint, stack_used: int | None) -> dict:
-    from app.flash_split import split
+    from tinyml_disco.app.flash_split import split
 
     parts = split(elf.with_name("firmware.map"), fp.flash_bytes, fp.ram_bytes - fp.stack_bytes)
     record = elf.parent.parent / "tflm.json"
@@ -203,7 +203,7 @@ def _ratios(runtimes: dict) -> dict:
 
 def memory_figures(paths: ModelPaths) -> dict:
     """Planned arena vs TFLM's arena for the same .tflite, and model flash vs raw weight bytes."""
-    from app.tflm_arena import measure
+    from tinyml_disco.app.tflm_arena import measure
 
     g = tflite_reader.load(paths.tflite)
     c = compiler.compile_model(g, pipeline.compile_meta(load_card(paths), g))

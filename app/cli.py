@@ -9,10 +9,10 @@ from collections.abc import Callable
 from dataclasses import asdict
 from pathlib import Path
 
-from app import console
-from compiler.fileio import check_writable
-from training.artifacts import DEFAULT_BUILD, ModelPaths
-from training.models import MODELS
+from tinyml_disco.app import console
+from tinyml_disco.compiler.fileio import check_writable
+from tinyml_disco.training.artifacts import DEFAULT_BUILD, ModelPaths
+from tinyml_disco.training.models import MODELS
 
 
 def _paths(args: argparse.Namespace) -> ModelPaths:
@@ -65,8 +65,8 @@ def seconds(text: str) -> float:
 
 
 def cmd_train(args: argparse.Namespace) -> int:
-    from app import pipeline
-    from training import synth
+    from tinyml_disco.app import pipeline
+    from tinyml_disco.training import synth
 
     overrides = [*args.synth, *(["unknown.enabled=true"] if args.unknown else [])]
     cfg = synth.load_config(args.synth_config, overrides)
@@ -78,7 +78,7 @@ def cmd_train(args: argparse.Namespace) -> int:
 
 
 def cmd_build(args: argparse.Namespace) -> int:
-    from app import pipeline
+    from tinyml_disco.app import pipeline
 
     paths = _paths(args)
     if args.runtime == "compiled" or args.plan:
@@ -90,7 +90,7 @@ def cmd_build(args: argparse.Namespace) -> int:
 
 
 def cmd_footprint(args: argparse.Namespace) -> int:
-    from sim import footprint
+    from tinyml_disco.sim import footprint
 
     elf = Path(args.elf) if args.elf else _paths(args).elf
     fp = footprint.measure_footprint(elf)
@@ -99,9 +99,9 @@ def cmd_footprint(args: argparse.Namespace) -> int:
 
 
 def cmd_simulate(args: argparse.Namespace) -> int:
-    from app import pipeline, progress, replay
-    from sim.session import embedded_session
-    from training.artifacts import load_card
+    from tinyml_disco.app import pipeline, progress, replay
+    from tinyml_disco.sim.session import embedded_session
+    from tinyml_disco.training.artifacts import load_card
 
     paths = _paths(args)
     card = load_card(paths)
@@ -149,7 +149,7 @@ def cmd_simulate(args: argparse.Namespace) -> int:
 
 
 def cmd_profile(args: argparse.Namespace) -> int:
-    from app.profile import format_profile, profile_model
+    from tinyml_disco.app.profile import format_profile, profile_model
 
     paths = _paths(args)
     print(format_profile(profile_model(paths)))
@@ -158,7 +158,7 @@ def cmd_profile(args: argparse.Namespace) -> int:
 
 
 def cmd_estimate(args: argparse.Namespace) -> int:
-    from app.estimate import estimate_model, format_estimate
+    from tinyml_disco.app.estimate import estimate_model, format_estimate
 
     paths = _paths(args)
     e = estimate_model(paths, Path(args.elf) if args.elf else None)
@@ -167,7 +167,7 @@ def cmd_estimate(args: argparse.Namespace) -> int:
 
 
 def cmd_bench(args: argparse.Namespace) -> int:
-    from app.bench import bench, format_summary
+    from tinyml_disco.app.bench import bench, format_summary
 
     with console.results(args.json) as out:
         r = bench(_paths(args), per_class=args.per_class, runtime=args.runtime)
@@ -184,7 +184,7 @@ def _checked(results: list[dict]) -> int:
 
 
 def cmd_report(args: argparse.Namespace) -> int:
-    from app import report_html
+    from tinyml_disco.app import report_html
 
     names = list(MODELS) if args.all else [args.model]
     build = Path(args.build_dir) if args.build_dir else None
@@ -194,12 +194,12 @@ def cmd_report(args: argparse.Namespace) -> int:
 
 
 def cmd_flash(args: argparse.Namespace) -> int:
-    from app.flash import flash_command, run_flash
+    from tinyml_disco.app.flash import flash_command, run_flash
 
     elf = Path(args.elf) if args.elf else _paths(args).elf
     if not args.elf and not args.dry_run and elf.is_file():
-        from app import firmware_stamp
-        from training.artifacts import load_card
+        from tinyml_disco.app import firmware_stamp
+        from tinyml_disco.training.artifacts import load_card
 
         reason = firmware_stamp.stale_reason(elf, load_card(_paths(args)).tflite_sha256)
         if reason is not None:
@@ -217,14 +217,14 @@ def cmd_flash(args: argparse.Namespace) -> int:
 
 
 def cmd_monitor(args: argparse.Namespace) -> int:
-    from app.monitor import monitor
+    from tinyml_disco.app.monitor import monitor
 
     return monitor(args.port, baud=args.baud, duration_s=args.duration, max_lines=args.max_lines,
                    color=None if args.color == "auto" else args.color == "always")
 
 
 def cmd_record(args: argparse.Namespace) -> int:
-    from app.record import record
+    from tinyml_disco.app.record import record
 
     out = record(args.port, label=args.label, out_dir=Path(args.out), seconds=args.seconds, samples=args.samples,
                  baud=args.baud)
@@ -233,9 +233,9 @@ def cmd_record(args: argparse.Namespace) -> int:
 
 
 def _demo_one(paths: ModelPaths, args: argparse.Namespace) -> dict:
-    from app import pipeline
-    from app.bench import bench, format_summary
-    from training.artifacts import load_card
+    from tinyml_disco.app import pipeline
+    from tinyml_disco.app.bench import bench, format_summary
+    from tinyml_disco.training.artifacts import load_card
 
     try:
         stale = args.retrain or load_card(paths).name != paths.name
@@ -281,7 +281,7 @@ def _data_title(name: str, data: dict) -> str:
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
-    from training.artifacts import load_card
+    from tinyml_disco.training.artifacts import load_card
 
     names = [args.model] if args.model else list(MODELS)
     results = []
@@ -294,7 +294,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
     print(f"\n[demo] summary (accuracy on {'; '.join(dict.fromkeys(sources))}; cycles = retired instructions per "
           "inference on the emulated Cortex-M4; bench.json per model in build/<model>/)")
     print(format_comparison(results))
-    from app.bench import runtimes_table
+    from tinyml_disco.app.bench import runtimes_table
 
     print("\n[demo] runtimes side by side (bench.json \"runtimes\"; ratios TFLM / ours)")
     print(runtimes_table(results))
@@ -393,7 +393,7 @@ def build_parser() -> argparse.ArgumentParser:
     d.add_argument("--epochs", type=count(1, 100_000), default=None, help="1..100000 (default: the model's own)")
     d.add_argument("--per-class", type=count(1, 100_000), default=25, help="held-out windows per gesture on the device")
     _runtime_arg(d, "as for bench")
-    from app import readme_figures
+    from tinyml_disco.app import readme_figures
 
     rf = sub.add_parser("readme-figures", help="rewrite the README's measured-figures table from bench.json files")
     readme_figures.add_arguments(rf)

@@ -6,7 +6,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from sim.protocol import Prediction
+from tinyml_disco.sim.protocol import Prediction
 
 
 def tflm_predictions(tflm_out: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

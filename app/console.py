@@ -12,9 +12,9 @@ import sys
 from collections.abc import Iterator
 from typing import TextIO
 
-from sim.errors import ElfFormatError, EmulationError
-from sim.protocol import ProtocolError
-from training import tf_quiet
+from tinyml_disco.sim.errors import ElfFormatError, EmulationError
+from tinyml_disco.sim.protocol import ProtocolError
+from tinyml_disco.training import tf_quiet
 
 OK = 0
 FAILED = 1  # the thing tested failed: PRED != TFLM, not bit-exact, the firmware faulted, hung or replied wrongly

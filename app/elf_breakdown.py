@@ -10,8 +10,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from app.flash_split import split
-from sim import footprint
+from tinyml_disco.app.flash_split import split
+from tinyml_disco.sim import footprint
 
 
 @dataclass(frozen=True)

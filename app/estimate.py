@@ -16,14 +16,14 @@ from pathlib import Path
 
 import numpy as np
 
-from training.artifacts import ModelPaths, load_card
+from tinyml_disco.training.artifacts import ModelPaths, load_card
 
 
 def estimate_elf(elf: Path, input_tensor: np.ndarray, function: str = "model_invoke") -> dict:
     """bench.json's estimate keys for one call of `function(input, output)` in `elf`."""
-    from sim.art_flash import ArtFlash
-    from sim.bare_core import SCRATCH_BASE, BareCore
-    from sim.m4_timing import estimate
+    from tinyml_disco.sim.art_flash import ArtFlash
+    from tinyml_disco.sim.bare_core import SCRATCH_BASE, BareCore
+    from tinyml_disco.sim.m4_timing import estimate
 
     core = BareCore(elf)
     x = np.ascontiguousarray(input_tensor, np.int8).tobytes()
@@ -37,7 +37,7 @@ def estimate_elf(elf: Path, input_tensor: np.ndarray, function: str = "model_inv
 
 def estimate_model(paths: ModelPaths, elf: Path | None = None, seed: int = 0) -> dict:
     """The estimate for build/<model>/'s firmware (or `elf`) on the profile's input."""
-    from app import pipeline
+    from tinyml_disco.app import pipeline
 
     card = load_card(paths)
     if elf is None:

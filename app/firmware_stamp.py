@@ -14,8 +14,8 @@ import json
 import shutil
 from pathlib import Path
 
-from app.resources import firmware_dir
-from compiler.fileio import atomic_write, sha256_file
+from tinyml_disco.app.resources import firmware_dir
+from tinyml_disco.compiler.fileio import atomic_write, sha256_file
 
 STAMP = "build.json"
 # Object folders firmware/Makefile writes under BUILD_DIR; the nn kernels do not include model.h, so a new model

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import numpy as np
 
-from app.resources import FIRMWARE, host_cc
+from tinyml_disco.app.resources import FIRMWARE, host_cc
 
 
 class HostModel:

@@ -11,9 +11,9 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TextIO
 
-from sim import protocol
-from sim.backend import BackendUnavailable
-from sim.serial_backend import SerialBackend
+from tinyml_disco.sim import protocol
+from tinyml_disco.sim.backend import BackendUnavailable
+from tinyml_disco.sim.serial_backend import SerialBackend
 
 RED = "\033[1;31m"
 GREEN = "\033[32m"

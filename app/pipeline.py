@@ -13,18 +13,18 @@ from pathlib import Path
 
 import numpy as np
 
-import compiler
-from app import firmware_stamp, progress
-from app import report as rp
-from app.hostlib import build_host_model
-from app.interrupts import deferred_interrupt
-from app.resources import firmware_dir, require_cross_toolchain
-from compiler import tflite_reader
-from compiler.fileio import atomic_path, atomic_write, check_writable, sha256_bytes
-from compiler.model import MANIFEST
-from sim import resd, sensor_csv
-from training import features, models, recordings, synth, tf_quiet
-from training.artifacts import META_FORMAT, ArtifactMismatchError, ModelCard, ModelPaths, load_card
+from tinyml_disco import compiler
+from tinyml_disco.app import firmware_stamp, progress
+from tinyml_disco.app import report as rp
+from tinyml_disco.app.hostlib import build_host_model
+from tinyml_disco.app.interrupts import deferred_interrupt
+from tinyml_disco.app.resources import firmware_dir, require_cross_toolchain
+from tinyml_disco.compiler import tflite_reader
+from tinyml_disco.compiler.fileio import atomic_path, atomic_write, check_writable, sha256_bytes
+from tinyml_disco.compiler.model import MANIFEST
+from tinyml_disco.sim import resd, sensor_csv
+from tinyml_disco.training import features, models, recordings, synth, tf_quiet
+from tinyml_disco.training.artifacts import META_FORMAT, ArtifactMismatchError, ModelCard, ModelPaths, load_card
 
 Log = Callable[[str], None]
 
@@ -93,7 +93,7 @@ def train(paths: ModelPaths, seed: int = 1234, per_class: int | None = None, epo
     device_per_class: test windows per class run on the emulated board for the report (0, the default for
     library callers and test fixtures: no firmware build; `tinyml-disco train` uses 25).
     """
-    from training import train as tr  # TensorFlow is imported only here
+    from tinyml_disco.training import train as tr  # TensorFlow is imported only here
 
     spec = models.get(paths.name)
     pipe = features.get(spec.pipeline)
@@ -130,7 +130,7 @@ def train(paths: ModelPaths, seed: int = 1234, per_class: int | None = None, epo
     in_scale, in_zp = _input_quant(g)
     out_t = g.tensors[g.outputs[0]]
     fq = pipe.feature_quant(lsb_g, cfg.window, in_scale, in_zp)
-    from app.tflm_oracle import TflmOracle
+    from tinyml_disco.app.tflm_oracle import TflmOracle
 
     tflm_out = TflmOracle(tfl).invoke(pipe.quantized(test.raw, fq))
     acc_int8 = float((tflm_out.argmax(1) == test.labels).mean())
@@ -169,7 +169,7 @@ def train(paths: ModelPaths, seed: int = 1234, per_class: int | None = None, epo
 
 def report_again(paths: ModelPaths, device_per_class: int = 10, log: Log = print) -> dict:
     """Rewrite the evaluation report of a trained model from its saved test set (no TensorFlow needed)."""
-    from app.tflm_oracle import TflmOracle
+    from tinyml_disco.app.tflm_oracle import TflmOracle
 
     card = load_card(paths)
     saved = np.load(paths.require(paths.data_dir / "test_windows.npz", f"tinyml-disco train --model {paths.name}"))
@@ -235,7 +235,7 @@ def compile_bytes(tfl: bytes, card: ModelCard, source: str, log: Log = print) ->
     g = tflite_reader.parse(tfl, source)
     meta = dataclasses.replace(compile_meta(card, g), tflite_sha256=sha256_bytes(tfl))
     compiled = compiler.compile_model(g, meta)
-    from app.tflm_arena import measure
+    from tinyml_disco.app.tflm_arena import measure
 
     tflm = measure(tfl)
     log(f"[compile] {card.name}: ops {', '.join(compiled.ops)}; arena {compiled.arena_bytes} B "
@@ -337,7 +337,7 @@ def build_runtime(paths: ModelPaths, runtime: str = "compiled", log: Log = print
             log(f"[build] our compiler cannot take this model ({exc}); --runtime auto: using TFLite Micro")
         else:
             return "compiled", build_firmware(paths, log)
-    from app.tflm_runtime import build_firmware_tflm
+    from tinyml_disco.app.tflm_runtime import build_firmware_tflm
 
     g = tflite_reader.load(paths.require(paths.tflite, f"tinyml-disco train --model {paths.name}"))
     return "tflm", build_firmware_tflm(paths, compile_meta(load_card(paths), g), log).elf

@@ -17,9 +17,9 @@ from pathlib import Path
 
 import numpy as np
 
-from compiler.fileio import atomic_write
-from compiler.model import MANIFEST, read_manifest
-from training.artifacts import ModelPaths, load_card
+from tinyml_disco.compiler.fileio import atomic_write
+from tinyml_disco.compiler.model import MANIFEST, read_manifest
+from tinyml_disco.training.artifacts import ModelPaths, load_card
 
 
 @dataclass
@@ -39,7 +39,7 @@ class Profile:
 
 
 def profile_elf(elf_path: Path, model_dir: Path, input_tensor: np.ndarray, output_size: int, name: str = "") -> Profile:
-    from sim.bare_core import SCRATCH_BASE, BareCore
+    from tinyml_disco.sim.bare_core import SCRATCH_BASE, BareCore
 
     core = BareCore(elf_path)
     invoke = core.function("model_invoke")
@@ -111,7 +111,7 @@ def load_profile(path: Path) -> Profile:
 
 def profile_model(paths: ModelPaths, seed: int = 0) -> Profile:
     """Profile build/<model>/firmware.elf on one random input; writes profile.json and profile.png."""
-    from app import pipeline
+    from tinyml_disco.app import pipeline
 
     card = load_card(paths)
     elf = pipeline.current_elf(paths)  # rebuilt (C and firmware) unless its build stamp ties it to model.tflite

@@ -1,6 +1,6 @@
 """The README's measured-figures table, generated from bench.json files so it cannot drift.
 
-`tinyml-disco readme-figures` (or `python -m app.readme_figures`) reads build/<model>/bench.json of every
+`tinyml-disco readme-figures` (or `python -m tinyml_disco.app.readme_figures`) reads build/<model>/bench.json of every
 built-in model that has one (or the --bench files given), renders the table and rewrites the README region
 between the markers below; --check only compares (rc 1 when the README is out of date).
 """
@@ -128,7 +128,7 @@ def from_args(args: argparse.Namespace) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
-    ap = argparse.ArgumentParser(prog="python -m app.readme_figures", description=__doc__.splitlines()[0])
+    ap = argparse.ArgumentParser(prog="python -m tinyml_disco.app.readme_figures", description=__doc__.splitlines()[0])
     add_arguments(ap)
     args = ap.parse_args(argv)
     try:

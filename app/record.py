@@ -22,9 +22,9 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import TextIO
 
-from compiler.fileio import atomic_write
-from sim import protocol
-from sim.serial_backend import SerialBackend
+from tinyml_disco.compiler.fileio import atomic_write
+from tinyml_disco.sim import protocol
+from tinyml_disco.sim.serial_backend import SerialBackend
 
 BAUD = 115200
 BYTES_PER_S = BAUD // 10  # 8N1: 10 bits per byte

@@ -8,9 +8,9 @@ from pathlib import Path
 
 import numpy as np
 
-from sim import protocol
-from sim.backend import BackendUnavailable
-from sim.session import PRED_LINE, DeviceSession
+from tinyml_disco.sim import protocol
+from tinyml_disco.sim.backend import BackendUnavailable
+from tinyml_disco.sim.session import PRED_LINE, DeviceSession
 
 PACED_WINDOWS = 20  # windows also measured one at a time
 
@@ -18,8 +18,8 @@ PACED_WINDOWS = 20  # windows also measured one at a time
 def measure(elf: Path, windows_g: np.ndarray, embedded: list[protocol.Prediction], sensor: str = "lis3dsh",
             log_dir: Path | None = None) -> dict[str, object]:
     """{"windows_per_s", "wall_s", "boot_s", "pred_equal_embedded", ...}, or {"skipped": reason} without Renode."""
-    from sim.renode.backend import RenodeConnection
-    from sim.renode.process import find_renode
+    from tinyml_disco.sim.renode.backend import RenodeConnection
+    from tinyml_disco.sim.renode.process import find_renode
 
     try:
         renode = find_renode()

@@ -20,9 +20,9 @@ from pathlib import Path
 
 import numpy as np
 
-from sim import protocol, resd, sensor_csv
-from sim.session import DeviceSession, EmbeddedBackend
-from training.recordings import resample
+from tinyml_disco.sim import protocol, resd, sensor_csv
+from tinyml_disco.sim.session import DeviceSession, EmbeddedBackend
+from tinyml_disco.training.recordings import resample
 
 MIN_RATE_RATIO = 0.5  # of the model's rate: below, refuse
 MAX_RATE_RATIO = 16.0  # above, refuse (1.6 kHz for a 100 Hz model: the sensors' highest ODR)

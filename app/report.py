@@ -14,11 +14,11 @@ from pathlib import Path
 
 import numpy as np
 
-from app import progress
-from app.compare import pred_matches
-from compiler.fileio import atomic_write
-from sim import footprint
-from sim.session import embedded_session, timed_classify
+from tinyml_disco.app import progress
+from tinyml_disco.app.compare import pred_matches
+from tinyml_disco.compiler.fileio import atomic_write
+from tinyml_disco.sim import footprint
+from tinyml_disco.sim.session import embedded_session, timed_classify
 
 Log = Callable[[str], None]
 

@@ -10,9 +10,9 @@ import base64
 import io
 from collections.abc import Sequence
 
-from app.elf_breakdown import Breakdown
-from app.profile import Profile, profile_figure
-from app.report import confusion_figure
+from tinyml_disco.app.elf_breakdown import Breakdown
+from tinyml_disco.app.profile import Profile, profile_figure
+from tinyml_disco.app.report import confusion_figure
 
 # One colour per purpose of the bytes (app/flash_split.py CATEGORIES), colour-blind safe (Paul Tol's "bright").
 PURPOSE_COLOURS = {"app": "#4477aa", "model": "#ee6677", "kernels": "#228833", "runtime": "#ccbb44",

@@ -10,11 +10,11 @@ import datetime as dt
 from html import escape
 from pathlib import Path
 
-from app import report_figures as figs
-from app.elf_breakdown import Breakdown, Part
-from app.profile import Profile
-from app.report_inputs import Missing, ReportInputs, gather
-from training.artifacts import ModelCard, ModelPaths
+from tinyml_disco.app import report_figures as figs
+from tinyml_disco.app.elf_breakdown import Breakdown, Part
+from tinyml_disco.app.profile import Profile
+from tinyml_disco.app.report_inputs import Missing, ReportInputs, gather
+from tinyml_disco.training.artifacts import ModelCard, ModelPaths
 
 CSS = """
 body { font-family: "DejaVu Sans", Helvetica, Arial, sans-serif; margin: 0; background: #f4f5f7; color: #222; }
@@ -61,7 +61,7 @@ def render(r: ReportInputs) -> str:
 
 
 def _description(name: str) -> str:
-    from training.models import MODELS
+    from tinyml_disco.training.models import MODELS
 
     return f"{MODELS[name].description}. " if name in MODELS else ""
 

@@ -15,9 +15,9 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from app.elf_breakdown import Breakdown, breakdown
-from app.profile import Profile, load_profile, profile_model
-from training.artifacts import ModelCard, ModelPaths, load_card
+from tinyml_disco.app.elf_breakdown import Breakdown, breakdown
+from tinyml_disco.app.profile import Profile, load_profile, profile_model
+from tinyml_disco.training.artifacts import ModelCard, ModelPaths, load_card
 
 DEVICE = "device (emulated)"
 
@@ -85,10 +85,10 @@ def _evaluations(paths: ModelPaths, card: ModelCard | Missing, per_class: int,
 
 def device_evaluation(paths: ModelPaths, card: ModelCard, per_class: int, log=print) -> dict:
     """The first `per_class` saved test windows of each class through the firmware on the emulated board."""
-    from app import pipeline
-    from app.report import evaluate_device, pick_per_class
-    from app.tflm_oracle import TflmOracle
-    from training import synth
+    from tinyml_disco.app import pipeline
+    from tinyml_disco.app.report import evaluate_device, pick_per_class
+    from tinyml_disco.app.tflm_oracle import TflmOracle
+    from tinyml_disco.training import synth
 
     saved = np.load(paths.require(paths.data_dir / "test_windows.npz", f"tinyml-disco train --model {paths.name}"))
     cfg = pipeline.generator_config(card)

@@ -5,7 +5,7 @@ The package layout keeps the repository's relative layout: in a checkout this mo
 and the firmware is <repo>/firmware/; installed, it is <site-packages>/tinyml_disco/app/resources.py and the
 firmware ships as package data in <site-packages>/tinyml_disco/firmware/ (setup.py). So one rule finds both.
 The firmware tree is only read (make -C firmware writes under BUILD_DIR), so a read-only install is fine.
-Build outputs go to ./build (training.artifacts) or --build-dir; the native hook and the TFLM library go to
+Build outputs go to ./build (tinyml_disco.training.artifacts) or --build-dir; the native hook and the TFLM library go to
 per-user caches (~/.cache/tinyml-disco/).
 """
 

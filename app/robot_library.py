@@ -1,6 +1,6 @@
 """Robot Framework keyword library: boot the firmware on a backend, feed gestures, check predictions.
 
-Usage in a suite:  Library    app.robot_library.TinymlBoard    backend=${BACKEND}    model=mlp
+Usage in a suite:  Library    tinyml_disco.app.robot_library.TinymlBoard    backend=${BACKEND}    model=mlp
 ...                                                           serial_port=${SERIAL_PORT}
 
 Backends: embedded (default), renode, serial. One that cannot run here skips the suite with the reason
@@ -15,9 +15,9 @@ from pathlib import Path
 
 import numpy as np
 
-from sim import protocol
-from sim.backend import LEDS, SENSOR, BackendUnsupported
-from sim.session import BackendUnavailable, DeviceSession, check_backend, open_backend
+from tinyml_disco.sim import protocol
+from tinyml_disco.sim.backend import LEDS, SENSOR, BackendUnsupported
+from tinyml_disco.sim.session import BackendUnavailable, DeviceSession, check_backend, open_backend
 
 CAPABILITY_REASONS = {
     SENSOR: "cannot feed samples into the accelerometer (a real board reads its own sensor); "
@@ -34,7 +34,7 @@ class TinymlBoard:
 
     def __init__(self, backend: str = "embedded", model: str = "mlp", build_dir: str | None = None,
                  serial_port: str = "", runtime: str = "compiled") -> None:
-        from training.artifacts import ModelPaths
+        from tinyml_disco.training.artifacts import ModelPaths
 
         self.runtime = runtime  # compiled (our model compiler) | tflm (TFLite Micro + CMSIS-NN) | auto
         self.elf: Path | None = None
@@ -84,7 +84,7 @@ class TinymlBoard:
         if self.session is not None:
             return self.session.backend.capabilities
         if self.backend_name == "serial":
-            from sim.serial_backend import SerialBackend
+            from tinyml_disco.sim.serial_backend import SerialBackend
 
             return SerialBackend.capabilities
         return frozenset({SENSOR, LEDS})
@@ -95,9 +95,9 @@ class TinymlBoard:
 
         Suites running in parallel (pabot) may share build/<model>/: one prepares it under a lock file beside it
         (build/.<model>.lock), the others wait and find it ready."""
-        from app import pipeline
-        from app.locks import exclusive
-        from training.artifacts import load_card
+        from tinyml_disco.app import pipeline
+        from tinyml_disco.app.locks import exclusive
+        from tinyml_disco.training.artifacts import load_card
 
         with exclusive(self.paths.root.parent / f".{self.paths.name}.lock"):
             try:
@@ -120,7 +120,7 @@ class TinymlBoard:
         self._close_session()
         self.sensor = sensor
         if self.backend_name == "renode" and self._renode is None:
-            from sim.renode.backend import RenodeConnection
+            from tinyml_disco.sim.renode.backend import RenodeConnection
 
             self._renode = RenodeConnection()
         backend = open_backend(self.backend_name, self.elf or self.paths.elf, sensor=sensor,
@@ -146,7 +146,7 @@ class TinymlBoard:
 
     def generate_held_out_windows(self, per_class: int = 5, seed: int | None = None) -> int:
         """Synthetic windows of every gesture from a seed that training never used."""
-        from app import pipeline
+        from tinyml_disco.app import pipeline
 
         self.windows = pipeline.device_windows(self.paths, int(per_class),
                                                int(seed) if seed is not None else pipeline.DEVICE_SEED)
@@ -155,9 +155,9 @@ class TinymlBoard:
     def load_windows_from_file(self, path: str) -> int:
         """Windows (with labels) from a CSV or RESD file, e.g. one written by `tinyml-disco train`
         (build/<model>/data), at the model's rate and in the model's sensor counts (as `simulate --data`)."""
-        from app import pipeline, replay
-        from training.artifacts import load_card
-        from training.synth import Windows, to_raw
+        from tinyml_disco.app import pipeline, replay
+        from tinyml_disco.training.artifacts import load_card
+        from tinyml_disco.training.synth import Windows, to_raw
 
         card = load_card(self.paths)
         data = replay.load_replay(Path(path), card.sample_rate_hz, card.window)
@@ -220,7 +220,7 @@ class TinymlBoard:
 
         The CNN (p 0.957, n_test 1500) on PER_CLASS 25 (n = 100) must reach 0.86: a fixed 0.5 let it lose 45
         points. Every PRED is also checked against TFLM, so this guards the data path, not the arithmetic."""
-        from training.artifacts import load_card
+        from tinyml_disco.training.artifacts import load_card
 
         acc = load_card(self.paths).accuracy
         p, n_test = float(acc["int8_host"]), int(acc["test_windows"])
@@ -248,15 +248,15 @@ class TinymlBoard:
 
     def predictions_should_match_tflm(self) -> None:
         """Class and score of every PRED equal TFLite Micro's output for the same window."""
-        from app import pipeline
-        from app.tflm_oracle import TflmOracle
+        from tinyml_disco.app import pipeline
+        from tinyml_disco.app.tflm_oracle import TflmOracle
 
         assert self.windows is not None
         raw = self.windows.raw
         if self.sensor == "lis2dw12":
             # The firmware rescales LIS2DW12 counts to the model's LIS3DSH units: compare on what it saw.
-            from sim.periph.lis2dw12 import firmware_counts_from_g
-            from training.artifacts import load_card
+            from tinyml_disco.sim.periph.lis2dw12 import firmware_counts_from_g
+            from tinyml_disco.training.artifacts import load_card
 
             sensor = load_card(self.paths).sensor
             raw = firmware_counts_from_g(self.windows.g, sensor.full_scale_g, sensor.lsb_ug).reshape(raw.shape)
@@ -277,7 +277,7 @@ class TinymlBoard:
 
     def infer_should_match_tflm(self, count: int = 50, seed: int = 1) -> None:
         """Random int8 input tensors through the INFER command; outputs must equal TFLM's bytes."""
-        from app.tflm_oracle import TflmOracle
+        from tinyml_disco.app.tflm_oracle import TflmOracle
 
         oracle = TflmOracle(self.paths.tflite.read_bytes())
         n_in = int(np.prod(oracle.input_shape))

@@ -31,10 +31,10 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
-from app import progress
-from app.locks import exclusive
-from app.resources import SHARED, require_cross_toolchain
-from compiler.fileio import atomic_write
+from tinyml_disco.app import progress
+from tinyml_disco.app.locks import exclusive
+from tinyml_disco.app.resources import SHARED, require_cross_toolchain
+from tinyml_disco.compiler.fileio import atomic_write
 
 TARBALL = SHARED / "tflm" / "tflm-cmsis-nn-src.tar.xz"
 CROSS = "arm-none-eabi-"

@@ -16,12 +16,12 @@ import subprocess
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-from app import firmware_stamp, tflm_lib
-from app.resources import firmware_dir
-from compiler import tflite_reader
-from compiler.fileio import atomic_write
-from compiler.model import ModelMeta, feature_defines, model_header
-from training.artifacts import ModelPaths
+from tinyml_disco.app import firmware_stamp, tflm_lib
+from tinyml_disco.app.resources import firmware_dir
+from tinyml_disco.compiler import tflite_reader
+from tinyml_disco.compiler.fileio import atomic_write
+from tinyml_disco.compiler.model import ModelMeta, feature_defines, model_header
+from tinyml_disco.training.artifacts import ModelPaths
 
 PROBE_ARENA = 48 * 1024
 # TFLM registrations for int8 only (CMSIS-NN kernels with the int16/int4 paths left out).
@@ -129,7 +129,7 @@ def probe_arena(elf: Path) -> int:
     """Bisect the smallest arena AllocateTensors() accepts, calling tflm_arena_probe on the bare emulated M4."""
     from elftools.elf.elffile import ELFFile
 
-    from sim.bare_core import BareCore
+    from tinyml_disco.sim.bare_core import BareCore
 
     core = BareCore(elf)
     with elf.open("rb") as fh:  # .data: the bare core loads segments at their load address, copy it to its VMA
@@ -158,7 +158,7 @@ def probe_arena(elf: Path) -> int:
 
 
 def build_firmware_tflm(paths: ModelPaths, meta: ModelMeta, log=print) -> TflmBuild:
-    """meta: app.pipeline.compile_meta of the model (names, window, sensor, feature stage)."""
+    """meta: tinyml_disco.app.pipeline.compile_meta of the model (names, window, sensor, feature stage)."""
     lib = tflm_lib.build_library(log=log)
     blob = paths.require(paths.tflite, f"tinyml-disco train --model {paths.name}").read_bytes()
     ops = model_ops(blob)

@@ -4,10 +4,18 @@
 tflite_reader -> graph -> passes -> memory (planner) -> ops/<op>.py (one OpSpec each) -> emit -> model.c/.h
 """
 
-from compiler.graph import Graph, Operator, Tensor, UnsupportedModelError
-from compiler.model import CompiledModel, FeatureInput, ModelMeta, OpRecord, compile_model, read_manifest, write
-from compiler.ops import SUPPORTED_OPS
-from compiler.ops.base import SUPPORTED_ACTIVATIONS
+from tinyml_disco.compiler.graph import Graph, Operator, Tensor, UnsupportedModelError
+from tinyml_disco.compiler.model import (
+           CompiledModel,
+           FeatureInput,
+           ModelMeta,
+           OpRecord,
+           compile_model,
+           read_manifest,
+           write,
+)
+from tinyml_disco.compiler.ops import SUPPORTED_OPS
+from tinyml_disco.compiler.ops.base import SUPPORTED_ACTIVATIONS
 
 __all__ = ["Graph", "Operator", "Tensor", "UnsupportedModelError", "CompiledModel", "FeatureInput", "ModelMeta",
            "OpRecord", "compile_model", "read_manifest", "write", "SUPPORTED_OPS", "SUPPORTED_ACTIVATIONS"]

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import math
 
-from compiler.quant import (
+from tinyml_disco.compiler.quant import (
     INT32_MAX,
     _rdbpot_scalar,
     _sat_shl_scalar,

@@ -9,9 +9,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import cast
 
-from compiler import planner
-from compiler.graph import Graph
-from compiler.ops.base import OpMemory
+from tinyml_disco.compiler import planner
+from tinyml_disco.compiler.graph import Graph
+from tinyml_disco.compiler.ops.base import OpMemory
 
 
 def lifetimes(g: Graph) -> tuple[dict[int, int], dict[int, int]]:

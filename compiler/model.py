@@ -12,12 +12,12 @@ import json
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-from compiler import ops, passes
-from compiler.emit import c_string
-from compiler.fileio import atomic_write
-from compiler.graph import Graph, UnsupportedModelError
-from compiler.memory import plan_memory
-from compiler.ops.base import EmitContext
+from tinyml_disco.compiler import ops, passes
+from tinyml_disco.compiler.emit import c_string
+from tinyml_disco.compiler.fileio import atomic_write
+from tinyml_disco.compiler.graph import Graph, UnsupportedModelError
+from tinyml_disco.compiler.memory import plan_memory
+from tinyml_disco.compiler.ops.base import EmitContext
 
 
 @dataclass(frozen=True)

@@ -11,10 +11,18 @@ import dataclasses
 
 import numpy as np
 
-from compiler import ops
-from compiler.graph import Graph, MeanFusion, Operator, PoolFusion, UnsupportedModelError, fail_op, out_shape
-from compiler.ops import mean
-from compiler.ops.base import act_range, activation, requant_params
+from tinyml_disco.compiler import ops
+from tinyml_disco.compiler.graph import (
+    Graph,
+    MeanFusion,
+    Operator,
+    PoolFusion,
+    UnsupportedModelError,
+    fail_op,
+    out_shape,
+)
+from tinyml_disco.compiler.ops import mean
+from tinyml_disco.compiler.ops.base import act_range, activation, requant_params
 
 EDGE_OPS = ("QUANTIZE", "DEQUANTIZE")
 

@@ -7,9 +7,9 @@ from pathlib import Path
 import numpy as np
 import tflite
 
-from compiler import ops
-from compiler.graph import Graph, Operator, Tensor
-from compiler.tflite_verify import ModelFormatError, verify
+from tinyml_disco.compiler import ops
+from tinyml_disco.compiler.graph import Graph, Operator, Tensor
+from tinyml_disco.compiler.tflite_verify import ModelFormatError, verify
 
 _TYPE_NAMES = {0: "float32", 1: "float16", 2: "int32", 3: "uint8", 4: "int64", 6: "bool",
                7: "int16", 9: "int8", 17: "int4"}

@@ -5,7 +5,7 @@ Documentation     Boots the unchanged firmware.elf on a board backend, feeds hel
 ...               or:   robot --variable BACKEND:renode robot_tests/   (skips with the reason when unavailable)
 ...               or:   robot --variable BACKEND:serial --variable SERIAL_PORT:/dev/ttyUSB0 robot_tests/
 ...               On serial only the INFER-based tests run; sensor-fed tests skip with the reason.
-Library           app.robot_library.TinymlBoard    backend=${BACKEND}    model=${MODEL}    build_dir=${BUILD_DIR}
+Library           tinyml_disco.app.robot_library.TinymlBoard    backend=${BACKEND}    model=${MODEL}    build_dir=${BUILD_DIR}
 ...               serial_port=${SERIAL_PORT}    runtime=${RUNTIME}
 Suite Setup       Prepare Suite
 

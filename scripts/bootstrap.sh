@@ -62,5 +62,5 @@ if [ "$BOARD" = 1 ] && [ ! -x "$VENV/bin/pyocd" ]; then
 fi
 # The emulator's native block hook (exact instruction counts in C): compiled with the host gcc into a
 # cache keyed by a hash of its source; a no-op when that build exists.
-(cd "$ROOT" && "$VENV/bin/python" -m sim.native.build >/dev/null)
+(cd "$ROOT" && "$VENV/bin/python" -m tinyml_disco.sim.native.build >/dev/null)
 echo "[bootstrap] ok: $("$VENV/bin/python" --version), $(arm-none-eabi-gcc --version | head -1)"

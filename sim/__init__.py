@@ -9,9 +9,9 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from sim.board import Board
-    from sim.errors import EmulationError, FirmwareFault, InstructionBudgetExceeded, LineNotSeen
-    from sim.footprint import Footprint, measure_footprint
+    from tinyml_disco.sim.board import Board
+    from tinyml_disco.sim.errors import EmulationError, FirmwareFault, InstructionBudgetExceeded, LineNotSeen
+    from tinyml_disco.sim.footprint import Footprint, measure_footprint
 
 __all__ = [
     "Board",
@@ -24,13 +24,13 @@ __all__ = [
 ]
 
 _HOMES = {
-    "Board": "sim.board",
-    "EmulationError": "sim.errors",
-    "FirmwareFault": "sim.errors",
-    "InstructionBudgetExceeded": "sim.errors",
-    "LineNotSeen": "sim.errors",
-    "Footprint": "sim.footprint",
-    "measure_footprint": "sim.footprint",
+    "Board": "tinyml_disco.sim.board",
+    "EmulationError": "tinyml_disco.sim.errors",
+    "FirmwareFault": "tinyml_disco.sim.errors",
+    "InstructionBudgetExceeded": "tinyml_disco.sim.errors",
+    "LineNotSeen": "tinyml_disco.sim.errors",
+    "Footprint": "tinyml_disco.sim.footprint",
+    "measure_footprint": "tinyml_disco.sim.footprint",
 }
 
 

@@ -7,11 +7,11 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
-from sim.art_flash import in_flash
-from sim.elfimage import Symbol, Symbolizer, load_segments, open_arm_elf, read_symbols, section_ranges
-from sim.m4_timing import Trace
-from sim.memory import Memories
-from sim.thumb import count_instructions, instruction_offsets, is_it, it_block_length
+from tinyml_disco.sim.art_flash import in_flash
+from tinyml_disco.sim.elfimage import Symbol, Symbolizer, load_segments, open_arm_elf, read_symbols, section_ranges
+from tinyml_disco.sim.m4_timing import Trace
+from tinyml_disco.sim.memory import Memories
+from tinyml_disco.sim.thumb import count_instructions, instruction_offsets, is_it, it_block_length
 
 STACK_TOP = 0x2001_F000
 SCRATCH_BASE = 0x2001_8000  # free SRAM for call arguments (the firmware's .bss/.data sit low in SRAM)

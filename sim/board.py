@@ -9,7 +9,7 @@ Virtual time: 1 retired instruction = 1 cycle of HCLK (168 MHz once the firmware
 the cycles skipped while the core sleeps in WFI/WFE: the board jumps to the next event (SysTick expiry,
 the sensor's next sample at its ODR, a `run_for` deadline). DWT CYCCNT and SysTick count virtual time, as
 in Renode. Interrupts (NVIC, EXTI, SysTick, USART2) are delivered between translated blocks; exception
-entry and return are modelled in `sim.periph.exceptions`.
+entry and return are modelled in `tinyml_disco.sim.periph.exceptions`.
 
 Idle: the firmware is idle when it executes WFI/WFE with no interrupt pending, no sensor sample queued or
 unread and no UART input waiting; or (polling firmware) when it reads USART2 SR with nothing to receive
@@ -27,28 +27,28 @@ from typing import Any
 
 import numpy as np
 
-from sim import sensors as sensor_registry
-from sim.core import CortexM4Core
-from sim.counter import NativeCounter
-from sim.discovery import LED_PINS, LED_PORT, SENSOR_CS, SENSOR_INT1, USER_BUTTON
-from sim.errors import InstructionBudgetExceeded, LineNotSeen
-from sim.faults import PendingFault
-from sim.native.spifast import SpiFastPath
-from sim.periph import rcc, scs
-from sim.periph.base import RegisterFile
-from sim.periph.bus import Gate, MmioBus, NativeWindow
-from sim.periph.dwt import Dwt
-from sim.periph.exti import Exti, Syscfg
-from sim.periph.flash import FlashInterface
-from sim.periph.gpio import GpioPort
-from sim.periph.i2c import I2c
-from sim.periph.nvic import SYSTICK, Nvic
-from sim.periph.pwr import Pwr
-from sim.periph.rcc import Rcc
-from sim.periph.spi import Spi, SpiDevice
-from sim.periph.usart import Usart
-from sim.scheduler import Scheduler, SysTickEvents
-from sim.stm32f407 import (
+from tinyml_disco.sim import sensors as sensor_registry
+from tinyml_disco.sim.core import CortexM4Core
+from tinyml_disco.sim.counter import NativeCounter
+from tinyml_disco.sim.discovery import LED_PINS, LED_PORT, SENSOR_CS, SENSOR_INT1, USER_BUTTON
+from tinyml_disco.sim.errors import InstructionBudgetExceeded, LineNotSeen
+from tinyml_disco.sim.faults import PendingFault
+from tinyml_disco.sim.native.spifast import SpiFastPath
+from tinyml_disco.sim.periph import rcc, scs
+from tinyml_disco.sim.periph.base import RegisterFile
+from tinyml_disco.sim.periph.bus import Gate, MmioBus, NativeWindow
+from tinyml_disco.sim.periph.dwt import Dwt
+from tinyml_disco.sim.periph.exti import Exti, Syscfg
+from tinyml_disco.sim.periph.flash import FlashInterface
+from tinyml_disco.sim.periph.gpio import GpioPort
+from tinyml_disco.sim.periph.i2c import I2c
+from tinyml_disco.sim.periph.nvic import SYSTICK, Nvic
+from tinyml_disco.sim.periph.pwr import Pwr
+from tinyml_disco.sim.periph.rcc import Rcc
+from tinyml_disco.sim.periph.spi import Spi, SpiDevice
+from tinyml_disco.sim.periph.usart import Usart
+from tinyml_disco.sim.scheduler import Scheduler, SysTickEvents
+from tinyml_disco.sim.stm32f407 import (
     BLOCKS,
     DBGMCU_IDCODE,
     GPIO_PORTS,
@@ -110,7 +110,7 @@ class Board(CortexM4Core):
         self.exti = Exti(self.nvic.set_level)
         self.syscfg = Syscfg(self._on_exti_mapping)
         self._cs_low = False
-        self.sensor: Any = None  # a sim.periph.accel.FedSensor on SPI1 (SpiDevice) or I2C1 (I2C target)
+        self.sensor: Any = None  # a tinyml_disco.sim.periph.accel.FedSensor on SPI1 (SpiDevice) or I2C1 (I2C target)
         self._sensor_on_spi1 = False
         info = sensor_registry.REGISTRY.get(sensor)
         if info is not None:

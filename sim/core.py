@@ -4,8 +4,8 @@ return, interrupt delivery between translated blocks, the run loop and WFI/WFE t
 Virtual time: 1 retired instruction = 1 cycle of HCLK, plus the cycles skipped while the core sleeps in
 WFI/WFE: it jumps to the next event of the board's scheduler (`self.events`), or to a `run_for` deadline.
 
-A board is a subclass that, before `_install_hooks` and `_reset_cpu`, provides `nvic` (sim.periph.nvic),
-`scs` (the System Control Space), `dwt`, `events` (sim.scheduler.Scheduler), `_buses` (its MMIO buses) and
+A board is a subclass that, before `_install_hooks` and `_reset_cpu`, provides `nvic` (tinyml_disco.sim.periph.nvic),
+`scs` (the System Control Space), `dwt`, `events` (tinyml_disco.sim.scheduler.Scheduler), `_buses` (its MMIO buses) and
 `_quiet()` (no host input waiting: what "idle" means for it); `_mode` is the stop condition of the running
 `_execute` ("idle", "line", "run" or "time"), which the board's callbacks read to request stops.
 """
@@ -38,20 +38,20 @@ from unicorn.arm_const import (
     UC_CPU_ARM_CORTEX_M4,
 )
 
-from sim.counter import NO_LIMIT, InstructionCounter, NativeCounter
-from sim.elfimage import LoadSegment, Symbolizer, load_segments, open_arm_elf, read_symbols, section_ranges
-from sim.errors import FirmwareFault, InstructionBudgetExceeded
-from sim.faults import PendingFault, access_fault, error_fault, exception_fault, format_fault
-from sim.memory import FLASH_BASE, FLASH_SIZE, Memories
-from sim.native.excfast import NativeExceptions
-from sim.native.rawhook import RAW_INTR_HOOK, add_raw_hook
-from sim.periph import exceptions, scs
-from sim.periph.dwt import Dwt
-from sim.periph.nvic import Nvic
-from sim.regbatch import RegisterBatch
-from sim.scheduler import Scheduler
-from sim.stm32f407 import PPB_BASE, PPB_SIZE
-from sim.thumb import WFE, WFI
+from tinyml_disco.sim.counter import NO_LIMIT, InstructionCounter, NativeCounter
+from tinyml_disco.sim.elfimage import LoadSegment, Symbolizer, load_segments, open_arm_elf, read_symbols, section_ranges
+from tinyml_disco.sim.errors import FirmwareFault, InstructionBudgetExceeded
+from tinyml_disco.sim.faults import PendingFault, access_fault, error_fault, exception_fault, format_fault
+from tinyml_disco.sim.memory import FLASH_BASE, FLASH_SIZE, Memories
+from tinyml_disco.sim.native.excfast import NativeExceptions
+from tinyml_disco.sim.native.rawhook import RAW_INTR_HOOK, add_raw_hook
+from tinyml_disco.sim.periph import exceptions, scs
+from tinyml_disco.sim.periph.dwt import Dwt
+from tinyml_disco.sim.periph.nvic import Nvic
+from tinyml_disco.sim.regbatch import RegisterBatch
+from tinyml_disco.sim.scheduler import Scheduler
+from tinyml_disco.sim.stm32f407 import PPB_BASE, PPB_SIZE
+from tinyml_disco.sim.thumb import WFE, WFI
 
 _UNTIL = 0xFFFF_FFFF  # odd, so a Thumb PC never reaches it
 _MASK_POLL = 4096  # re-check a PRIMASK/BASEPRI-masked interrupt this often (in case a CPSIE was missed)
@@ -106,7 +106,7 @@ class CortexM4Core:
 
     def _exception_path(self) -> exceptions.PythonExceptions | NativeExceptions:
         """Exception entry/return in C with the native counter (one call instead of 3-4 register batches);
-        with the Python counter the Python reference in sim.periph.exceptions."""
+        with the Python counter the Python reference in tinyml_disco.sim.periph.exceptions."""
         if not isinstance(self._counter, NativeCounter):
             return exceptions.PythonExceptions(self._uc, self._regs)
         return NativeExceptions(self._uc)

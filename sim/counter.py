@@ -25,8 +25,8 @@ import warnings
 from unicorn import UC_HOOK_BLOCK, Uc, UcError
 from unicorn.arm_const import UC_ARM_REG_PC
 
-from sim.native import blockhook
-from sim.thumb import count_instructions, first_fpu_offset, uses_fpu
+from tinyml_disco.sim.native import blockhook
+from tinyml_disco.sim.thumb import count_instructions, first_fpu_offset, uses_fpu
 
 NO_LIMIT = 1 << 62
 COUNTER_ENV = "TINYML_COUNTER"
@@ -58,7 +58,7 @@ def _native_selected(requested: str | None) -> bool:
         raise ValueError(f"{COUNTER_ENV}={choice!r}: choose native, python or auto")
     if choice != "auto":
         return choice == "native"
-    from sim.native import build
+    from tinyml_disco.sim.native import build
 
     if build.is_buildable():
         return True

@@ -11,7 +11,7 @@ from elftools.common.exceptions import ELFError
 from elftools.elf.elffile import ELFFile
 from elftools.elf.sections import SymbolTableSection
 
-from sim.errors import ElfFormatError
+from tinyml_disco.sim.errors import ElfFormatError
 
 
 def open_arm_elf(path: str | Path) -> ELFFile:

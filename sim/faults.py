@@ -25,7 +25,7 @@ from unicorn import (
     UcError,
 )
 
-from sim.elfimage import Symbolizer
+from tinyml_disco.sim.elfimage import Symbolizer
 
 # QEMU's ARM exception numbers, as passed to UC_HOOK_INTR.
 EXCEPTION_NAMES = {

@@ -20,8 +20,8 @@ from pathlib import Path
 
 from elftools.elf.elffile import ELFFile
 
-from sim.elfimage import find_symbol_value, open_arm_elf, read_symbols
-from sim.memory import CCM_BASE, CCM_SIZE, FLASH_BASE, FLASH_SIZE, SRAM_BASE, SRAM_SIZE
+from tinyml_disco.sim.elfimage import find_symbol_value, open_arm_elf, read_symbols
+from tinyml_disco.sim.memory import CCM_BASE, CCM_SIZE, FLASH_BASE, FLASH_SIZE, SRAM_BASE, SRAM_SIZE
 
 RAM_SIZE = SRAM_SIZE + CCM_SIZE
 SHF_ALLOC = 0x2
@@ -170,7 +170,7 @@ def _stack_reserve(elf: ELFFile, sections: list[SectionSize]) -> tuple[int, str,
 
 
 def measure_footprint(elf_path: str | Path, top_symbols: int = 10) -> Footprint:
-    """Measure `elf_path`; raises sim.errors.ElfFormatError if it is not an ARM ELF."""
+    """Measure `elf_path`; raises tinyml_disco.sim.errors.ElfFormatError if it is not an ARM ELF."""
     elf = open_arm_elf(elf_path)
     sections = _sections(elf)
     flash = sum(s.size for s in sections if s.flash)

@@ -23,9 +23,9 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 
-from sim.art_flash import ArtFlash
-from sim.thumb import is_it, is_wide, it_block_length
-from sim.thumb_decode import Insn, decode
+from tinyml_disco.sim.art_flash import ArtFlash
+from tinyml_disco.sim.thumb import is_it, is_wide, it_block_length
+from tinyml_disco.sim.thumb_decode import Insn, decode
 
 MODEL_ID = "m4-trm-r0p1+art-5ws/v1"
 CLOCK_HZ = 168_000_000

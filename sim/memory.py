@@ -7,8 +7,8 @@ import struct
 
 from unicorn import UC_PROT_ALL, UC_PROT_EXEC, UC_PROT_READ, UC_PROT_WRITE, Uc
 
-from sim.elfimage import LoadSegment
-from sim.errors import ElfFormatError
+from tinyml_disco.sim.elfimage import LoadSegment
+from tinyml_disco.sim.errors import ElfFormatError
 
 FLASH_BASE, FLASH_SIZE = 0x0800_0000, 1024 * 1024
 SRAM_BASE, SRAM_SIZE = 0x2000_0000, 128 * 1024

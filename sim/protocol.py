@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from sim.sensors import BOOT_NAMES
+from tinyml_disco.sim.sensors import BOOT_NAMES
 
 BOOT_RE = re.compile(r"^BOOT fw=(?P<fw>\S+) model=(?P<model>\S+) sensor=(?P<sensor>" + "|".join(BOOT_NAMES) + ") "
                      r"bus=(?P<bus>spi1|i2c1|-) clock_hz=(?P<clock_hz>\d+)$")

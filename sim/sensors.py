@@ -24,7 +24,7 @@ class SensorInfo:
     sensitivity_ug: Mapping[int, int]  # full scale in g -> micro-g per count (datasheet)
     noise_density_ug: float  # typical, micro-g / sqrt(Hz)
     odr_hz: tuple[float, ...]
-    model: str  # "module:Class" of the register model (a sim.periph.accel.FedSensor)
+    model: str  # "module:Class" of the register model (a tinyml_disco.sim.periph.accel.FedSensor)
 
     def model_class(self) -> type:
         module, _, name = self.model.partition(":")
@@ -33,9 +33,9 @@ class SensorInfo:
 
 REGISTRY: dict[str, SensorInfo] = {s.key: s for s in (
     SensorInfo("lis3dsh", "LIS3DSH", "spi1", 0x3F, None, 16, {2: 60, 4: 120, 6: 180, 8: 240, 16: 730}, 150.0,
-               (3.125, 6.25, 12.5, 25, 50, 100, 400, 800, 1600), "sim.periph.lis3dsh:Lis3dsh"),
+               (3.125, 6.25, 12.5, 25, 50, 100, 400, 800, 1600), "tinyml_disco.sim.periph.lis3dsh:Lis3dsh"),
     SensorInfo("lis2dw12", "LIS2DW12", "i2c1", 0x44, 0x19, 14, {2: 244, 4: 488, 8: 976, 16: 1952}, 90.0,
-               (1.6, 12.5, 25, 50, 100, 200, 400, 800, 1600), "sim.periph.lis2dw12:Lis2dw12"),
+               (1.6, 12.5, 25, 50, 100, 200, 400, 800, 1600), "tinyml_disco.sim.periph.lis2dw12:Lis2dw12"),
 )}
 NONE = "none"  # a board with no accelerometer fitted
 KEYS: tuple[str, ...] = (*REGISTRY, NONE)

@@ -13,7 +13,7 @@ from typing import Any
 
 import numpy as np
 
-from sim.backend import BackendUnavailable, BackendUnsupported
+from tinyml_disco.sim.backend import BackendUnavailable, BackendUnsupported
 
 BAUDRATE = 115200
 NO_SENSOR_INJECTION = ("a real board reads its own accelerometer, so samples cannot be fed over serial; "

@@ -14,8 +14,8 @@ from pathlib import Path
 
 import numpy as np
 
-from sim import protocol
-from sim.backend import (
+from tinyml_disco.sim import protocol
+from tinyml_disco.sim.backend import (
     INSTRUCTIONS,
     LEDS,
     SENSOR,
@@ -41,7 +41,7 @@ class EmbeddedBackend:
     capabilities = frozenset({SENSOR, LEDS, INSTRUCTIONS})
 
     def __init__(self, elf: Path, sensor: str = "lis3dsh", instruction_budget: int = 200_000_000) -> None:
-        from sim.board import Board
+        from tinyml_disco.sim.board import Board
 
         self.board = Board(str(elf), sensor=sensor, instruction_budget=instruction_budget)
 
@@ -88,12 +88,12 @@ def check_backend(name: str, serial_port: str | None = None) -> None:
     if name == "embedded":
         return
     if name == "renode":
-        from sim.renode.process import find_renode
+        from tinyml_disco.sim.renode.process import find_renode
 
         find_renode()
         return
     if name == "serial":
-        from sim.serial_backend import check_serial
+        from tinyml_disco.sim.serial_backend import check_serial
 
         check_serial(serial_port)
         return
@@ -106,12 +106,12 @@ def open_backend(name: str, elf: Path, sensor: str = "lis3dsh", serial_port: str
     if name == "embedded":
         return EmbeddedBackend(elf, sensor=sensor)
     if name == "renode":
-        from sim.renode.backend import RenodeConnection
+        from tinyml_disco.sim.renode.backend import RenodeConnection
 
         connection = renode if isinstance(renode, RenodeConnection) else RenodeConnection()
         return connection.board(elf, sensor=sensor)
     if name == "serial":
-        from sim.serial_backend import SerialBackend
+        from tinyml_disco.sim.serial_backend import SerialBackend
 
         return SerialBackend(serial_port or "")
     raise ValueError(f"unknown backend {name!r}; choose {', '.join(BACKENDS)}")

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sim.periph import rcc
+from tinyml_disco.sim.periph import rcc
 
 PERIPH_BASE, PERIPH_SIZE = 0x4000_0000, 0x2000_0000
 PERIPH_BITBAND = (0x4200_0000, 0x0200_0000, 0x4000_0000)  # alias base, alias size, target base

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sim.thumb import is_wide
+from tinyml_disco.sim.thumb import is_wide
 
 PC, SP, LR = 15, 13, 14
 

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from training.artifacts import ModelPaths
+from tinyml_disco.training.artifacts import ModelPaths
 
 # Skip reasons that name something scripts/bootstrap.sh installs (Debian packages, the native hook's compiler).
 BOOTSTRAP_SKIP = re.compile(r"arm-none-eabi|run scripts/bootstrap\.sh|^no C compiler for the native library")
@@ -55,7 +55,7 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo) -> Gener
 
 def train_small(tmp_path_factory: pytest.TempPathFactory, model: str, **kwargs: int) -> ModelPaths:
     """Train a built-in model quickly into a temporary build folder (kwargs go to pipeline.train)."""
-    from app import pipeline
+    from tinyml_disco.app import pipeline
 
     paths = ModelPaths(tmp_path_factory.mktemp("build") / model)
     pipeline.train(paths, log=lambda _m: None, **kwargs)
@@ -65,7 +65,7 @@ def train_small(tmp_path_factory: pytest.TempPathFactory, model: str, **kwargs: 
 def build_elf(paths: ModelPaths) -> Path:
     if shutil.which("arm-none-eabi-gcc") is None:
         pytest.skip("arm-none-eabi-gcc missing: run scripts/bootstrap.sh")
-    from app import pipeline
+    from tinyml_disco.app import pipeline
 
     return pipeline.build_firmware(paths, log=lambda _m: None)
 

@@ -17,11 +17,11 @@ from pathlib import Path
 
 import numpy as np
 
-import compiler
-from app import hostlib
-from app.tflm_oracle import TflmOracle
-from compiler import tflite_reader as tflite_model
 from tests import informative
+from tinyml_disco import compiler
+from tinyml_disco.app import hostlib
+from tinyml_disco.app.tflm_oracle import TflmOracle
+from tinyml_disco.compiler import tflite_reader as tflite_model
 
 CACHE = Path(__file__).resolve().parent.parent / "build" / ".tflite_cache"
 
@@ -43,7 +43,7 @@ def _source(obj: object) -> str:
 
 def cache_key(spec: dict, build: Callable[[], object]) -> str:
     """What the converted bytes depend on (see the module docstring)."""
-    from training.train import convert_int8
+    from tinyml_disco.training.train import convert_int8
 
     parts = [json.dumps(spec, sort_keys=True), _source(build), _source(converted), _source(convert_int8),
              *(f"{d}=={_version(d)}" for d in ("tensorflow", "keras", "numpy"))]
@@ -57,7 +57,7 @@ def converted(spec: dict, build: Callable[[], object], input_shape: tuple[int, .
         return path.read_bytes()
     import tensorflow as tf
 
-    from training.train import convert_int8
+    from tinyml_disco.training.train import convert_int8
 
     tf.keras.utils.set_random_seed(int(spec["seed"]))
     rng = np.random.default_rng(int(spec["seed"]))

@@ -17,10 +17,10 @@ import numpy as np
 import pytest
 import tflite
 
-from app import pipeline
-from app.interrupts import deferred_interrupt
-from compiler.fileio import atomic_write, sha256_bytes
-from training.artifacts import REPO, ArtifactMismatchError, ModelPaths, load_card
+from tinyml_disco.app import pipeline
+from tinyml_disco.app.interrupts import deferred_interrupt
+from tinyml_disco.compiler.fileio import atomic_write, sha256_bytes
+from tinyml_disco.training.artifacts import REPO, ArtifactMismatchError, ModelPaths, load_card
 
 
 def _retie(paths: ModelPaths, tfl: bytes, input_scale: float | None = None) -> None:
@@ -68,7 +68,7 @@ def _copy(src: ModelPaths, dest: Path) -> ModelPaths:
 def test_mixed_model_pair_is_refused_by_build_bench_simulate(trained_mlp: ModelPaths, tmp_path: Path,
                                                              capsys) -> None:
     """A new model.tflite beside the old model.json (Ctrl-C or a crash between the two): every command refuses."""
-    from app.cli import main
+    from tinyml_disco.app.cli import main
 
     paths = _copy(trained_mlp, tmp_path)
     paths.tflite.write_bytes(_weight_changed(trained_mlp.tflite.read_bytes()))
@@ -87,7 +87,7 @@ def test_simulate_never_runs_an_elf_built_from_another_model(trained_mlp: ModelP
     paths = _copy(trained_mlp, tmp_path)
     old_elf = paths.elf.read_bytes()
     _retie(paths, _weight_changed(trained_mlp.tflite.read_bytes()))
-    from app.cli import main
+    from tinyml_disco.app.cli import main
 
     assert main(["simulate", "--model", "mlp", "--per-class", "1", "--build-dir", str(tmp_path)]) == 0
     assert paths.elf.read_bytes() != old_elf  # rebuilt from the new model, not reused
@@ -101,9 +101,9 @@ def test_copied_build_folder_rebuilds_against_the_new_model(trained_mlp: ModelPa
                                                             tmp_path: Path) -> None:
     """`cp -a build/mlp X/mlp`, a new model in X, build: the ELF must run the new model (device PRED == TFLM).
     The new input scale changes model.h's feature multiplier, which main.c and features_*.c compile in."""
-    from app.compare import pred_matches
-    from app.tflm_oracle import TflmOracle
-    from sim.session import embedded_session
+    from tinyml_disco.app.compare import pred_matches
+    from tinyml_disco.app.tflm_oracle import TflmOracle
+    from tinyml_disco.sim.session import embedded_session
 
     paths = _copy(trained_mlp, tmp_path)
     tfl, scale = _input_rescaled(trained_mlp.tflite.read_bytes(), 1.5)
@@ -146,9 +146,9 @@ def test_ctrl_c_is_held_back_during_a_commit() -> None:
 def test_ctrl_c_during_train_exits_130_without_traceback(tmp_path: Path) -> None:
     """A real SIGINT while Keras trains: rc 130, one line naming the folder, and no model files at all."""
     env = {**os.environ, "PYTHONPATH": str(REPO), "PYTHONUNBUFFERED": "1"}
-    proc = subprocess.Popen([sys.executable, "-m", "app.cli", "train", "--model", "mlp", "--epochs", "100000",
-                             "--per-class", "20", "--build-dir", str(tmp_path)], cwd=REPO, env=env,
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    proc = subprocess.Popen([sys.executable, "-m", "tinyml_disco.app.cli", "train", "--model", "mlp",
+                             "--epochs", "100000", "--per-class", "20", "--build-dir", str(tmp_path)],
+                            cwd=REPO, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     try:
         assert proc.stdout is not None
         for line in proc.stdout:
@@ -166,7 +166,7 @@ def test_ctrl_c_during_train_exits_130_without_traceback(tmp_path: Path) -> None
 
 
 def test_atomic_path_renames_on_success_and_cleans_up_on_failure(tmp_path: Path) -> None:
-    from compiler.fileio import atomic_path
+    from tinyml_disco.compiler.fileio import atomic_path
 
     target = tmp_path / "d.csv"
     with atomic_path(target) as tmp:

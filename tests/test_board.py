@@ -8,8 +8,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from sim.board import Board
-from sim.errors import ElfFormatError, FirmwareFault, InstructionBudgetExceeded, LineNotSeen
+from tinyml_disco.sim.board import Board
+from tinyml_disco.sim.errors import ElfFormatError, FirmwareFault, InstructionBudgetExceeded, LineNotSeen
 
 try:
     from tests.test_board_firmware_build import build_firmware

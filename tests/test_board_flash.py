@@ -14,11 +14,11 @@ from pathlib import Path
 
 import pytest
 
-from app import cli
-from app.flash import FlashCommand, FlashError, diagnose, flash_command, gdb_commands, run_flash
-from app.monitor import Tally, monitor
-from app.record import Recording, max_stream_odr_hz
-from sim import protocol
+from tinyml_disco.app import cli
+from tinyml_disco.app.flash import FlashCommand, FlashError, diagnose, flash_command, gdb_commands, run_flash
+from tinyml_disco.app.monitor import Tally, monitor
+from tinyml_disco.app.record import Recording, max_stream_odr_hz
+from tinyml_disco.sim import protocol
 
 ELF = Path("/x/build/mlp/firmware/firmware.elf")
 
@@ -151,7 +151,7 @@ def test_stream_lines_parse_and_odr_limit() -> None:
 
 
 def test_recording_reports_gaps_and_writes_the_csv_format(tmp_path: Path) -> None:
-    from sim import sensor_csv
+    from tinyml_disco.sim import sensor_csv
 
     rec = Recording(lsb_ug=240, odr_hz=100)
     for n in (0, 1, 2, 5, 6):
@@ -201,7 +201,7 @@ class _Unplugged(_Lines):
     def poll_lines(self) -> list[str]:
         if self.batches == ["unplug"]:
             self.batches = []
-            from sim.backend import BackendUnavailable
+            from tinyml_disco.sim.backend import BackendUnavailable
 
             raise BackendUnavailable("serial port /dev/fake failed while reading: device disconnected")
         return super().poll_lines()
@@ -215,7 +215,7 @@ def test_monitor_waits_for_an_unplugged_adapter() -> None:
     def open_link():  # noqa: ANN202
         link = next(opens)
         if link is None:
-            from sim.backend import BackendUnavailable
+            from tinyml_disco.sim.backend import BackendUnavailable
 
             raise BackendUnavailable("serial port /dev/fake does not exist")
         return link

@@ -22,9 +22,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from sim.board import Board
-from sim.errors import LineNotSeen
-from sim.protocol import infer_command
+from tinyml_disco.sim.board import Board
+from tinyml_disco.sim.errors import LineNotSeen
+from tinyml_disco.sim.protocol import infer_command
 
 HERE = Path(__file__).parent / "fixtures" / "board_golden"
 ELF = HERE / "mlp_firmware.elf"

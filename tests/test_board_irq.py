@@ -7,13 +7,13 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from sim.board import Board
-from sim.periph import i2c as i2c_regs
-from sim.periph.exti import IMR, PR, RTSR, Exti
-from sim.periph.i2c import I2c
-from sim.periph.lis2dw12 import Lis2dw12, firmware_counts
-from sim.periph.nvic import SYSTICK, Nvic
-from sim.periph.scs import ENABLE, STK_CTRL, STK_LOAD, TICKINT, SystemControlSpace
+from tinyml_disco.sim.board import Board
+from tinyml_disco.sim.periph import i2c as i2c_regs
+from tinyml_disco.sim.periph.exti import IMR, PR, RTSR, Exti
+from tinyml_disco.sim.periph.i2c import I2c
+from tinyml_disco.sim.periph.lis2dw12 import Lis2dw12, firmware_counts
+from tinyml_disco.sim.periph.nvic import SYSTICK, Nvic
+from tinyml_disco.sim.periph.scs import ENABLE, STK_CTRL, STK_LOAD, TICKINT, SystemControlSpace
 
 try:
     from tests.test_board_firmware_build import build_firmware

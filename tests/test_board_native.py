@@ -23,13 +23,13 @@ from unicorn.arm_const import (
     UC_CPU_ARM_CORTEX_M4,
 )
 
-from sim.native import build
-from sim.native.excfast import NativeExceptions
-from sim.native.spifast import SpiFastPath
-from sim.periph import exceptions
-from sim.periph.bus import MmioBus, NativeWindow
-from sim.periph.rcc import Rcc
-from sim.periph.spi import DR, SR, SR_RXNE, SR_TXE, Spi
+from tinyml_disco.sim.native import build
+from tinyml_disco.sim.native.excfast import NativeExceptions
+from tinyml_disco.sim.native.spifast import SpiFastPath
+from tinyml_disco.sim.periph import exceptions
+from tinyml_disco.sim.periph.bus import MmioBus, NativeWindow
+from tinyml_disco.sim.periph.rcc import Rcc
+from tinyml_disco.sim.periph.spi import DR, SR, SR_RXNE, SR_TXE, Spi
 
 pytestmark = pytest.mark.skipif(not build.is_buildable(), reason="no C compiler for the native library")
 

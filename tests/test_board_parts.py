@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from sim.periph.flash import KEYR, FlashInterface
-from sim.periph.pwr import CR, CSR, VOSRDY, Pwr
-from sim.periph.registers import DeclaredPeripheral, Field, Register
-from sim.scheduler import Scheduler
+from tinyml_disco.sim.periph.flash import KEYR, FlashInterface
+from tinyml_disco.sim.periph.pwr import CR, CSR, VOSRDY, Pwr
+from tinyml_disco.sim.periph.registers import DeclaredPeripheral, Field, Register
+from tinyml_disco.sim.scheduler import Scheduler
 
 
 class _Demo(DeclaredPeripheral):
@@ -83,7 +83,7 @@ def test_soc_map_matches_the_firmware_header() -> None:
     import re
     from pathlib import Path
 
-    from sim.stm32f407 import BLOCKS
+    from tinyml_disco.sim.stm32f407 import BLOCKS
 
     header = (Path(__file__).resolve().parents[1] / "firmware/include/stm32f407.h").read_text()
     bases = {m.group(1): int(m.group(2), 16) for m in re.finditer(r"#define (\w+)_BASE\s+(0x[0-9A-Fa-f]+)u", header)}
@@ -98,7 +98,7 @@ def test_register_offsets_match_the_firmware_header() -> None:
     import re
     from pathlib import Path
 
-    from sim.stm32f407 import BLOCKS
+    from tinyml_disco.sim.stm32f407 import BLOCKS
 
     header = (Path(__file__).resolve().parents[1] / "firmware/include/stm32f407.h").read_text()
     module_of = {"RCC": "rcc", "USART2": "usart", "SPI1": "spi", "I2C1": "i2c", "PWR": "pwr", "FLASH": "flash",
@@ -117,7 +117,7 @@ def test_register_offsets_match_the_firmware_header() -> None:
             found.append((prefix, reg, int(absolute.group(1), 16) - BLOCKS[block_of.get(prefix, prefix)].base))
     checked = 0
     for prefix, reg, offset in found:
-        module = importlib.import_module(f"sim.periph.{module_of[prefix]}")
+        module = importlib.import_module(f"tinyml_disco.sim.periph.{module_of[prefix]}")
         name = alias.get((prefix, reg), reg)
         if hasattr(module, name):
             assert getattr(module, name) == offset, (prefix, reg, hex(offset))

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import numpy as np
 
-from sim.periph import rcc
-from sim.periph.bus import MmioBus
-from sim.periph.gpio import BSRR, IDR, MODER, ODR, GpioPort
-from sim.periph.lis3dsh import Lis3dsh
-from sim.periph.scs import ENABLE, STK_CTRL, STK_LOAD, STK_VAL, SystemControlSpace
-from sim.thumb import count_instructions, first_fpu_offset
+from tinyml_disco.sim.periph import rcc
+from tinyml_disco.sim.periph.bus import MmioBus
+from tinyml_disco.sim.periph.gpio import BSRR, IDR, MODER, ODR, GpioPort
+from tinyml_disco.sim.periph.lis3dsh import Lis3dsh
+from tinyml_disco.sim.periph.scs import ENABLE, STK_CTRL, STK_LOAD, STK_VAL, SystemControlSpace
+from tinyml_disco.sim.thumb import count_instructions, first_fpu_offset
 
 FULL = 0xFFFF_FFFF
 

@@ -23,18 +23,18 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from sim import protocol, resd, sensor_csv
-from sim.backend import BackendUnavailable
-from training.artifacts import ModelPaths
+from tinyml_disco.sim import protocol, resd, sensor_csv
+from tinyml_disco.sim.backend import BackendUnavailable
+from tinyml_disco.training.artifacts import ModelPaths
 
 ROOT = Path(__file__).resolve().parents[1]
-CLI = [sys.executable, "-m", "app.cli"]
+CLI = [sys.executable, "-m", "tinyml_disco.app.cli"]
 
 
 @pytest.fixture(scope="module")
 def renode(tmp_path_factory: pytest.TempPathFactory) -> Iterator[object]:
-    from sim.renode.live import LiveRenode
-    from sim.renode.process import find_renode
+    from tinyml_disco.sim.renode.live import LiveRenode
+    from tinyml_disco.sim.renode.process import find_renode
 
     try:
         find_renode()
@@ -47,7 +47,7 @@ def renode(tmp_path_factory: pytest.TempPathFactory) -> Iterator[object]:
 
 @pytest.fixture(scope="module")
 def resd_file(trained_mlp: ModelPaths, mlp_elf: Path) -> Path:
-    from app import pipeline
+    from tinyml_disco.app import pipeline
 
     pipeline.export_device_data(trained_mlp)
     path = trained_mlp.root / "data" / "device_windows.resd"
@@ -56,7 +56,7 @@ def resd_file(trained_mlp: ModelPaths, mlp_elf: Path) -> Path:
 
 
 def _serial(port: str):  # noqa: ANN202
-    from sim.serial_backend import SerialBackend
+    from tinyml_disco.sim.serial_backend import SerialBackend
 
     return SerialBackend(port, line_timeout_s=10.0)
 
@@ -77,7 +77,7 @@ def _lines_until(link, pattern: str, timeout_s: float = 10.0) -> list[str]:  # n
 def test_flash_through_renode_gdb_server_boots_the_elf(renode, mlp_elf: Path) -> None:  # noqa: ANN001
     import shutil
 
-    from sim.renode.process import free_port
+    from tinyml_disco.sim.renode.process import free_port
 
     if shutil.which("gdb-multiarch") is None:
         pytest.skip("gdb-multiarch not installed (scripts/bootstrap.sh --board installs it; scripts/test.sh does "
@@ -148,7 +148,7 @@ def test_serial_resyncs_after_garbage_and_reconnects_after_reset(renode, mlp_elf
 
 
 def test_monitor_tallies_predictions_from_a_resd_feed(renode, mlp_elf: Path, resd_file: Path) -> None:  # noqa: ANN001
-    from app.monitor import monitor
+    from tinyml_disco.app.monitor import monitor
 
     port = renode.pty_board(mlp_elf, sensor="lis2dw12", resd=resd_file)
     link = _serial(port)
@@ -184,7 +184,7 @@ def test_monitor_command_ends_cleanly_on_ctrl_c(renode, mlp_elf: Path, resd_file
 
 def test_record_reproduces_the_resd_samples_exactly(renode, mlp_elf: Path, resd_file: Path,  # noqa: ANN001
                                                     tmp_path: Path) -> None:
-    from sim.periph.lis2dw12 import firmware_counts_from_g
+    from tinyml_disco.sim.periph.lis2dw12 import firmware_counts_from_g
 
     samples_g, rate = resd.read_acceleration(resd_file)
     expected = firmware_counts_from_g(samples_g)

@@ -7,13 +7,13 @@ from pathlib import Path
 
 import numpy as np
 
-from app import pipeline
-from app.tflm_oracle import TflmOracle
-from sim import protocol
-from sim.board import Board
-from sim.periph.lis2dw12 import firmware_counts, firmware_counts_from_g
 from tests import informative
-from training.artifacts import ModelPaths
+from tinyml_disco.app import pipeline
+from tinyml_disco.app.tflm_oracle import TflmOracle
+from tinyml_disco.sim import protocol
+from tinyml_disco.sim.board import Board
+from tinyml_disco.sim.periph.lis2dw12 import firmware_counts, firmware_counts_from_g
+from tinyml_disco.training.artifacts import ModelPaths
 
 HZ = 168_000_000
 

@@ -23,7 +23,7 @@ import pytest
 
 from tests import informative
 from tests.conftest import build_elf, trained_builtin
-from training.artifacts import ModelPaths
+from tinyml_disco.training.artifacts import ModelPaths
 
 MODELS = ("mlp", "mlp_robust", "cnn", "cnn_deep")
 
@@ -60,22 +60,22 @@ def model(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFacto
 
 
 def _real_inputs(paths: ModelPaths, per_class: int) -> np.ndarray:
-    from app import pipeline
+    from tinyml_disco.app import pipeline
 
     w = pipeline.device_windows(paths, per_class)
     return pipeline.model_inputs(paths, w.raw).reshape(len(w.raw), -1)
 
 
 def _zero_point(paths: ModelPaths) -> int:
-    from training.artifacts import load_meta_json
+    from tinyml_disco.training.artifacts import load_meta_json
 
     return int(load_meta_json(paths)["input"]["zero_point"])
 
 
 def test_infer_bit_exact_with_tflm(model: tuple[ModelPaths, Path]) -> None:
     """60 inputs: 20 held-out windows and 40 blends of them (near the decision boundaries)."""
-    from app.tflm_oracle import TflmOracle
-    from sim.session import embedded_session
+    from tinyml_disco.app.tflm_oracle import TflmOracle
+    from tinyml_disco.sim.session import embedded_session
 
     paths, elf = model
     real = _real_inputs(paths, 5)
@@ -92,9 +92,9 @@ def test_infer_bit_exact_with_tflm(model: tuple[ModelPaths, Path]) -> None:
 
 def _measure(paths: ModelPaths, elf: Path) -> CyclePin:
     """The model's pin as measured now; also checks every PRED against TFLM and the LED it lights."""
-    from app import pipeline
-    from app.tflm_oracle import TflmOracle
-    from sim.session import embedded_session
+    from tinyml_disco.app import pipeline
+    from tinyml_disco.app.tflm_oracle import TflmOracle
+    from tinyml_disco.sim.session import embedded_session
 
     oracle = TflmOracle(paths.tflite.read_bytes())
     s = embedded_session(elf)

@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from app.cli import build_parser, main
-from compiler.fileio import NotWritableError, check_writable
-from training.artifacts import ModelPaths
+from tinyml_disco.app.cli import build_parser, main
+from tinyml_disco.compiler.fileio import NotWritableError, check_writable
+from tinyml_disco.training.artifacts import ModelPaths
 
 
 @pytest.mark.parametrize("argv,option,shown", [
@@ -38,7 +38,7 @@ def test_out_of_range_counts_are_rejected_at_parse_time(argv: list[str], option:
 
 
 def test_train_library_call_rejects_zero_too(tmp_path: Path) -> None:
-    from app import pipeline
+    from tinyml_disco.app import pipeline
 
     with pytest.raises(ValueError, match=r"epochs \(0\)"):
         pipeline.train(ModelPaths(tmp_path / "mlp"), epochs=0, log=lambda _m: None)

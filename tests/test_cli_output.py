@@ -14,9 +14,9 @@ from pathlib import Path
 
 import pytest
 
-from app import cli, console, progress
-from sim.errors import ElfFormatError, FirmwareFault
-from sim.protocol import ProtocolError
+from tinyml_disco.app import cli, console, progress
+from tinyml_disco.sim.errors import ElfFormatError, FirmwareFault
+from tinyml_disco.sim.protocol import ProtocolError
 
 REPO = Path(__file__).resolve().parents[1]
 # What TensorFlow, Keras, absl and the converter print around a training when nobody quiets them.
@@ -25,8 +25,8 @@ NOISE = re.compile(r"NodeDef mentions|use_unbounded_threadpool|absl::InitializeL
 
 
 def _cli(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "app.cli", *args], cwd=REPO, capture_output=True, text=True,
-                          env={**os.environ, "PYTHONPATH": str(REPO), **(env or {})}, timeout=900)
+    return subprocess.run([sys.executable, "-m", "tinyml_disco.app.cli", *args], cwd=REPO, capture_output=True,
+                          text=True, env={**os.environ, "PYTHONPATH": str(REPO), **(env or {})}, timeout=900)
 
 
 @pytest.fixture(scope="module")
@@ -83,9 +83,9 @@ def _fake_bench(match: float):
 
 def test_bench_json_keeps_step_lines_off_stdout(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str],
                                                 tmp_path: Path) -> None:
-    import app.bench
+    import tinyml_disco.app.bench
 
-    monkeypatch.setattr(app.bench, "bench", _fake_bench(1.0))
+    monkeypatch.setattr(tinyml_disco.app.bench, "bench", _fake_bench(1.0))
     assert cli.main(["bench", "--json", "--build-dir", str(tmp_path)]) == console.OK
     out, err = capsys.readouterr()
     assert json.loads(out)["model"] == "mlp"
@@ -94,10 +94,10 @@ def test_bench_json_keeps_step_lines_off_stdout(monkeypatch: pytest.MonkeyPatch,
 
 def test_bench_disagreeing_with_tflm_exits_1(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str],
                                             tmp_path: Path) -> None:
-    import app.bench
+    import tinyml_disco.app.bench
 
-    monkeypatch.setattr(app.bench, "bench", _fake_bench(0.99))
-    monkeypatch.setattr(app.bench, "format_summary", lambda r: f"model {r['model']}: table")
+    monkeypatch.setattr(tinyml_disco.app.bench, "bench", _fake_bench(0.99))
+    monkeypatch.setattr(tinyml_disco.app.bench, "format_summary", lambda r: f"model {r['model']}: table")
     assert cli.main(["bench", "--build-dir", str(tmp_path)]) == console.FAILED
     out, err_text = capsys.readouterr()
     assert "model mlp: table" in out  # the figures are still printed before the verdict

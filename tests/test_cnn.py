@@ -8,13 +8,13 @@ from pathlib import Path
 import numpy as np
 
 from tests import informative
-from training.artifacts import ModelPaths
+from tinyml_disco.training.artifacts import ModelPaths
 
 
 def _inputs(paths: ModelPaths, n_blended: int) -> np.ndarray:
     """The 40 held-out windows (10 per class), then n_blended blends of them (tests/informative.py)."""
-    from app import pipeline
-    from training.artifacts import load_meta_json
+    from tinyml_disco.app import pipeline
+    from tinyml_disco.training.artifacts import load_meta_json
 
     w = pipeline.device_windows(paths, 10)
     real = pipeline.model_inputs(paths, w.raw).reshape(len(w.raw), -1)
@@ -29,7 +29,7 @@ def test_cnn_compiles_to_conv_kernels(trained_cnn: ModelPaths) -> None:
     assert text.count("tdnn_convolve_s8_k1_pool_") == 1 and text.count("tdnn_convolve_s8_k1_") == 2
     assert "tdnn_convolve_s8(" not in text and "tdnn_convolve_s8_general" not in text
     assert "tdnn_max_pool_s8(" not in text and "tdnn_mean_s8(" not in text
-    from compiler import read_manifest
+    from tinyml_disco.compiler import read_manifest
 
     records = read_manifest(trained_cnn.root)  # the manifest says which .tflite ops each call absorbed
     assert [r.op for r in records] == ["CONV_2D", "CONV_2D", "FULLY_CONNECTED", "SOFTMAX"]
@@ -37,8 +37,8 @@ def test_cnn_compiles_to_conv_kernels(trained_cnn: ModelPaths) -> None:
 
 
 def test_cnn_host_bit_exact_on_10000_inputs(trained_cnn: ModelPaths) -> None:
-    from app import pipeline
-    from app.tflm_oracle import TflmOracle
+    from tinyml_disco.app import pipeline
+    from tinyml_disco.app.tflm_oracle import TflmOracle
 
     x = _inputs(trained_cnn, 10_000)
     ours = pipeline.host_model(trained_cnn).invoke(x)
@@ -49,7 +49,7 @@ def test_cnn_host_bit_exact_on_10000_inputs(trained_cnn: ModelPaths) -> None:
 
 
 def test_cnn_memory_and_flash_targets(trained_cnn: ModelPaths) -> None:
-    from app.bench import memory_figures
+    from tinyml_disco.app.bench import memory_figures
 
     m = memory_figures(trained_cnn)
     assert m["activation_bytes"] <= m["tflm_arena_bytes"], m
@@ -63,7 +63,7 @@ def test_every_conv_variant_name_is_declared() -> None:
     import itertools
     import re
 
-    from compiler.ops.conv_2d import ConvGeometry, conv_variant
+    from tinyml_disco.compiler.ops.conv_2d import ConvGeometry, conv_variant
 
     header = (Path(__file__).resolve().parents[1] / "firmware/nn/include/tdnn.h").read_text()
     declared = set(re.findall(r"X\((k1_\w+),", header)) | set(re.findall(r"TDNN_CONV_DECL\((\w+)\)", header))
@@ -81,9 +81,9 @@ def test_planner_scratch_is_the_kernels_for_every_conv(trained_cnn: ModelPaths, 
     """The scratch the planner reserves for each conv is what tdnn_convolve_s8_scratch_size says (host build)."""
     import dataclasses
 
-    from app.hostlib import KernelLib
-    from compiler import passes, tflite_reader
-    from compiler.ops import conv_2d
+    from tinyml_disco.app.hostlib import KernelLib
+    from tinyml_disco.compiler import passes, tflite_reader
+    from tinyml_disco.compiler.ops import conv_2d
 
     kernels = KernelLib(tmp_path)
     g = tflite_reader.load(trained_cnn.tflite)

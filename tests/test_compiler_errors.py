@@ -5,9 +5,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-import compiler
-from compiler import tflite_reader as tflite_model
-from compiler.tflite_reader import ModelFormatError
+from tinyml_disco import compiler
+from tinyml_disco.compiler import tflite_reader as tflite_model
+from tinyml_disco.compiler.tflite_reader import ModelFormatError
 
 META = compiler.ModelMeta("m", ("a", "b", "c", "d"), 128, 128, 100, 8, 240)
 
@@ -16,7 +16,7 @@ def _convert(model, rep: np.ndarray, int8: bool = True) -> bytes:
     import tensorflow as tf
 
     if int8:
-        from training.train import convert_int8
+        from tinyml_disco.training.train import convert_int8
 
         return convert_int8(model, rep)
     return bytes(tf.lite.TFLiteConverter.from_keras_model(model).convert())
@@ -65,8 +65,8 @@ def test_label_count_must_match_outputs(trained_mlp) -> None:
 
 
 def test_arena_planner_reuses_memory() -> None:
-    from compiler.graph import Graph, Operator, Tensor
-    from compiler.memory import plan_arena
+    from tinyml_disco.compiler.graph import Graph, Operator, Tensor
+    from tinyml_disco.compiler.memory import plan_arena
 
     def t(i: int, size: int) -> Tensor:
         return Tensor(i, f"t{i}", (1, size), "int8", np.ones(1, np.float32), np.zeros(1, np.int64), 0, None)

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from compiler import planner
-from compiler.planner import Buffer
+from tinyml_disco.compiler import planner
+from tinyml_disco.compiler.planner import Buffer
 
 
 def test_disjoint_lifetimes_share_bytes() -> None:

@@ -11,9 +11,9 @@ import numpy as np
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-import compiler
-from compiler import emit, ops, planner
-from compiler.planner import Buffer
+from tinyml_disco import compiler
+from tinyml_disco.compiler import emit, ops, planner
+from tinyml_disco.compiler.planner import Buffer
 
 REPO = Path(__file__).resolve().parents[1]
 HELPERS = {"base", "pool"}  # shared code, not ops
@@ -33,7 +33,7 @@ def test_every_op_module_is_registered() -> None:
     for info in pkgutil.iter_modules(ops.__path__):
         if info.name in HELPERS:
             continue
-        mod = importlib.import_module(f"compiler.ops.{info.name}")
+        mod = importlib.import_module(f"tinyml_disco.compiler.ops.{info.name}")
         specs = getattr(mod, "SPECS", None) or (mod.SPEC,)
         assert {s.name for s in specs} <= registered, info.name
 
@@ -65,9 +65,9 @@ def test_c_string_escapes_quotes_backslashes_and_control_bytes() -> None:
 
 def test_labels_with_quotes_compile_and_read_back(tmp_path: Path) -> None:
     """A label with `"` used to end the C string early and break model.c."""
-    from app import hostlib
-    from compiler import tflite_reader
     from tests.test_kernels_tflm import _random_mlp_tflite
+    from tinyml_disco.app import hostlib
+    from tinyml_disco.compiler import tflite_reader
 
     g = tflite_reader.parse(_random_mlp_tflite(seed=3, n_in=6, hidden=5, n_out=3, act="relu"))
     labels = ('wave "hello"', "back\\slash", "tab\there")
@@ -80,8 +80,8 @@ def test_labels_with_quotes_compile_and_read_back(tmp_path: Path) -> None:
 
 
 def test_manifest_lists_every_kernel_call(tmp_path: Path) -> None:
-    from compiler import tflite_reader
     from tests.test_kernels_tflm import _random_mlp_tflite
+    from tinyml_disco.compiler import tflite_reader
 
     g = tflite_reader.parse(_random_mlp_tflite(seed=4, n_in=6, hidden=5, n_out=3, act="relu"))
     compiled = compiler.compile_model(g, compiler.ModelMeta("m", ("a", "b", "c"), 128, 128, 100, 8, 240))

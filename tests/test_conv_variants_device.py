@@ -2,7 +2,7 @@
 variants) on the emulated M4 (DSP/asm path) against the host build of the same C (portable path).
 
 One hand-made model.c calls each variant once on the same input, each with a geometry and clamp that make it
-the variant the compiler would pick (checked with compiler.ops.conv_2d.conv_variant), and concatenates the
+the variant the compiler would pick (checked with tinyml_disco.compiler.ops.conv_2d.conv_variant), and concatenates the
 outputs; the firmware runs it through INFER, the host library through ctypes.
 """
 
@@ -33,7 +33,7 @@ def _variants() -> list[tuple[str, dict[str, int]]]:
 
 
 def _layer(name: str, f: dict[str, int], rng: np.random.Generator) -> tuple[dict[str, object], int]:
-    from compiler.ops import conv_2d
+    from tinyml_disco.compiler.ops import conv_2d
 
     in_c = 4 if f["alb"] or not f["k1"] else 3  # stride_w 1: stride_w * in_c even (x1al) or odd (x1un)
     k_h, k_w, pool_w = (1 if f["k1"] else 2), 3, 2 if f["pool"] else 1
@@ -64,7 +64,7 @@ def _layer(name: str, f: dict[str, int], rng: np.random.Generator) -> tuple[dict
 
 
 def _model_c(layers: list[tuple[str, dict[str, object], int]]) -> tuple[str, int, int]:
-    from compiler.emit import c_array, c_struct
+    from tinyml_disco.compiler.emit import c_array, c_struct
 
     decls, calls, off, scratch = [], [], 0, 0
     for i, (name, layer, n_out) in enumerate(layers):
@@ -89,13 +89,13 @@ def _model_c(layers: list[tuple[str, dict[str, object], int]]) -> tuple[str, int
 
 
 def test_every_conv_variant_on_the_m4_matches_the_portable_path(tmp_path: Path) -> None:
-    from app import pipeline
-    from app.hostlib import build_host_model
-    from compiler import ModelMeta
-    from compiler.model import feature_defines, model_header
-    from sim.session import embedded_session
-    from training import features
-    from training.artifacts import ModelPaths
+    from tinyml_disco.app import pipeline
+    from tinyml_disco.app.hostlib import build_host_model
+    from tinyml_disco.compiler import ModelMeta
+    from tinyml_disco.compiler.model import feature_defines, model_header
+    from tinyml_disco.sim.session import embedded_session
+    from tinyml_disco.training import features
+    from tinyml_disco.training.artifacts import ModelPaths
 
     if shutil.which("arm-none-eabi-gcc") is None:
         pytest.skip("arm-none-eabi-gcc missing: run scripts/bootstrap.sh")
@@ -129,7 +129,7 @@ def test_every_conv_variant_on_the_m4_matches_the_portable_path(tmp_path: Path) 
 
 def _check_dispatcher(elf: Path, layers: list[tuple[str, dict[str, object], int]]) -> None:
     """tdnn_convolve_s8 (the C run-time choice) enters the same variant as the compiler's conv_variant."""
-    from sim.bare_core import SCRATCH_BASE, BareCore
+    from tinyml_disco.sim.bare_core import SCRATCH_BASE, BareCore
 
     core = BareCore(elf)
     dispatcher = core.function("tdnn_convolve_s8")

@@ -26,12 +26,12 @@ from unicorn import (
 )
 from unicorn.arm_const import UC_ARM_REG_PC, UC_CPU_ARM_CORTEX_M4
 
-from app import pipeline
-from sim.counter import InstructionCounter, NativeCounter, PythonCounter
-from sim.native import blockhook, build
-from sim.session import embedded_session
-from sim.thumb import count_instructions
-from training.artifacts import ModelPaths
+from tinyml_disco.app import pipeline
+from tinyml_disco.sim.counter import InstructionCounter, NativeCounter, PythonCounter
+from tinyml_disco.sim.native import blockhook, build
+from tinyml_disco.sim.session import embedded_session
+from tinyml_disco.sim.thumb import count_instructions
+from tinyml_disco.training.artifacts import ModelPaths
 
 CODE = 0x0800_0000
 MMIO = 0x4000_0000
@@ -220,7 +220,7 @@ def test_native_decoder_counts_like_sim_thumb(code: bytes, start: int) -> None:
 def test_register_batch_matches_the_binding() -> None:
     from unicorn.arm_const import UC_ARM_REG_CONTROL, UC_ARM_REG_LR, UC_ARM_REG_MSP, UC_ARM_REG_R0, UC_ARM_REG_R12
 
-    from sim.regbatch import RegisterBatch
+    from tinyml_disco.sim.regbatch import RegisterBatch
 
     uc = _uc(b"\x00\xbf")
     regs = RegisterBatch(uc)
@@ -284,9 +284,9 @@ class LockstepCounter:
 def test_real_firmware_counters_agree_on_every_block(
     trained_mlp: ModelPaths, mlp_elf: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    import sim.core
+    import tinyml_disco.sim.core
 
-    monkeypatch.setattr(sim.core, "InstructionCounter", LockstepCounter)  # the core builds the counter
+    monkeypatch.setattr(tinyml_disco.sim.core, "InstructionCounter", LockstepCounter)  # the core builds the counter
     s = embedded_session(mlp_elf)
     s.start()
     # 3 windows per class: the FIFO firmware wakes 8 times per window, so one per class checks too few blocks.

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from sim.board import Board
+from tinyml_disco.sim.board import Board
 
 ROOT = Path(__file__).resolve().parents[1]
 FIXTURES = ROOT / "tests" / "fixtures" / "board"

@@ -8,15 +8,15 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-import compiler
-from app import pipeline
-from app.tflm_oracle import TflmOracle
-from compiler import tflite_reader as tflite_model
-from sim import protocol
-from sim.session import embedded_session
 from tests import informative
-from training import features
-from training.artifacts import ModelPaths
+from tinyml_disco import compiler
+from tinyml_disco.app import pipeline
+from tinyml_disco.app.tflm_oracle import TflmOracle
+from tinyml_disco.compiler import tflite_reader as tflite_model
+from tinyml_disco.sim import protocol
+from tinyml_disco.sim.session import embedded_session
+from tinyml_disco.training import features
+from tinyml_disco.training.artifacts import ModelPaths
 
 
 def test_boot_line(mlp_elf: Path) -> None:
@@ -90,7 +90,7 @@ def test_odd_sized_random_model_bit_exact_on_dsp_path(tmp_path: Path) -> None:
 
 
 def test_stack_high_water_fits_the_reserve(trained_mlp: ModelPaths, mlp_elf: Path) -> None:
-    from sim import footprint
+    from tinyml_disco.sim import footprint
 
     s = embedded_session(mlp_elf)
     s.start()

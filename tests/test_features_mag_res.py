@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from training import features, synth
+from tinyml_disco.training import features, synth
 
 LSB = 240e-6
 

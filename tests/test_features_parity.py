@@ -7,11 +7,11 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-import compiler
-from app import hostlib
-from compiler import tflite_reader as tflite_model
-from training import features, synth
-from training.artifacts import ModelPaths
+from tinyml_disco import compiler
+from tinyml_disco.app import hostlib
+from tinyml_disco.compiler import tflite_reader as tflite_model
+from tinyml_disco.training import features, synth
+from tinyml_disco.training.artifacts import ModelPaths
 
 
 def _extreme_windows(n: int = 128) -> np.ndarray:
@@ -33,7 +33,7 @@ def _host_for_pipeline(pipe_id: str, tfl: bytes, out_dir: Path, input_scale: flo
 
 
 def test_mean_std_parity_on_synthetic_and_extreme_windows(trained_mlp: ModelPaths) -> None:
-    from app import pipeline
+    from tinyml_disco.app import pipeline
 
     host = pipeline.host_model(trained_mlp)
     raw = np.concatenate([synth.generate(100, seed=4242).raw, _extreme_windows()])
@@ -45,7 +45,7 @@ def test_every_pipeline_has_a_firmware_twin(pipe_id: str, tmp_path: Path) -> Non
     """Build a throwaway model whose input matches the pipeline; compare features_compute with numpy."""
     import tensorflow as tf
 
-    from training.train import convert_int8
+    from tinyml_disco.training.train import convert_int8
 
     pipe = features.get(pipe_id)
     shape = pipe.input_shape(128)
@@ -84,7 +84,7 @@ def test_mag_res_parity_across_generator_settings(tmp_path: Path) -> None:
     16 g full scale, 14-bit LIS2DW12 counts), plus the extremes: firmware and numpy give the same bytes."""
     import tensorflow as tf
 
-    from training.train import convert_int8
+    from tinyml_disco.training.train import convert_int8
 
     configs = [["unknown.enabled=true"], ["sensor.full_scale_g=2"], ["sensor.full_scale_g=16"],
                ["sensor.name=LIS2DW12", "sensor.full_scale_g=4"]]

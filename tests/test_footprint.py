@@ -1,4 +1,4 @@
-"""sim.footprint on the tiny test firmware (built at test time) and on non-ARM files."""
+"""tinyml_disco.sim.footprint on the tiny test firmware (built at test time) and on non-ARM files."""
 
 from __future__ import annotations
 
@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from sim.errors import ElfFormatError
-from sim.footprint import measure_footprint
+from tinyml_disco.sim.errors import ElfFormatError
+from tinyml_disco.sim.footprint import measure_footprint
 
 try:
     from tests.test_board_firmware_build import build_firmware
@@ -59,7 +59,7 @@ def test_footprint_json_and_table(demo_elf: Path) -> None:
 
 def test_footprint_cli(demo_elf: Path) -> None:
     out = subprocess.run(
-        [sys.executable, "-m", "sim.footprint", "--json", str(demo_elf)],
+        [sys.executable, "-m", "tinyml_disco.sim.footprint", "--json", str(demo_elf)],
         capture_output=True, text=True, check=True, cwd=Path(__file__).parents[1],
     )  # fmt: skip
     assert json.loads(out.stdout)["ram_bytes"] > 2048

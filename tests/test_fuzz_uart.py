@@ -11,10 +11,10 @@ from pathlib import Path
 
 import pytest
 
-from compiler.tflite_reader import ModelFormatError
-from sim.sensor_csv import SensorCsvError
 from tests.fuzz import harness, runner
 from tests.fuzz.uart import Reference
+from tinyml_disco.compiler.tflite_reader import ModelFormatError
+from tinyml_disco.sim.sensor_csv import SensorCsvError
 
 
 @pytest.mark.parametrize("target", sorted(runner.UART_MODELS))

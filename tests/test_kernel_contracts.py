@@ -9,8 +9,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from app.hostlib import KernelLib
-from compiler.ops import conv_2d
+from tinyml_disco.app.hostlib import KernelLib
+from tinyml_disco.compiler.ops import conv_2d
 
 REPO = Path(__file__).resolve().parents[1]
 _GEOMETRY = ("in_h", "in_w", "in_c", "out_h", "out_w", "out_c", "k_h", "k_w", "stride_h", "stride_w", "pad_top",

@@ -6,13 +6,13 @@ from __future__ import annotations
 import numpy as np
 
 from tests import informative
-from training.artifacts import ModelPaths
+from tinyml_disco.training.artifacts import ModelPaths
 
 
 def test_mlp_host_bit_exact_on_10000_inputs(trained_mlp: ModelPaths) -> None:
-    from app import pipeline
-    from app.tflm_oracle import TflmOracle
-    from training.artifacts import load_meta_json
+    from tinyml_disco.app import pipeline
+    from tinyml_disco.app.tflm_oracle import TflmOracle
+    from tinyml_disco.training.artifacts import load_meta_json
 
     w = pipeline.device_windows(trained_mlp, 25)
     real = pipeline.model_inputs(trained_mlp, w.raw).reshape(len(w.raw), -1)

@@ -53,13 +53,13 @@ def _conv1d_store_model():  # noqa: ANN202
                                              ("conv1d_pool_stride2_mean", _conv1d_model, 6),
                                              ("conv1d_store", _conv1d_store_model, 7)])
 def test_conv_dsp_path_bit_exact_on_device(tmp_path: Path, name: str, build: Callable[[], object], seed: int) -> None:
-    import compiler
-    from app import pipeline
-    from app.tflm_oracle import TflmOracle
-    from compiler import tflite_reader as tflite_model
-    from sim.session import embedded_session
-    from training import features
-    from training.artifacts import ModelPaths
+    from tinyml_disco import compiler
+    from tinyml_disco.app import pipeline
+    from tinyml_disco.app.tflm_oracle import TflmOracle
+    from tinyml_disco.compiler import tflite_reader as tflite_model
+    from tinyml_disco.sim.session import embedded_session
+    from tinyml_disco.training import features
+    from tinyml_disco.training.artifacts import ModelPaths
 
     tfl = converted({"op": "device_" + name, "seed": seed}, build, (128, 3))
     paths = ModelPaths(tmp_path / name)
@@ -87,13 +87,13 @@ def test_conv_clamp_variants_on_device_match_host(tmp_path: Path) -> None:
     path, which the host tests check against TFLM for any clamp)."""
     import re
 
-    import compiler
-    from app import pipeline
-    from app.hostlib import build_host_model
-    from compiler import tflite_reader as tflite_model
-    from sim.session import embedded_session
-    from training import features
-    from training.artifacts import ModelPaths
+    from tinyml_disco import compiler
+    from tinyml_disco.app import pipeline
+    from tinyml_disco.app.hostlib import build_host_model
+    from tinyml_disco.compiler import tflite_reader as tflite_model
+    from tinyml_disco.sim.session import embedded_session
+    from tinyml_disco.training import features
+    from tinyml_disco.training.artifacts import ModelPaths
 
     tfl = converted({"op": "device_conv1d_store", "seed": 7}, _conv1d_store_model, (128, 3))
     paths = ModelPaths(tmp_path / "clamp")
@@ -135,14 +135,14 @@ def _fc_stack_model():  # noqa: ANN202 - Keras model
 def test_fully_connected_paths_bit_exact_on_device(tmp_path: Path) -> None:
     """tdnn_fully_connected_s8 and the packed small-layer FC (tdnn_fc_packed.h, instantiated per layer) on the
     emulated M4 against TFLM, and their portable paths (host build of the same model.c)."""
-    import compiler
-    from app import pipeline
-    from app.hostlib import build_host_model
-    from app.tflm_oracle import TflmOracle
-    from compiler import tflite_reader as tflite_model
-    from sim.session import embedded_session
-    from training import features
-    from training.artifacts import ModelPaths
+    from tinyml_disco import compiler
+    from tinyml_disco.app import pipeline
+    from tinyml_disco.app.hostlib import build_host_model
+    from tinyml_disco.app.tflm_oracle import TflmOracle
+    from tinyml_disco.compiler import tflite_reader as tflite_model
+    from tinyml_disco.sim.session import embedded_session
+    from tinyml_disco.training import features
+    from tinyml_disco.training.artifacts import ModelPaths
 
     tfl = converted({"op": "device_fc_stack_gap", "seed": 11}, _fc_stack_model, (128, 3))
     paths = ModelPaths(tmp_path / "fc")

@@ -7,12 +7,12 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-import compiler
-from app import hostlib
-from app.tflm_oracle import TflmOracle
-from compiler import tflite_reader as tflite_model
 from tests import informative
-from training.artifacts import ModelPaths
+from tinyml_disco import compiler
+from tinyml_disco.app import hostlib
+from tinyml_disco.app.tflm_oracle import TflmOracle
+from tinyml_disco.compiler import tflite_reader as tflite_model
+from tinyml_disco.training.artifacts import ModelPaths
 
 
 def _random_mlp_tflite(seed: int, n_in: int | tuple[int, ...], hidden: int, n_out: int, act: str,
@@ -20,7 +20,7 @@ def _random_mlp_tflite(seed: int, n_in: int | tuple[int, ...], hidden: int, n_ou
     """A Dense->Dense->softmax (or `head`) model with random weights and a random input range, converted to int8."""
     import tensorflow as tf
 
-    from training.train import convert_int8
+    from tinyml_disco.training.train import convert_int8
 
     tf.keras.utils.set_random_seed(seed)
     rng = np.random.default_rng(seed)
@@ -65,7 +65,7 @@ def _compare(tfl: bytes, out_dir: Path, n: int, seed: int, min_distinct: int, mi
 
 
 def test_trained_mlp_bit_exact_on_random_inputs(trained_mlp: ModelPaths, tmp_path: Path) -> None:
-    from app import pipeline
+    from tinyml_disco.app import pipeline
 
     real = pipeline.model_inputs(trained_mlp, pipeline.device_windows(trained_mlp, 10).raw)
     tfl = trained_mlp.tflite.read_bytes()
@@ -89,7 +89,7 @@ def test_random_models_bit_exact(seed: int, n_in: int, hidden: int, n_out: int, 
 
 
 def test_softmax_params_match_tflite_formula() -> None:
-    from compiler.ops.softmax import softmax_params
+    from tinyml_disco.compiler.ops.softmax import softmax_params
 
     # beta=1, scale 0.1875: multiplier 0.1875 * 2^26 -> Q31 mantissa 0.75 with shift 24.
     mult, shift, diff_min = softmax_params(1.0, 0.1875)

@@ -1,4 +1,4 @@
-"""app.locks.exclusive: parallel Robot suites (pabot) preparing one build/<model>/ take turns."""
+"""tinyml_disco.app.locks.exclusive: parallel Robot suites (pabot) preparing one build/<model>/ take turns."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from app.locks import exclusive
+from tinyml_disco.app.locks import exclusive
 
 PROBE = """import fcntl, sys
 fh = open(sys.argv[1], "a")

@@ -11,11 +11,11 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from sim.art_flash import ArtFlash
-from sim.m4_timing import Trace, estimate
-from sim.thumb import instruction_offsets
-from sim.thumb_decode import decode
-from training.artifacts import ModelPaths
+from tinyml_disco.sim.art_flash import ArtFlash
+from tinyml_disco.sim.m4_timing import Trace, estimate
+from tinyml_disco.sim.thumb import instruction_offsets
+from tinyml_disco.sim.thumb_decode import decode
+from tinyml_disco.training.artifacts import ModelPaths
 
 try:
     from tests.test_board_firmware_build import build_firmware
@@ -31,7 +31,7 @@ def estimate_elf(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 def _mix_trace(elf: Path) -> Trace:
-    from sim.bare_core import SCRATCH_BASE, BareCore
+    from tinyml_disco.sim.bare_core import SCRATCH_BASE, BareCore
 
     core = BareCore(elf)
     core.write(SCRATCH_BASE, bytes(range(64)))
@@ -72,7 +72,7 @@ def test_fixture_mix_costs_what_the_trm_table_says(estimate_elf: Path) -> None:
 def test_fixture_retired_count_equals_the_block_counter(estimate_elf: Path) -> None:
     """The trace fills in the instruction an IT skips (Unicorn runs no code hook for it): same count as the
     exact block counter the profile and the board use."""
-    from sim.bare_core import SCRATCH_BASE, BareCore
+    from tinyml_disco.sim.bare_core import SCRATCH_BASE, BareCore
 
     core = BareCore(estimate_elf)
     core.write(SCRATCH_BASE, bytes(64))
@@ -94,7 +94,7 @@ def test_fixture_with_flash_wait_states_costs_more(estimate_elf: Path) -> None:
 
 
 def test_decoder_classes(estimate_elf: Path) -> None:
-    from sim.bare_core import BareCore
+    from tinyml_disco.sim.bare_core import BareCore
 
     core = BareCore(estimate_elf)
     sym = core.function("classes")
@@ -139,9 +139,9 @@ def test_art_flash_model() -> None:
 
 
 def test_mlp_estimate_is_above_retired_instructions(trained_mlp: ModelPaths, mlp_elf: Path) -> None:
-    from app.estimate import bench_keys, estimate_model, format_estimate
-    from app.profile import profile_elf
-    from training.artifacts import load_card
+    from tinyml_disco.app.estimate import bench_keys, estimate_model, format_estimate
+    from tinyml_disco.app.profile import profile_elf
+    from tinyml_disco.training.artifacts import load_card
 
     e = estimate_model(trained_mlp, mlp_elf)
     x = np.random.default_rng(0).integers(-128, 128, size=load_card(trained_mlp).n_inputs).astype(np.int8)

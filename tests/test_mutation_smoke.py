@@ -18,7 +18,7 @@ import pytest
 
 from tests import informative
 from tests.conftest import build_elf
-from training.artifacts import ModelPaths
+from tinyml_disco.training.artifacts import ModelPaths
 
 pytestmark = pytest.mark.mutation  # select with `pytest -m mutation`, leave out with `-m "not mutation"`
 
@@ -34,7 +34,7 @@ MUTATIONS = {
 
 def _mutated_device_outputs(paths: ModelPaths, tmp_path: Path, mutation: tuple[str, int] | None,
                             x: np.ndarray) -> np.ndarray:
-    from sim.session import embedded_session
+    from tinyml_disco.sim.session import embedded_session
 
     copy = ModelPaths(tmp_path / paths.name)
     shutil.copytree(paths.root, copy.root, ignore=shutil.ignore_patterns("firmware", "host", "data"))
@@ -51,9 +51,9 @@ def _mutated_device_outputs(paths: ModelPaths, tmp_path: Path, mutation: tuple[s
 
 @pytest.mark.parametrize("name", list(MUTATIONS))
 def test_device_bit_exactness_catches_a_mutated_model_c(trained_mlp: ModelPaths, tmp_path: Path, name: str) -> None:
-    from app import pipeline
-    from app.tflm_oracle import TflmOracle
-    from training.artifacts import load_meta_json
+    from tinyml_disco.app import pipeline
+    from tinyml_disco.app.tflm_oracle import TflmOracle
+    from tinyml_disco.training.artifacts import load_meta_json
 
     w = pipeline.device_windows(trained_mlp, 5)
     real = pipeline.model_inputs(trained_mlp, w.raw).reshape(len(w.raw), -1)

@@ -31,7 +31,7 @@ def test_spec_and_builder_change_the_key() -> None:
 
 
 def test_converter_source_changes_the_key(monkeypatch: pytest.MonkeyPatch) -> None:
-    from training import train
+    from tinyml_disco.training import train
 
     key = opmodels.cache_key(SPEC, _build_a)
 

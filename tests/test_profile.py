@@ -6,12 +6,12 @@ from pathlib import Path
 
 import numpy as np
 
-from training.artifacts import ModelPaths
+from tinyml_disco.training.artifacts import ModelPaths
 
 
 def test_profile_matches_dwt_cycles(trained_mlp: ModelPaths, mlp_elf: Path) -> None:
-    from app.profile import profile_elf, profile_model
-    from sim.session import embedded_session
+    from tinyml_disco.app.profile import profile_elf, profile_model
+    from tinyml_disco.sim.session import embedded_session
 
     x = np.random.default_rng(2).integers(-128, 128, size=6).astype(np.int8)
     p = profile_elf(mlp_elf, trained_mlp.root, x, 4, "mlp")

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from app import cli, readme_figures
+from tinyml_disco.app import cli, readme_figures
 
 ROOT = Path(__file__).resolve().parents[1]
 FIXTURES = sorted((ROOT / "tests" / "fixtures" / "readme_figures").glob("*.json"))

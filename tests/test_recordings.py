@@ -8,8 +8,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from sim import sensor_csv
-from training import recordings, synth
+from tinyml_disco.sim import sensor_csv
+from tinyml_disco.training import recordings, synth
 
 SENSOR = synth.SensorSpec()
 

@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from app import cli, pipeline
 from tests.test_recordings_splits import _given
-from training.artifacts import ModelPaths
+from tinyml_disco.app import cli, pipeline
+from tinyml_disco.training.artifacts import ModelPaths
 
 
 @pytest.fixture(scope="module")

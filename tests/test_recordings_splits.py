@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from tests.test_recordings import SENSOR, _session
-from training import recordings, splits
+from tinyml_disco.training import recordings, splits
 
 
 def _classes(w: object) -> set[str]:
@@ -104,7 +104,7 @@ def test_split_is_seeded_and_files_are_relative(tmp_path: Path) -> None:
 
 
 def test_train_refuses_with_rc_and_one_line(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    from app import cli
+    from tinyml_disco.app import cli
 
     d = tmp_path / "rec"
     d.mkdir()

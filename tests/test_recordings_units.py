@@ -9,8 +9,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from sim import sensor_csv
-from training import recordings, synth
+from tinyml_disco.sim import sensor_csv
+from tinyml_disco.training import recordings, synth
 
 G0 = sensor_csv.STANDARD_GRAVITY
 

@@ -21,15 +21,15 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from app import pipeline
-from app.tflm_oracle import TflmOracle
-from sim import protocol, resd
-from sim.board import Board
-from sim.session import BackendUnavailable, DeviceSession, EmbeddedBackend
-from training.artifacts import ModelPaths
+from tinyml_disco.app import pipeline
+from tinyml_disco.app.tflm_oracle import TflmOracle
+from tinyml_disco.sim import protocol, resd
+from tinyml_disco.sim.board import Board
+from tinyml_disco.sim.session import BackendUnavailable, DeviceSession, EmbeddedBackend
+from tinyml_disco.training.artifacts import ModelPaths
 
 try:
-    from sim.renode.process import find_renode
+    from tinyml_disco.sim.renode.process import find_renode
 
     find_renode()
     RENODE_REASON = ""
@@ -43,7 +43,7 @@ FIXTURES = Path(__file__).parent / "fixtures" / "board"
 
 @pytest.fixture(scope="module")
 def renode(tmp_path_factory: pytest.TempPathFactory) -> Iterator[object]:
-    from sim.renode.backend import RenodeConnection
+    from tinyml_disco.sim.renode.backend import RenodeConnection
 
     conn = RenodeConnection(tmp_path_factory.mktemp("renode-log"))
     try:
@@ -152,7 +152,7 @@ def test_renode_log_shows_no_missing_peripheral_or_unhandled_sensor_write(traine
                                                                           tmp_path: Path) -> None:
     """Every board variant boots and classifies on a Renode of its own whose log goes to a file, read once Renode
     has stopped (it writes the file when it ends)."""
-    from sim.renode.backend import RenodeConnection
+    from tinyml_disco.sim.renode.backend import RenodeConnection
 
     w = pipeline.device_windows(trained_mlp, 1, pipeline.DEVICE_SEED)
     log = tmp_path / "renode.log"
@@ -174,7 +174,7 @@ def test_a_renode_that_dies_mid_run_is_reported_with_its_log(mlp_elf: Path, tmp_
     import os
     import signal
 
-    from sim.renode.backend import RenodeConnection
+    from tinyml_disco.sim.renode.backend import RenodeConnection
 
     conn = RenodeConnection(tmp_path)
     try:

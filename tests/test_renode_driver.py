@@ -15,13 +15,13 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from sim import protocol
-from sim.backend import SENSOR, BackendUnavailable, BackendUnsupported
-from sim.renode.backend import RenodeBackend, RenodeConnection, RenodeFiles, samples_text
-from sim.renode.process import find_renode, renode_command
-from sim.renode.robot_client import KeywordFailed, RenodeRobotClient, wire_name
-from sim.session import DeviceSession, check_backend, open_backend
 from tests.renode_fake import FakeRenodeServer, window
+from tinyml_disco.sim import protocol
+from tinyml_disco.sim.backend import SENSOR, BackendUnavailable, BackendUnsupported
+from tinyml_disco.sim.renode.backend import RenodeBackend, RenodeConnection, RenodeFiles, samples_text
+from tinyml_disco.sim.renode.process import find_renode, renode_command
+from tinyml_disco.sim.renode.robot_client import KeywordFailed, RenodeRobotClient, wire_name
+from tinyml_disco.sim.session import DeviceSession, check_backend, open_backend
 
 ELF = Path("/tmp/fw.elf")
 

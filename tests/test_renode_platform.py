@@ -13,8 +13,8 @@ from pathlib import Path
 
 import pytest
 
-from sim.renode import platform
-from sim.renode.backend import SENSORS, RenodeFiles, boot_keywords
+from tinyml_disco.sim.renode import platform
+from tinyml_disco.sim.renode.backend import SENSORS, RenodeFiles, boot_keywords
 
 GOLDEN = Path(__file__).parent / "golden" / "renode"
 FAKE_ROOT = Path("/ROOT")  # stands for wherever the repository lives
@@ -61,7 +61,7 @@ def test_boot_keywords_match_golden(sensor: str) -> None:
 
 def test_shipped_files_are_what_the_generator_writes() -> None:
     for path, text in platform.shipped_files().items():
-        assert path.read_text() == text, f"{path} is stale: run `python -m sim.renode.platform`"
+        assert path.read_text() == text, f"{path} is stale: run `python -m tinyml_disco.sim.renode.platform`"
 
 
 def test_overlay_has_the_required_parts() -> None:

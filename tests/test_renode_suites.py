@@ -11,8 +11,8 @@ from robot import run
 from robot.api import ExecutionResult
 from robot.api import TestSuite as RobotSuite
 
-from sim import resd
 from tests.renode_fake import KEYWORDS
+from tinyml_disco.sim import resd
 
 HERE = Path(__file__).resolve().parent.parent / "robot_tests" / "renode"
 SUITES = sorted(p for p in HERE.glob("*.robot") if p.name != "__init__.robot")

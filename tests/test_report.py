@@ -8,11 +8,11 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from app import cli, pipeline, report
-from sim import sensor_csv
 from tests import informative
-from training import synth
-from training.artifacts import ModelPaths
+from tinyml_disco.app import cli, pipeline, report
+from tinyml_disco.sim import sensor_csv
+from tinyml_disco.training import synth
+from tinyml_disco.training.artifacts import ModelPaths
 
 
 def test_class_metrics_by_hand() -> None:
@@ -47,7 +47,7 @@ def test_report_after_training(trained_mlp: ModelPaths) -> None:
 
 
 def test_device_evaluation_matches_tflm(trained_mlp: ModelPaths, mlp_elf: Path) -> None:
-    from app.tflm_oracle import TflmOracle
+    from tinyml_disco.app.tflm_oracle import TflmOracle
 
     w = pipeline.device_windows(trained_mlp, 2, seed=41)
     ref = TflmOracle(trained_mlp.tflite.read_bytes()).invoke(pipeline.model_inputs(trained_mlp, w.raw))

@@ -14,9 +14,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from app import cli, elf_breakdown, report_html
-from app.report_inputs import Missing, robot_logs
-from training.artifacts import REPO, ModelPaths
+from tinyml_disco.app import cli, elf_breakdown, report_html
+from tinyml_disco.app.report_inputs import Missing, robot_logs
+from tinyml_disco.training.artifacts import REPO, ModelPaths
 
 SCREENSHOT = REPO / "build" / "report"
 WINDOW = (1280, 2400)

@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from sim.resd import (
+from tinyml_disco.sim.resd import (
     AccelBlock,
     ResdFormatError,
     encode_acceleration,

@@ -7,8 +7,8 @@ import shutil
 
 import pytest
 
-from app import resources
-from app.cli import main
+from tinyml_disco.app import resources
+from tinyml_disco.app.cli import main
 
 
 def test_firmware_is_found_beside_the_packages() -> None:
@@ -34,7 +34,7 @@ def test_missing_make_and_host_cc(monkeypatch: pytest.MonkeyPatch) -> None:
 
 def test_cli_reports_a_missing_toolchain_in_one_line(tmp_path, monkeypatch, capsys) -> None:
     """`tinyml-disco build` with no cross compiler: exit 2 and one error line naming the packages."""
-    from app import pipeline
+    from tinyml_disco.app import pipeline
 
     monkeypatch.setattr(shutil, "which", lambda name, *a, **k: None)
     monkeypatch.setattr(pipeline, "compile_c", lambda *a, **k: None)

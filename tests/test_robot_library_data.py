@@ -8,9 +8,9 @@ from pathlib import Path
 
 import numpy as np
 
-from app.robot_library import TinymlBoard
-from sim import sensor_csv
-from training.artifacts import META_FORMAT
+from tinyml_disco.app.robot_library import TinymlBoard
+from tinyml_disco.sim import sensor_csv
+from tinyml_disco.training.artifacts import META_FORMAT
 
 
 def _card(root: Path) -> None:

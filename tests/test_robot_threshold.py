@@ -10,9 +10,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from app.robot_library import TinymlBoard
-from sim import protocol
-from training.artifacts import META_FORMAT
+from tinyml_disco.app.robot_library import TinymlBoard
+from tinyml_disco.sim import protocol
+from tinyml_disco.training.artifacts import META_FORMAT
 
 LABELS = ("idle", "shake", "tilt", "circle")
 
@@ -29,7 +29,7 @@ class _Windows:
 def _board(tmp_path: Path, int8: float, test_windows: int) -> TinymlBoard:
     (tmp_path / "cnn").mkdir()
     accuracy = {"float": int8, "int8_host": int8, "test_windows": test_windows}
-    # A whole model card: the library reads model.json through training.artifacts.ModelCard (issue 10).
+    # A whole model card: the library reads model.json through tinyml_disco.training.artifacts.ModelCard (issue 10).
     meta = {"format": META_FORMAT, "name": "cnn", "labels": list(LABELS), "sample_rate_hz": 100, "window": 128,
             "hop": 128, "features": {"id": "raw", "shape": [128, 3, 1]},
             "sensor": {"name": "LIS3DSH", "full_scale_g": 8, "lsb_ug": 240},

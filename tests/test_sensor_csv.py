@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from sim.sensor_csv import (
+from tinyml_disco.sim.sensor_csv import (
     EXPECTED_HEADER,
     CsvRecording,
     SensorCsvError,

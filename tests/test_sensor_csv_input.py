@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from sim.sensor_csv import STANDARD_GRAVITY, SensorCsvError, SensorUnitWarning, read_csv, write_csv
+from tinyml_disco.sim.sensor_csv import STANDARD_GRAVITY, SensorCsvError, SensorUnitWarning, read_csv, write_csv
 
 HEADER = "timestamp_s,ax_g,ay_g,az_g,label\n"
 
@@ -84,7 +84,7 @@ def test_gravity_in_g_needs_no_units(tmp_path: Path) -> None:
 def test_gravity_in_ever_changing_orientations_is_g(tmp_path: Path) -> None:
     """Held-out windows at random orientations: gravity averages out over the file (mean vector ~0.1 g), but not
     over one window, so the file is g (a whole-file mean refused exactly the files `train` exports)."""
-    from training import synth
+    from tinyml_disco.training import synth
 
     w = synth.generate(10, 3, synth.SynthConfig())
     samples = w.g.reshape(-1, 3)

@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from sim import protocol, sensors
-from sim.board import SENSORS
-from training import synth
+from tinyml_disco.sim import protocol, sensors
+from tinyml_disco.sim.board import SENSORS
+from tinyml_disco.training import synth
 
 REPO = Path(__file__).resolve().parents[1]
 

@@ -13,10 +13,10 @@ from collections.abc import Iterator
 import numpy as np
 import pytest
 
-from sim import protocol
-from sim.backend import SENSOR, BackendUnavailable, BackendUnsupported
-from sim.serial_backend import SerialBackend, check_serial
-from sim.session import DeviceSession, check_backend
+from tinyml_disco.sim import protocol
+from tinyml_disco.sim.backend import SENSOR, BackendUnavailable, BackendUnsupported
+from tinyml_disco.sim.serial_backend import SerialBackend, check_serial
+from tinyml_disco.sim.session import DeviceSession, check_backend
 
 BOOT = "BOOT fw=0.1.0 model=mlp sensor=LIS3DSH bus=spi1 clock_hz=168000000"
 N_IN = 6

@@ -8,8 +8,8 @@ import pytest
 from robot import run
 from robot.api import ExecutionResult
 
-from sim.backend import LEDS, SENSOR, BackendUnavailable
-from sim.session import BACKENDS, check_backend, open_backend
+from tinyml_disco.sim.backend import LEDS, SENSOR, BackendUnavailable
+from tinyml_disco.sim.session import BACKENDS, check_backend, open_backend
 
 SUITE = Path(__file__).resolve().parent.parent / "robot_tests" / "gestures.robot"
 
@@ -40,7 +40,7 @@ def test_embedded_is_always_available(mlp_elf: Path, monkeypatch: pytest.MonkeyP
 
 
 def test_missing_elf_is_unavailable_for_renode(tmp_path: Path) -> None:
-    from sim.renode.backend import RenodeConnection
+    from tinyml_disco.sim.renode.backend import RenodeConnection
 
     connection = RenodeConnection.__new__(RenodeConnection)  # no process: board() checks the ELF first
     with pytest.raises(BackendUnavailable, match="does not exist; build the firmware"):

@@ -8,11 +8,11 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from app import cli, replay
-from sim import resd, sensor_csv
-from sim.errors import InstructionBudgetExceeded
-from sim.session import DeviceSession, EmbeddedBackend
-from training.artifacts import ModelPaths
+from tinyml_disco.app import cli, replay
+from tinyml_disco.sim import resd, sensor_csv
+from tinyml_disco.sim.errors import InstructionBudgetExceeded
+from tinyml_disco.sim.session import DeviceSession, EmbeddedBackend
+from tinyml_disco.training.artifacts import ModelPaths
 
 
 def _gravity(n: int, seed: int = 0) -> np.ndarray:
@@ -124,7 +124,7 @@ def test_predictions_are_printed_before_a_failure(mlp_elf: Path, trained_mlp: Mo
 
 def test_a_hang_is_caught_within_one_window(mlp_elf: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """Each window may use WINDOW_BUDGET more instructions, no more: a tiny one stops the first window."""
-    from sim.session import embedded_session
+    from tinyml_disco.sim.session import embedded_session
 
     session = embedded_session(mlp_elf, instruction_budget=replay.BOOT_BUDGET)
     session.start()

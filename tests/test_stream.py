@@ -8,9 +8,9 @@ from pathlib import Path
 
 import numpy as np
 
-from sim import protocol
-from sim.board import Board
-from sim.periph.lis2dw12 import firmware_counts_from_g
+from tinyml_disco.sim import protocol
+from tinyml_disco.sim.board import Board
+from tinyml_disco.sim.periph.lis2dw12 import firmware_counts_from_g
 
 
 def test_stream_on_off_gives_every_sample(mlp_elf: Path) -> None:

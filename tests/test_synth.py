@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from training import synth
+from tinyml_disco.training import synth
 
 
 def test_same_seed_same_windows_other_seed_other_windows() -> None:

@@ -13,12 +13,12 @@ import numpy as np
 import pytest
 import tflite
 
-import compiler
-from app import pipeline
-from compiler import tflite_reader
-from compiler.fileio import sha256_bytes
-from compiler.tflite_verify import ModelFormatError
-from training.artifacts import ModelPaths, load_card
+from tinyml_disco import compiler
+from tinyml_disco.app import pipeline
+from tinyml_disco.compiler import tflite_reader
+from tinyml_disco.compiler.fileio import sha256_bytes
+from tinyml_disco.compiler.tflite_verify import ModelFormatError
+from tinyml_disco.training.artifacts import ModelPaths, load_card
 
 MUTANTS = 300
 SEED = 20261126
@@ -66,7 +66,7 @@ def test_flipped_byte_in_a_buffer_offset_is_a_clean_error(trained_mlp: ModelPath
 
 def test_build_on_a_damaged_model_writes_nothing(trained_mlp: ModelPaths, tmp_path: Path, capsys) -> None:
     """Was: model.c/model.h written, then `struct.error ... 134218180 bytes` from TFLM's arena measurement."""
-    from app.cli import main
+    from tinyml_disco.app.cli import main
 
     buf = bytearray(trained_mlp.tflite.read_bytes())
     _, pos = _metadata_buffer(bytes(buf))
@@ -109,8 +109,8 @@ def test_seeded_byte_mutations_give_clean_errors_or_correct_code(trained_mlp: Mo
                                                                   tmp_path: Path) -> None:
     """300 seeded mutants of the built-in models' .tflite files (one to four random bytes each): every one is a
     ModelFormatError / UnsupportedModelError or compiles; compiled mutants of the MLP run bit-exact with TFLM."""
-    from app.hostlib import build_host_model
-    from app.tflm_oracle import TflmOracle
+    from tinyml_disco.app.hostlib import build_host_model
+    from tinyml_disco.app.tflm_oracle import TflmOracle
 
     rng = random.Random(SEED)
     counts = {"format error": 0, "unsupported": 0, "compiled": 0}

@@ -12,15 +12,15 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from app import pipeline, tflm_lib, tflm_runtime
-from app.flash_split import split
-from app.tflm_oracle import TflmOracle
-from compiler import tflite_reader
-from compiler.fileio import sha256_file
-from sim import footprint
-from sim.session import embedded_session
 from tests.conftest import trained_builtin
-from training.artifacts import REPO, ModelPaths, load_card
+from tinyml_disco.app import pipeline, tflm_lib, tflm_runtime
+from tinyml_disco.app.flash_split import split
+from tinyml_disco.app.tflm_oracle import TflmOracle
+from tinyml_disco.compiler import tflite_reader
+from tinyml_disco.compiler.fileio import sha256_file
+from tinyml_disco.sim import footprint
+from tinyml_disco.sim.session import embedded_session
+from tinyml_disco.training.artifacts import REPO, ModelPaths, load_card
 
 
 def _require_tflm() -> None:
@@ -90,7 +90,7 @@ def test_tflm_arena_is_the_smallest_accepted(tmp_path_factory: pytest.TempPathFa
     arena = tflm_runtime.probe_arena(probe)
     record = (tflm_runtime.tflm_dir(paths) / "tflm.json").read_text()
     assert f'"arena_bytes": {arena}' in record
-    from sim.bare_core import BareCore
+    from tinyml_disco.sim.bare_core import BareCore
 
     core = BareCore(probe)
     ok = []
@@ -133,7 +133,7 @@ def tanh_concat_model(tmp_path_factory: pytest.TempPathFactory) -> ModelPaths:
     _require_tflm()
     import tensorflow as tf
 
-    from training import train as tr
+    from tinyml_disco.training import train as tr
 
     src = trained_builtin(tmp_path_factory, "mlp")
     paths = ModelPaths(tmp_path_factory.mktemp("fallback") / "mlp")

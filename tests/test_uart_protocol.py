@@ -8,10 +8,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from app.tflm_oracle import TflmOracle
-from sim import protocol
-from sim.session import DeviceSession, embedded_session
-from training.artifacts import ModelPaths
+from tinyml_disco.app.tflm_oracle import TflmOracle
+from tinyml_disco.sim import protocol
+from tinyml_disco.sim.session import DeviceSession, embedded_session
+from tinyml_disco.training.artifacts import ModelPaths
 
 X = np.array([1, 2, 3, -4, -5, 127], np.int8)
 

@@ -6,7 +6,7 @@ import json
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from compiler.fileio import sha256_file
+from tinyml_disco.compiler.fileio import sha256_file
 
 REPO = Path(__file__).resolve().parent.parent  # the checkout (or <site-packages>/tinyml_disco when installed)
 DEFAULT_BUILD = Path("build")  # relative to the working directory, resolved when used: ./build

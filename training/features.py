@@ -23,8 +23,8 @@ from typing import Protocol
 
 import numpy as np
 
-from compiler import FeatureInput, Graph
-from compiler.quant import multiply_by_quantized_multiplier, quantize_multiplier
+from tinyml_disco.compiler import FeatureInput, Graph
+from tinyml_disco.compiler.quant import multiply_by_quantized_multiplier, quantize_multiplier
 
 
 @dataclass(frozen=True)

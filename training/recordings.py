@@ -20,9 +20,9 @@ from pathlib import Path
 
 import numpy as np
 
-from sim import sensor_csv
-from training import splits
-from training.synth import LABELS, SensorSpec, Windows, to_raw
+from tinyml_disco.sim import sensor_csv
+from tinyml_disco.training import splits
+from tinyml_disco.training.synth import LABELS, SensorSpec, Windows, to_raw
 
 
 class RecordingWarning(UserWarning):
@@ -35,7 +35,7 @@ class Recording:
     raw: np.ndarray  # (W, window, 3) int16 counts
     labels: list[str]  # one per window
     units: str = "g"  # the unit the file was written in (converted to g, then counts)
-    units_basis: str = "given"  # sim.sensor_csv.detect_units: given, gravity, range or small
+    units_basis: str = "given"  # tinyml_disco.sim.sensor_csv.detect_units: given, gravity, range or small
     rate_hz: float = 0.0  # the file's median sample rate (resampled to the model's)
 
 

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from training import tf_quiet
+from tinyml_disco.training import tf_quiet
 
 tf_quiet.quiet_env()  # before TensorFlow is imported anywhere in this process: its C++ log level is read once
 

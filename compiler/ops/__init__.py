@@ -6,7 +6,7 @@ below, add a test (tests/test_kernels_ops.py builds a one-op model and checks it
 
 from __future__ import annotations
 
-from compiler.ops import (
+from tinyml_disco.compiler.ops import (
     add,
     average_pool_2d,
     conv_2d,
@@ -18,7 +18,7 @@ from compiler.ops import (
     softmax,
     views,
 )
-from compiler.ops.base import OpSpec
+from tinyml_disco.compiler.ops.base import OpSpec
 
 _SPECS: tuple[OpSpec, ...] = (fully_connected.SPEC, softmax.SPEC, conv_2d.SPEC, depthwise_conv_2d.SPEC,
                               max_pool_2d.SPEC, average_pool_2d.SPEC, mean.SPEC, add.SPEC, logistic.SPEC,

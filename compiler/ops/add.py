@@ -6,9 +6,9 @@ from dataclasses import astuple, dataclass, fields
 
 import tflite
 
-from compiler.emit import c_struct
-from compiler.graph import Graph, Operator
-from compiler.ops.base import (
+from tinyml_disco.compiler.emit import c_struct
+from tinyml_disco.compiler.graph import Graph, Operator
+from tinyml_disco.compiler.ops.base import (
     EmitContext,
     Emitted,
     OpMemory,
@@ -19,7 +19,7 @@ from compiler.ops.base import (
     fail_op,
     spatial_options,
 )
-from compiler.quant import quantize_multiplier
+from tinyml_disco.compiler.quant import quantize_multiplier
 
 
 @dataclass(frozen=True)

@@ -15,8 +15,8 @@ from typing import Any
 import numpy as np
 import tflite
 
-from compiler.graph import Graph, Operator, Tensor, UnsupportedModelError, fail_op
-from compiler.quant import quantize_multiplier
+from tinyml_disco.compiler.graph import Graph, Operator, Tensor, UnsupportedModelError, fail_op
+from tinyml_disco.compiler.quant import quantize_multiplier
 
 __all__ = ["OpSpec", "OpMemory", "Emitted", "EmitContext", "UnsupportedModelError", "fail_op", "check_int8",
            "act_range", "activation", "activation_name", "wrap_int32", "nhwc", "leading_pad", "const_data",

@@ -8,9 +8,9 @@ from dataclasses import dataclass
 import numpy as np
 import tflite
 
-from compiler.emit import c_array, c_struct
-from compiler.graph import Graph, Operator, in_shape, out_shape
-from compiler.ops.base import (
+from tinyml_disco.compiler.emit import c_array, c_struct
+from tinyml_disco.compiler.graph import Graph, Operator, in_shape, out_shape
+from tinyml_disco.compiler.ops.base import (
     EmitContext,
     Emitted,
     OpMemory,

@@ -9,9 +9,9 @@ from typing import Any
 import numpy as np
 import tflite
 
-from compiler.emit import c_array
-from compiler.graph import Graph, Operator, Tensor
-from compiler.ops.base import (
+from tinyml_disco.compiler.emit import c_array
+from tinyml_disco.compiler.graph import Graph, Operator, Tensor
+from tinyml_disco.compiler.ops.base import (
     EmitContext,
     Emitted,
     OpMemory,

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import numpy as np
 
-from compiler.emit import c_array
-from compiler.graph import Graph, Operator
-from compiler.lut import logistic_table
-from compiler.ops.base import EmitContext, Emitted, OpMemory, OpSpec, check_int8, fail_op, no_options
+from tinyml_disco.compiler.emit import c_array
+from tinyml_disco.compiler.graph import Graph, Operator
+from tinyml_disco.compiler.lut import logistic_table
+from tinyml_disco.compiler.ops.base import EmitContext, Emitted, OpMemory, OpSpec, check_int8, fail_op, no_options
 
 
 def prepare(g: Graph, op: Operator) -> list[int]:

@@ -7,9 +7,9 @@ from dataclasses import dataclass
 import numpy as np
 import tflite
 
-from compiler.graph import Graph, Operator, in_shape
-from compiler.ops.base import EmitContext, Emitted, OpMemory, OpSpec, check_int8, fail_op, spatial_options
-from compiler.quant import quantize_multiplier
+from tinyml_disco.compiler.graph import Graph, Operator, in_shape
+from tinyml_disco.compiler.ops.base import EmitContext, Emitted, OpMemory, OpSpec, check_int8, fail_op, spatial_options
+from tinyml_disco.compiler.quant import quantize_multiplier
 
 
 def mean_params(in_scale: float, out_scale: float, count: int) -> tuple[int, int]:

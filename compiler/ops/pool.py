@@ -5,9 +5,9 @@ from __future__ import annotations
 from dataclasses import astuple, dataclass, fields
 from typing import cast
 
-from compiler.emit import c_struct
-from compiler.graph import Graph, Operator, in_shape, out_shape
-from compiler.ops.base import (
+from tinyml_disco.compiler.emit import c_struct
+from tinyml_disco.compiler.graph import Graph, Operator, in_shape, out_shape
+from tinyml_disco.compiler.ops.base import (
     EmitContext,
     Emitted,
     OpMemory,

@@ -9,10 +9,10 @@ from typing import Any
 import numpy as np
 import tflite
 
-from compiler.emit import c_array
-from compiler.graph import Graph, Operator
-from compiler.ops.base import EmitContext, Emitted, OpMemory, OpSpec, check_int8, fail_op
-from compiler.quant import quantize_multiplier, softmax_exp_table
+from tinyml_disco.compiler.emit import c_array
+from tinyml_disco.compiler.graph import Graph, Operator
+from tinyml_disco.compiler.ops.base import EmitContext, Emitted, OpMemory, OpSpec, check_int8, fail_op
+from tinyml_disco.compiler.quant import quantize_multiplier, softmax_exp_table
 
 # Ship the exp table (up to 1 KB of flash) only where the per-element fixed-point exp would be a noticeable
 # share of the inference; otherwise evaluate it at run time, as TFLM does.

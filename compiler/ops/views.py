@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from compiler.graph import Graph, Operator
-from compiler.ops.base import OpMemory, OpSpec, no_options
+from tinyml_disco.compiler.graph import Graph, Operator
+from tinyml_disco.compiler.ops.base import OpMemory, OpSpec, no_options
 
 
 def memory(_g: Graph, _op: Operator) -> OpMemory:

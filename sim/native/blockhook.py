@@ -12,7 +12,7 @@ from pathlib import Path
 from unicorn import Uc, UcError, uc_version
 from unicorn.arm_const import UC_ARM_REG_PC
 
-from sim.native import build
+from tinyml_disco.sim.native import build
 
 REASON_NONE, REASON_LIMIT, REASON_FPU, REASON_REQUESTED = 0, 1, 2, 3
 NO_PC = (1 << 64) - 1  # fpu_violation_pc when there was no violation

@@ -3,7 +3,7 @@ with the host C compiler into a cached shared library.
 
 The library's file name carries a hash of the source, the flags and the machine, so an edited source
 is rebuilt and a stale one is never loaded. `scripts/bootstrap.sh` builds it at install time
-(`python -m sim.native.build`); otherwise the first InstructionCounter builds it (with a message).
+(`python -m tinyml_disco.sim.native.build`); otherwise the first InstructionCounter builds it (with a message).
 
 Cache: $TINYML_NATIVE_CACHE, else $XDG_CACHE_HOME/tinyml-disco/native, else ~/.cache/tinyml-disco/native.
 Compiler: $CC, else `cc`, else `gcc`.
@@ -92,7 +92,7 @@ def build(cache: Path | None = None, log: Callable[[str], None] | None = None) -
     fd, tmp_name = tempfile.mkstemp(prefix=out.stem + ".", suffix=".tmp", dir=out.parent)
     os.close(fd)
     cmd = [*compiler, *CFLAGS, "-o", tmp_name, str(SOURCE), *(str(p) for p in EXTRA_SOURCES)]
-    (log or _stderr)(f"[sim.native] building the native block hook: {shlex.join(cmd)}")
+    (log or _stderr)(f"[tinyml_disco.sim.native] building the native block hook: {shlex.join(cmd)}")
     try:
         proc = subprocess.run(cmd, capture_output=True, text=True, check=False)
         if proc.returncode != 0:

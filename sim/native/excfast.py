@@ -23,8 +23,8 @@ from unicorn.arm_const import (
     UC_ARM_REG_XPSR,
 )
 
-from sim.native.blockhook import NativeUnavailable, load_library
-from sim.periph.exceptions import VALID_EXC_RETURN, ExceptionReturnError
+from tinyml_disco.sim.native.blockhook import NativeUnavailable, load_library
+from tinyml_disco.sim.periph.exceptions import VALID_EXC_RETURN, ExceptionReturnError
 
 # Order of ex_ctx.regid in excfast.c.
 _REG_IDS = (
@@ -49,7 +49,7 @@ class ExcContext(ctypes.Structure):
 
 
 class NativeExceptions:
-    """enter / leave / current_exception of sim.periph.exceptions for one Uc, done in C. Raises
+    """enter / leave / current_exception of tinyml_disco.sim.periph.exceptions for one Uc, done in C. Raises
     NativeUnavailable if the library or this binding's internals are not as expected."""
 
     def __init__(self, uc: Uc, lib: ctypes.CDLL | None = None) -> None:

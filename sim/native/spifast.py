@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import ctypes
 
-from sim.native.blockhook import NativeUnavailable, load_library
-from sim.periph.spi import SpiShared
+from tinyml_disco.sim.native.blockhook import NativeUnavailable, load_library
+from tinyml_disco.sim.periph.spi import SpiShared
 
 
 class SpiFastPath:

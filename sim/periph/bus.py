@@ -8,7 +8,7 @@ from dataclasses import dataclass
 
 from unicorn import Uc, UcError
 
-from sim.periph.base import Peripheral, RegisterFile
+from tinyml_disco.sim.periph.base import Peripheral, RegisterFile
 
 Gate = Callable[[], bool]
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from sim.periph.base import Clock, Peripheral
+from tinyml_disco.sim.periph.base import Clock, Peripheral
 
 CTRL, CYCCNT, LAR, LSR = 0x000, 0x004, 0xFB0, 0xFB4
 CYCCNTENA = 1 << 0

@@ -31,7 +31,7 @@ from unicorn.arm_const import (
     UC_ARM_REG_XPSR,
 )
 
-from sim.regbatch import RegisterBatch
+from tinyml_disco.sim.regbatch import RegisterBatch
 
 CONTROL_SPSEL, CONTROL_FPCA = 1 << 1, 1 << 2
 _CORE = (UC_ARM_REG_R0, UC_ARM_REG_R1, UC_ARM_REG_R2, UC_ARM_REG_R3, UC_ARM_REG_R12, UC_ARM_REG_LR)

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from sim.periph.base import Peripheral
+from tinyml_disco.sim.periph.base import Peripheral
 
 IMR, EMR, RTSR, FTSR, SWIER, PR = 0x00, 0x04, 0x08, 0x0C, 0x10, 0x14
 EXTICR1 = 0x08

@@ -3,7 +3,7 @@ programming is not modelled (declared registers)."""
 
 from __future__ import annotations
 
-from sim.periph.registers import DeclaredPeripheral, Field, Register
+from tinyml_disco.sim.periph.registers import DeclaredPeripheral, Field, Register
 
 ACR, KEYR, OPTKEYR, SR, CR, OPTCR = 0x00, 0x04, 0x08, 0x0C, 0x10, 0x14
 

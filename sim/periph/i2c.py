@@ -22,7 +22,7 @@ from __future__ import annotations
 
 from typing import Protocol
 
-from sim.periph.base import Peripheral
+from tinyml_disco.sim.periph.base import Peripheral
 
 CR1, CR2, OAR1, OAR2, DR, SR1, SR2, CCR, TRISE, FLTR = (0x00, 0x04, 0x08, 0x0C, 0x10, 0x14, 0x18, 0x1C,
                                                          0x20, 0x24)  # fmt: skip

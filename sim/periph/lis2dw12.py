@@ -32,7 +32,7 @@ from collections.abc import Callable
 
 import numpy as np
 
-from sim.periph.accel import FedSensor, SampleStream
+from tinyml_disco.sim.periph.accel import FedSensor, SampleStream
 
 ADDRESS_SA0_HIGH, ADDRESS_SA0_LOW = 0x19, 0x18
 WHO_AM_I, CTRL1, CTRL2, CTRL3, CTRL4_INT1, CTRL5_INT2, CTRL6 = 0x0F, 0x20, 0x21, 0x22, 0x23, 0x24, 0x25

@@ -2,7 +2,7 @@
 
 SPI transaction (chip select low): first byte = register address, bit 7 = read. Following bytes read or
 write consecutive registers when CTRL_REG6.ADD_INC (bit 4, set at reset) is set, else the same register.
-Samples are produced at the ODR of CTRL_REG4 in virtual time (`sim.periph.accel.SampleStream`), converted
+Samples are produced at the ODR of CTRL_REG4 in virtual time (`tinyml_disco.sim.periph.accel.SampleStream`), converted
 with the CTRL_REG5 full scale (`raw = round(g / sensitivity)`, saturated to int16 as the sensor's output
 saturates). STATUS.ZYXDA rises with each new sample and clears when OUT_Z_H is read; a sample arriving
 before the previous one was read sets ZYXOR. With CTRL_REG3 DR_EN and INT1_EN the INT1 pin follows ZYXDA
@@ -24,7 +24,7 @@ from collections.abc import Callable
 
 import numpy as np
 
-from sim.periph.accel import FedSensor, SampleStream, to_counts
+from tinyml_disco.sim.periph.accel import FedSensor, SampleStream, to_counts
 
 WHO_AM_I, CTRL_REG4, CTRL_REG1, CTRL_REG2, CTRL_REG3, CTRL_REG5, CTRL_REG6 = (
     0x0F,

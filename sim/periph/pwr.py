@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sim.periph.registers import DeclaredPeripheral, Field, Register
+from tinyml_disco.sim.periph.registers import DeclaredPeripheral, Field, Register
 
 CR, CSR = 0x00, 0x04
 VOSRDY = 1 << 14

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from sim.periph.base import Peripheral
+from tinyml_disco.sim.periph.base import Peripheral
 
 CR, PLLCFGR, CFGR, CIR = 0x00, 0x04, 0x08, 0x0C
 AHB1ENR, AHB2ENR, AHB3ENR, APB1ENR, APB2ENR = 0x30, 0x34, 0x38, 0x40, 0x44

@@ -12,7 +12,7 @@ import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
-from sim.periph.base import Peripheral
+from tinyml_disco.sim.periph.base import Peripheral
 
 _log = logging.getLogger(__name__)
 Report = Callable[[str], None]

@@ -3,15 +3,15 @@
 SysTick VAL counts down with the board's virtual clock (CLKSOURCE=1: one tick per cycle; 0: HCLK/8). With
 TICKINT set, every 1 -> 0 transition pends the SysTick exception: `next_tick_irq()` tells the board when
 the next one is due and `fire_tick_irq()` pends it. NVIC registers (ISER/ICER/ISPR/ICPR/IABR/IPR/STIR),
-ICSR (PENDSTSET/PENDSVSET...), SHPR1-3 and AIRCR.PRIGROUP drive `sim.periph.nvic.Nvic`.
+ICSR (PENDSTSET/PENDSVSET...), SHPR1-3 and AIRCR.PRIGROUP drive `tinyml_disco.sim.periph.nvic.Nvic`.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
 
-from sim.periph.base import Clock, Peripheral
-from sim.periph.nvic import NUM_IRQS, PENDSV, PRIO_BITS_MASK, SYSTICK, Nvic
+from tinyml_disco.sim.periph.base import Clock, Peripheral
+from tinyml_disco.sim.periph.nvic import NUM_IRQS, PENDSV, PRIO_BITS_MASK, SYSTICK, Nvic
 
 STK_CTRL, STK_LOAD, STK_VAL, STK_CALIB = 0x010, 0x014, 0x018, 0x01C
 CPUID, ICSR, VTOR, AIRCR, SCR, CCR = 0xD00, 0xD04, 0xD08, 0xD0C, 0xD10, 0xD14

@@ -11,7 +11,7 @@ import ctypes
 from collections.abc import Callable
 from typing import Protocol
 
-from sim.periph.base import Peripheral
+from tinyml_disco.sim.periph.base import Peripheral
 
 CR1, CR2, SR, DR, CRCPR = 0x00, 0x04, 0x08, 0x0C, 0x10
 SR_RXNE, SR_TXE = 1 << 0, 1 << 1

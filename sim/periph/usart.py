@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections import deque
 from collections.abc import Callable
 
-from sim.periph.base import Peripheral
+from tinyml_disco.sim.periph.base import Peripheral
 
 SR, DR, BRR, CR1, CR2, CR3, GTPR = 0x00, 0x04, 0x08, 0x0C, 0x10, 0x14, 0x18
 RXNE, TC, TXE = 1 << 5, 1 << 6, 1 << 7

@@ -21,10 +21,10 @@ from pathlib import Path
 
 import numpy as np
 
-from sim import sensor_csv
-from sim.backend import INSTRUCTIONS, LEDS, SENSOR, BackendUnavailable, BackendUnsupported
-from sim.renode import platform
-from sim.renode.robot_client import RenodeRobotClient
+from tinyml_disco.sim import sensor_csv
+from tinyml_disco.sim.backend import INSTRUCTIONS, LEDS, SENSOR, BackendUnavailable, BackendUnsupported
+from tinyml_disco.sim.renode import platform
+from tinyml_disco.sim.renode.robot_client import RenodeRobotClient
 
 SENSORS = ("lis2dw12", "lis3dsh", "none")
 
@@ -216,7 +216,7 @@ class RenodeConnection:
     """A Renode we started (headless, Robot server) and can boot boards on; stop() ends it."""
 
     def __init__(self, log_dir: Path | None = None) -> None:
-        from sim.renode.process import RenodeProcess, find_renode
+        from tinyml_disco.sim.renode.process import RenodeProcess, find_renode
 
         renode = find_renode()
         log_dir = log_dir or Path(tempfile.mkdtemp(prefix="tinyml-renode-log-"))

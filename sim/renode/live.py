@@ -22,9 +22,9 @@ import tempfile
 import time
 from pathlib import Path
 
-from sim.backend import BackendUnavailable
-from sim.renode import platform
-from sim.renode.backend import RenodeFiles, _at
+from tinyml_disco.sim.backend import BackendUnavailable
+from tinyml_disco.sim.renode import platform
+from tinyml_disco.sim.renode.backend import RenodeFiles, _at
 
 FLASH_BASE = 0x0800_0000
 PTY_NAME = "uart_pty"
@@ -87,7 +87,7 @@ class LiveRenode:
     """One Renode we started (headless, Robot server), hosting one free-running board at a time."""
 
     def __init__(self, log_dir: Path | None = None) -> None:
-        from sim.renode.process import RenodeProcess, find_renode
+        from tinyml_disco.sim.renode.process import RenodeProcess, find_renode
 
         self.workdir = Path(tempfile.mkdtemp(prefix="tinyml-live-", dir=log_dir))
         self.process = RenodeProcess(find_renode(), self.workdir / "renode.log")

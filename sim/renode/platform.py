@@ -254,7 +254,7 @@ def default_script_paths(repo: Path, model: str = "mlp") -> ScriptPaths:
 
 
 def shipped_files() -> dict[Path, str]:
-    """The files under sim/renode/ that are generated (regenerate with `python -m sim.renode.platform`)."""
+    """The files under sim/renode/ that are generated (regenerate with `python -m tinyml_disco.sim.renode.platform`)."""
     repo = HERE.parent.parent  # sim/renode -> the repository root
     return {
         OVERLAY_FILE: overlay_text(),

@@ -17,8 +17,8 @@ import subprocess
 import time
 from pathlib import Path
 
-from sim.backend import BackendUnavailable
-from sim.renode.robot_client import RenodeRobotClient
+from tinyml_disco.sim.backend import BackendUnavailable
+from tinyml_disco.sim.renode.robot_client import RenodeRobotClient
 
 INSTALL_HINT = (
     "install Renode 1.15.3 or newer (Linux portable package from https://github.com/renode/renode/releases, "

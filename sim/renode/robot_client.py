@@ -21,7 +21,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from sim.backend import BackendUnavailable
+from tinyml_disco.sim.backend import BackendUnavailable
 
 _NAMED_ARG = re.compile(r"^[a-zA-Z0-9_]+=")
 TESTER_MISS = "Terminal tester failed"

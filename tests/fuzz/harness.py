@@ -49,12 +49,12 @@ class Classified(Exception):
 
 
 def our_error_types() -> tuple[type[BaseException], ...]:
-    from compiler.graph import UnsupportedModelError
-    from compiler.tflite_reader import ModelFormatError
-    from sim.errors import EmulationError
-    from sim.protocol import ProtocolError
-    from sim.resd import ResdFormatError
-    from sim.sensor_csv import SensorCsvError
+    from tinyml_disco.compiler.graph import UnsupportedModelError
+    from tinyml_disco.compiler.tflite_reader import ModelFormatError
+    from tinyml_disco.sim.errors import EmulationError
+    from tinyml_disco.sim.protocol import ProtocolError
+    from tinyml_disco.sim.resd import ResdFormatError
+    from tinyml_disco.sim.sensor_csv import SensorCsvError
 
     return (ModelFormatError, UnsupportedModelError, SensorCsvError, ResdFormatError, ProtocolError, EmulationError)
 
@@ -76,7 +76,7 @@ def classify_exception(exc: BaseException) -> str:
         return "silent_wrong"
     if isinstance(exc, PartialArtifact):
         return "partial_artifact"
-    from sim.errors import InstructionBudgetExceeded
+    from tinyml_disco.sim.errors import InstructionBudgetExceeded
 
     if isinstance(exc, InstructionBudgetExceeded):
         return "hang"

@@ -34,7 +34,7 @@ def seed_model_bytes() -> dict[str, bytes]:
 
 
 def _check_graph(g: object) -> None:
-    from compiler.graph import Graph
+    from tinyml_disco.compiler.graph import Graph
 
     assert isinstance(g, Graph)
     n = len(g.tensors)
@@ -49,8 +49,8 @@ def _check_graph(g: object) -> None:
 
 def _reader_thunk(data: bytes, meta: object) -> Callable[[], None]:
     def run() -> None:
-        import compiler
-        from compiler import tflite_reader
+        from tinyml_disco import compiler
+        from tinyml_disco.compiler import tflite_reader
 
         g = tflite_reader.parse(data, "<fuzzed model.tflite>")
         compiled = compiler.compile_model(g, meta)  # type: ignore[arg-type]
@@ -62,9 +62,9 @@ def _reader_thunk(data: bytes, meta: object) -> Callable[[], None]:
 
 
 def _metas() -> dict[str, object]:
-    from app import pipeline
-    from compiler import tflite_reader
-    from training.artifacts import ModelPaths
+    from tinyml_disco.app import pipeline
+    from tinyml_disco.compiler import tflite_reader
+    from tinyml_disco.training.artifacts import ModelPaths
 
     out: dict[str, object] = {}
     for m in SEED_MODELS:
@@ -96,8 +96,8 @@ def tflite_structure_examples(rng: random.Random, n: int) -> Iterator[Example]:
 
 def build_one(name: str, data: bytes) -> None:
     """The build step on one .tflite: app.pipeline.compile_c in a fresh build folder holding model.json and it."""
-    from app import pipeline
-    from training.artifacts import ModelPaths
+    from tinyml_disco.app import pipeline
+    from tinyml_disco.training.artifacts import ModelPaths
 
     with tempfile.TemporaryDirectory(prefix="tinyml-fuzz-") as tmp:
         paths = ModelPaths(Path(tmp) / name)
@@ -214,8 +214,8 @@ def _random_samples(rng: random.Random) -> tuple[np.ndarray, float]:
 
 
 def csv_examples(rng: random.Random, n: int) -> Iterator[Example]:
-    """Mutations of CSV files written by sim.sensor_csv.write_csv, read back with read_csv."""
-    from sim import sensor_csv
+    """Mutations of CSV files written by tinyml_disco.sim.sensor_csv.write_csv, read back with read_csv."""
+    from tinyml_disco.sim import sensor_csv
 
     work = Path(tempfile.mkdtemp(prefix="tinyml-fuzz-csv-"))
     try:
@@ -246,11 +246,11 @@ def csv_examples(rng: random.Random, n: int) -> Iterator[Example]:
 
 
 def recording_examples(rng: random.Random, n: int) -> Iterator[Example]:
-    """Mutations of labelled CSV recordings through training.recordings.load_recording (what `train --data`
+    """Mutations of labelled CSV recordings through tinyml_disco.training.recordings.load_recording (what `train --data`
     reads per file: segments, resampling to the model rate, windows per label run)."""
-    from sim import sensor_csv
-    from training import recordings
-    from training.synth import SensorSpec
+    from tinyml_disco.sim import sensor_csv
+    from tinyml_disco.training import recordings
+    from tinyml_disco.training.synth import SensorSpec
 
     work = Path(tempfile.mkdtemp(prefix="tinyml-fuzz-rec-"))
     window = 32
@@ -285,7 +285,7 @@ def recording_examples(rng: random.Random, n: int) -> Iterator[Example]:
 
 def resd_examples(rng: random.Random, n: int) -> Iterator[Example]:
     """Byte mutations of RESD files written by sim.resd.encode_acceleration, read back with read_acceleration."""
-    from sim import resd
+    from tinyml_disco.sim import resd
 
     work = Path(tempfile.mkdtemp(prefix="tinyml-fuzz-resd-"))
     try:

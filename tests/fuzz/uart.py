@@ -24,8 +24,8 @@ BLANKS = b" \t"
 
 def build_fixture_elf(model: str, out_root: Path) -> Path:
     """firmware.elf for tests/fixtures/fuzz/<model> (compiled by our compiler, then arm-none-eabi-gcc)."""
-    from app import pipeline
-    from training.artifacts import ModelPaths
+    from tinyml_disco.app import pipeline
+    from tinyml_disco.training.artifacts import ModelPaths
 
     paths = ModelPaths(out_root.resolve() / model)
     paths.root.mkdir(parents=True, exist_ok=True)
@@ -37,7 +37,7 @@ def build_fixture_elf(model: str, out_root: Path) -> Path:
 
 def input_size(tflite: bytes) -> int:
     """Bytes of the model's int8 input tensor (what INFER takes)."""
-    from compiler import tflite_reader
+    from tinyml_disco.compiler import tflite_reader
 
     g = tflite_reader.parse(tflite)
     return int(np.prod(g.tensors[g.inputs[0]].shape))
@@ -121,8 +121,8 @@ def _matches(got: list[str], expected: list[str]) -> bool:
 
 def uart_examples(rng: random.Random, n: int, elf: Path, tflite: bytes, input_size: int,
                   session_examples: int = 400) -> Iterator[Example]:
-    from app.tflm_oracle import TflmOracle
-    from sim.session import DeviceSession, embedded_session
+    from tinyml_disco.app.tflm_oracle import TflmOracle
+    from tinyml_disco.sim.session import DeviceSession, embedded_session
 
     tflm = TflmOracle(tflite)
 
