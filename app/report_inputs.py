@@ -45,7 +45,8 @@ class ReportInputs:
 def gather(paths: ModelPaths, device_per_class: int = 10, log=print) -> ReportInputs:
     name = paths.name
     try:
-        card: ModelCard | Missing = load_card(paths)
+        # A model.json beside a different model.tflite is refused; one whose .tflite is gone still reports its figures
+        card: ModelCard | Missing = load_card(paths, check_tflite=paths.tflite.exists())
     except (FileNotFoundError, ValueError, KeyError) as exc:
         card = Missing(str(exc).splitlines()[0], f"tinyml-disco train --model {name}")
     evaluations, device, source = _evaluations(paths, card, device_per_class, log)

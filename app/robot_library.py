@@ -159,7 +159,7 @@ class TinymlBoard:
         from tinyml_disco.training.artifacts import load_card
         from tinyml_disco.training.synth import Windows, to_raw
 
-        card = load_card(self.paths)
+        card = load_card(self.paths, check_tflite=False)  # figures only: prepare_model checked the pair
         data = replay.load_replay(Path(path), card.sample_rate_hz, card.window)
         if data.truth is None:
             raise AssertionError(f"{path} has no label column: the accuracy checks need the true gestures")
@@ -222,7 +222,7 @@ class TinymlBoard:
         points. Every PRED is also checked against TFLM, so this guards the data path, not the arithmetic."""
         from tinyml_disco.training.artifacts import load_card
 
-        acc = load_card(self.paths).accuracy
+        acc = load_card(self.paths, check_tflite=False).accuracy  # prepare_model checked the pair
         p, n_test = float(acc["int8_host"]), int(acc["test_windows"])
         if windows is None:
             if self.windows is None:
@@ -258,7 +258,7 @@ class TinymlBoard:
             from tinyml_disco.sim.periph.lis2dw12 import firmware_counts_from_g
             from tinyml_disco.training.artifacts import load_card
 
-            sensor = load_card(self.paths).sensor
+            sensor = load_card(self.paths, check_tflite=False).sensor
             raw = firmware_counts_from_g(self.windows.g, sensor.full_scale_g, sensor.lsb_ug).reshape(raw.shape)
         q = pipeline.model_inputs(self.paths, raw)
         ref = TflmOracle(self.paths.tflite.read_bytes()).invoke(q)

@@ -73,7 +73,7 @@ def test_simulate_data_folder_is_a_clear_error(trained_mlp: ModelPaths, tmp_path
     rc = main(["simulate", "--model", "mlp", "--build-dir", str(build), "--data", str(tmp_path)])
     err = capsys.readouterr().err
     assert rc == 2
-    assert f"--data {tmp_path} is a folder" in err and ".csv or .resd" in err and "Traceback" not in err
+    assert f"{tmp_path} is a folder" in err and ".csv or .resd" in err and "Traceback" not in err
     rc = main(["simulate", "--model", "mlp", "--build-dir", str(build), "--data", str(tmp_path / "none.csv")])
     err = capsys.readouterr().err
     assert rc == 2 and "no such file" in err

@@ -26,6 +26,9 @@ def test_fuzz_target(target: str, tmp_path: Path) -> None:
     assert result.tried > 0
     # Not vacuous: many mutations keep the input valid (weights, sample values), so a setup that refuses
     # everything (say, a model.json that no longer fits the fixture) fails here instead of passing.
-    assert result.counts["ok"] >= result.tried // 10, f"too few inputs accepted:\n{report}"
+    # The structural mutator mostly breaks the graph on purpose (dropped tensors/ops, bad indices, 2 subgraphs,
+    # negative scales): with the verifier, ~9% of its mutants stay valid models, so its floor is 5%.
+    floor = 20 if target == "tflite_structure" else 10
+    assert result.counts["ok"] >= result.tried // floor, f"too few inputs accepted:\n{report}"
     assert result.failures == 0, f"{report}\n" + "\n".join(
         f"{outcome}: {d}" for outcome, seen in result.examples.items() for d in seen)

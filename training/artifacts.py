@@ -136,5 +136,6 @@ class ModelCard:
         return self.data.get("generator")
 
 
-def load_card(paths: ModelPaths) -> ModelCard:
-    return ModelCard.from_dict(load_meta_json(paths))
+def load_card(paths: ModelPaths, check_tflite: bool = True) -> ModelCard:
+    """The typed model.json; check_tflite=False only for readers of its figures once the pair was checked."""
+    return ModelCard.from_dict(load_meta_json(paths, check_tflite))

@@ -161,6 +161,8 @@ def prepare(g: Graph, op: Operator) -> ConvParams:
     raw = const_data(op, w, "int8", "filter")
     wd = raw.astype(np.int64)
     bias = const_data(op, b, "int32", "bias").astype(np.int64) if b is not None else np.zeros(geo.out_c, np.int64)
+    if bias.ndim != 1 or bias.size != geo.out_c:
+        raise fail_op(op, f"bias has shape {list(bias.shape)}; it must be [{geo.out_c}] (one per output channel)")
     mults, shifts = requant_params(op, inp, w, out, geo.out_c)
     zp_in = int(inp.zero_point[0])
     zp_out = int(out.zero_point[0])

@@ -7,6 +7,8 @@ CSV/RESD files written by our own writers from random samples."""
 
 from __future__ import annotations
 
+import hashlib
+import json
 import math
 import multiprocessing
 import os
@@ -102,7 +104,10 @@ def build_one(name: str, data: bytes) -> None:
     with tempfile.TemporaryDirectory(prefix="tinyml-fuzz-") as tmp:
         paths = ModelPaths(Path(tmp) / name)
         paths.root.mkdir()
-        shutil.copy(FIXTURES / name / "model.json", paths.meta_json)
+        # the card records the .tflite it describes: here the mutant (build refuses a mixed pair before compiling)
+        meta = json.loads((FIXTURES / name / "model.json").read_text())
+        meta["tflite_sha256"] = hashlib.sha256(data).hexdigest()
+        paths.meta_json.write_text(json.dumps(meta))
         paths.tflite.write_bytes(data)
         before = {p.name: p.read_bytes() for p in paths.root.iterdir()}
         try:
