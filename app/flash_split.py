@@ -1,7 +1,7 @@
 """Flash and static RAM of a firmware split by what the bytes are for, from the linker map (firmware.map).
 
 Every input section the linker placed is attributed by the object it came from:
-  app      firmware/src (startup, drivers, features, UART protocol)
+  app      firmware/src (startup, drivers, features, UART protocol; LTO's ltrans objects are this code)
   model    the model: generated model.c (compiled runtime: weights and the call sequence; TFLM: the .tflite array)
   kernels  firmware/nn (compiled runtime), TFLM's kernels and CMSIS-NN (TFLM runtime)
   runtime  TFLM's interpreter, allocator, flatbuffer reader and our glue (tflm_runtime.cc); 0 for compiled
@@ -31,8 +31,8 @@ def category(obj: str) -> str:
         return "model"
     if "/nn/" in obj:
         return "kernels"
-    if "/src/" in obj:
-        return "app"
+    if "/src/" in obj or obj.endswith(".ltrans.o"):
+        return "app"  # firmware/src; the link-time-optimised objects hold only the platform code (firmware/Makefile)
     if re.search(r"lib(c|c_nano|g|g_nano|gcc|m|stdc\+\+|stdc\+\+_nano|supc\+\+|supc\+\+_nano|nosys)\.a", obj):
         return "libc"
     return "other"
