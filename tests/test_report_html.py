@@ -60,7 +60,7 @@ def test_page_in_headless_chromium(trained_mlp: ModelPaths, mlp_elf: Path, tmp_p
     images = re.findall(r"<img [^>]*src='([^']*)'", text)
     assert len(images) == 3 and all(s.startswith("data:image/png;base64,") for s in images)  # confusion, cycles, memory
     assert "device (emulated)" in text and "computed by tinyml-disco report: 3 saved test windows" in text
-    assert "FULLY_CONNECTED" in text and "tdnn_softmax_s8" in text  # per-layer kernels, the largest flash symbols
+    assert "tdnn_softmax_s8" in text  # a kernel among the largest flash symbols
     assert "Run <code>tinyml-disco bench --model mlp</code>" in text  # no bench.json in the fixture's build
     assert "not run yet" in text  # no Robot logs in the fixture's build
     SCREENSHOT.mkdir(parents=True, exist_ok=True)
