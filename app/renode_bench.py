@@ -18,6 +18,7 @@ PACED_WINDOWS = 20  # windows also measured one at a time
 def measure(elf: Path, windows_g: np.ndarray, embedded: list[protocol.Prediction], sensor: str = "lis3dsh",
             log_dir: Path | None = None) -> dict[str, object]:
     """{"windows_per_s", "wall_s", "boot_s", "pred_equal_embedded", ...}, or {"skipped": reason} without Renode."""
+    from tinyml_disco.sim.renode import platform
     from tinyml_disco.sim.renode.backend import RenodeConnection
     from tinyml_disco.sim.renode.process import find_renode
 
@@ -28,7 +29,7 @@ def measure(elf: Path, windows_g: np.ndarray, embedded: list[protocol.Prediction
     t0 = time.perf_counter()
     connection = RenodeConnection(log_dir)
     try:
-        backend = connection.board(elf, sensor=sensor)
+        backend = connection.board(elf, sensor=sensor, emulation_settings=platform.BENCH_EMULATION_SETTINGS)
         session = DeviceSession(backend)
         session.start()
         boot_s = time.perf_counter() - t0
@@ -61,7 +62,7 @@ def measure(elf: Path, windows_g: np.ndarray, embedded: list[protocol.Prediction
         "windows_per_s_paced": len(paced) / wall_paced if wall_paced > 0 else None,
         "pred_equal_embedded_paced": float(np.mean(same_paced)) if same_paced else None,
         "source": "app/renode_bench.py: Renode started headless with its Robot server (sim/renode/platform.py "
-                  "EMULATION_SETTINGS: advance immediately, 0.1 s quantum); windows_per_s: all windows fed at "
+                  "BENCH_EMULATION_SETTINGS: advance immediately, 0.1 s quantum); windows_per_s: all windows fed at "
                   "once, PRED lines read while the emulation runs on; windows_per_s_paced: one window fed and "
                   "its PRED awaited with the emulation paused at a time, as the Robot suites do",
     }

@@ -21,7 +21,7 @@ Create Board
     [Arguments]    ${platform}=${PLATFORM}
     # The same settings as sim/renode/platform.py EMULATION_SETTINGS and MODEL_FILES.
     Execute Command           emulation SetGlobalAdvanceImmediately true
-    Execute Command           emulation SetGlobalQuantum "0.1"
+    Execute Command           emulation SetGlobalQuantum "0.001"
     Execute Command           mach create "tinyml-disco"
     Execute Command           include @${MODELS}/TinymlSTM32F4_I2C.cs
     Execute Command           include @${MODELS}/TinymlSTM32F4_SYSCFG.cs

@@ -23,7 +23,7 @@ ${PRED}           ^PRED seq=\\d+ class=\\d+ label=\\S+ score=\\d+ cycles=\\d+$
 Create Board
     # The same settings as sim/renode/platform.py EMULATION_SETTINGS and MODEL_FILES.
     Execute Command           emulation SetGlobalAdvanceImmediately true
-    Execute Command           emulation SetGlobalQuantum "0.1"
+    Execute Command           emulation SetGlobalQuantum "0.001"
     Execute Command           mach create "tinyml-disco"
     Execute Command           include @${MODELS}/TinymlSTM32F4_I2C.cs
     Execute Command           include @${MODELS}/TinymlSTM32F4_SYSCFG.cs

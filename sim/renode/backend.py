@@ -60,11 +60,12 @@ def _at(path: Path) -> str:
     return "@" + text
 
 
-def boot_keywords(files: RenodeFiles, sensor: str, uart_timeout_s: int = 10) -> list[Keyword]:
+def boot_keywords(files: RenodeFiles, sensor: str, uart_timeout_s: int = 10,
+                  settings: tuple[str, ...] = platform.EMULATION_SETTINGS) -> list[Keyword]:
     """The Robot keywords that bring the board up, in order."""
     if sensor not in SENSORS:
         raise ValueError(f"sensor must be one of {', '.join(SENSORS)}, got {sensor!r}")
-    cmds = [*platform.EMULATION_SETTINGS, f'mach create "{platform.MACHINE_NAME}"']
+    cmds = [*settings, f'mach create "{platform.MACHINE_NAME}"']
     cmds += [f"include {_at(model)}" for model in files.models]
     if sensor == "lis3dsh":
         cmds.append(f"include {_at(files.lis3dsh_model)}")
@@ -91,6 +92,7 @@ class RenodeBackend:
     sample_rate_hz: float = 100.0
     line_timeout_s: float = 10.0  # virtual seconds to wait for an expected line
     quiet_s: float = 0.05  # virtual seconds without UART traffic that count as idle
+    emulation_settings: tuple[str, ...] = platform.EMULATION_SETTINGS  # advance immediately, quantum
     workdir: Path = field(default_factory=lambda: Path(tempfile.mkdtemp(prefix="tinyml-renode-")))
     name: str = "renode"
     _feeds: int = 0
@@ -103,7 +105,7 @@ class RenodeBackend:
         return frozenset(caps)
 
     def begin(self) -> None:
-        for kw in boot_keywords(self.files, self.sensor, max(1, round(self.line_timeout_s))):
+        for kw in boot_keywords(self.files, self.sensor, max(1, round(self.line_timeout_s)), self.emulation_settings):
             self.client.run(kw.name, *kw.args, **dict(kw.named))
         self._feeds = 0
 
@@ -222,11 +224,12 @@ class RenodeConnection:
         log_dir = log_dir or Path(tempfile.mkdtemp(prefix="tinyml-renode-log-"))
         self.process = RenodeProcess(renode, log_dir / "renode.log")
 
-    def board(self, elf: Path, sensor: str = "lis2dw12", sample_rate_hz: float = 100.0) -> RenodeBackend:
+    def board(self, elf: Path, sensor: str = "lis2dw12", sample_rate_hz: float = 100.0,
+              emulation_settings: tuple[str, ...] = platform.EMULATION_SETTINGS) -> RenodeBackend:
         if not Path(elf).is_file():
             raise BackendUnavailable(f"{elf} does not exist; build the firmware first (tinyml-disco build)")
         return RenodeBackend(self.process.client, RenodeFiles(elf=Path(elf).resolve()), sensor=sensor,
-                             sample_rate_hz=sample_rate_hz)
+                             sample_rate_hz=sample_rate_hz, emulation_settings=emulation_settings)
 
     def stop(self) -> None:
         self.process.stop()
