@@ -5,7 +5,6 @@ tests of the harness's classification, so a broken harness cannot pass silently.
 
 from __future__ import annotations
 
-import random
 import shutil
 from pathlib import Path
 
@@ -21,14 +20,10 @@ from tinyml_disco.sim.sensor_csv import SensorCsvError
 def test_uart_protocol_fuzz(target: str, tmp_path: Path) -> None:
     if shutil.which("arm-none-eabi-gcc") is None:
         pytest.skip("arm-none-eabi-gcc missing: run scripts/bootstrap.sh")
-    n = runner.default_examples()
-    result = runner.run_target(target, random.Random(f"{runner.SEED}:{target}"), n, tmp_path)
-    harness.write_counts([result], runner.COUNTS_JSON, runner.SEED, n)
-    report = harness.table([result])
+    result, report = runner.bounded_run(target, tmp_path)
     print(report)
     assert result.tried > 0
-    assert result.counts["ok"] == result.tried, f"{report}\n" + "\n".join(
-        f"{outcome}: {d}" for outcome, seen in result.examples.items() for d in seen)
+    assert result.counts["ok"] == result.tried, report
 
 
 def test_classification() -> None:

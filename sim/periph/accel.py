@@ -168,6 +168,26 @@ class FedSensor:
             self._set_int1(False)
         self._update_int1()
 
+    # -- the 32-level FIFO of the LIS2DW12 and LIS3DSH (each model owns `fifo` and `_fifo_overrun`) ---------
+    fifo: deque[tuple[int, int, int]]
+    _fifo_overrun: bool
+
+    def _push_fifo(self, sample_g: np.ndarray, depth: int, stop_when_full: bool) -> None:
+        """One conversion into the FIFO. When it is full: FIFO mode stops collecting (stop_when_full), stream /
+        continuous mode overwrites the oldest sample; an overrun either way."""
+        counts, clipped = self._convert(sample_g)
+        if clipped:
+            self.stream.clipped += 1
+        if len(self.fifo) >= depth:
+            self.stream.overruns += 1
+            if stop_when_full:
+                self._update_int1()
+                return
+            self.fifo.popleft()
+            self._fifo_overrun = True
+        self.fifo.append(counts)
+        self._update_int1()
+
     def _update_int1(self) -> None:
         self._set_int1(self.int1_level())
 

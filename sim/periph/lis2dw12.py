@@ -165,18 +165,7 @@ class Lis2dw12(FedSensor):
         if mode not in (FMODE_FIFO, FMODE_CONTINUOUS):
             super()._produce(sample_g, t)  # bypass: the sample goes to the output registers, DRDY rises
             return
-        counts, clipped = self._convert(sample_g)
-        if clipped:
-            self.stream.clipped += 1
-        if len(self.fifo) >= FIFO_DEPTH:
-            self.stream.overruns += 1
-            if mode == FMODE_FIFO:
-                self._update_int1()
-                return  # FIFO mode stops collecting when full
-            self.fifo.popleft()  # continuous: the oldest is overwritten
-            self._fifo_overrun = True
-        self.fifo.append(counts)
-        self._update_int1()
+        self._push_fifo(sample_g, FIFO_DEPTH, stop_when_full=mode == FMODE_FIFO)  # continuous overwrites the oldest
 
     def _latch_data_ready(self) -> bool:
         overrun = bool(self.regs[STATUS] & DRDY)

@@ -144,18 +144,8 @@ class Lis3dsh(FedSensor):
         if not self._fifo_on():
             super()._produce(sample_g, t)  # bypass: the sample goes to the output registers, ZYXDA rises
             return
-        counts, clipped = self._convert(sample_g)
-        if clipped:
-            self.stream.clipped += 1
-        if len(self.fifo) >= FIFO_DEPTH:
-            self.stream.overruns += 1
-            if self.regs[FIFO_CTRL] >> 5 == FMODE_FIFO:
-                self._update_int1()
-                return  # FIFO mode stops collecting when full
-            self.fifo.popleft()  # stream: the oldest is overwritten
-            self._fifo_overrun = True
-        self.fifo.append(counts)
-        self._update_int1()
+        # stream mode overwrites the oldest sample when full, FIFO mode stops
+        self._push_fifo(sample_g, FIFO_DEPTH, stop_when_full=self.regs[FIFO_CTRL] >> 5 == FMODE_FIFO)
 
     def _latch_data_ready(self) -> bool:
         overrun = bool(self.regs[STATUS] & ZYXDA)

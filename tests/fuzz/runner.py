@@ -6,7 +6,7 @@ import os
 import random
 from pathlib import Path
 
-from tests.fuzz import targets, uart
+from tests.fuzz import harness, targets, uart
 from tests.fuzz.harness import REPO, TargetCounts, run_examples
 
 SEED = 20261126
@@ -21,6 +21,17 @@ UART_MODELS = {"uart": "mlp", "uart_cnn": "cnn"}
 def default_examples() -> int:
     text = os.environ.get("TINYML_FUZZ_EXAMPLES", "").strip()
     return int(text) if text else DEFAULT_EXAMPLES
+
+
+def bounded_run(target: str, work: Path) -> tuple[TargetCounts, str]:
+    """One target as the test suite runs it: the fixed seed, default_examples(), merged into COUNTS_JSON.
+    Returns the counts and a report: the table, then every failing example."""
+    n = default_examples()
+    result = run_target(target, random.Random(f"{SEED}:{target}"), n, work)
+    harness.write_counts([result], COUNTS_JSON, SEED, n)
+    report = "\n".join([harness.table([result]), *(f"{outcome}: {d}" for outcome, seen in result.examples.items()
+                                                    for d in seen)])
+    return result, report
 
 
 def run_target(target: str, rng: random.Random, n: int, work: Path, elf: Path | None = None) -> TargetCounts:
