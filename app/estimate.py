@@ -22,13 +22,11 @@ from tinyml_disco.training.artifacts import ModelPaths, load_card
 def estimate_elf(elf: Path, input_tensor: np.ndarray, function: str = "model_invoke") -> dict:
     """bench.json's estimate keys for one call of `function(input, output)` in `elf`."""
     from tinyml_disco.sim.art_flash import ArtFlash
-    from tinyml_disco.sim.bare_core import SCRATCH_BASE, BareCore
+    from tinyml_disco.sim.bare_core import BareCore
     from tinyml_disco.sim.m4_timing import estimate
 
     core = BareCore(elf)
-    x = np.ascontiguousarray(input_tensor, np.int8).tobytes()
-    core.write(SCRATCH_BASE, x)
-    trace = core.trace(function, [SCRATCH_BASE, SCRATCH_BASE + ((len(x) + 3) & ~3)])
+    trace = core.trace(function, list(core.place_io(np.ascontiguousarray(input_tensor, np.int8).tobytes())))
     art = ArtFlash()
     cold = estimate(trace, art)
     warm = estimate(trace, art)

@@ -39,14 +39,12 @@ class Profile:
 
 
 def profile_elf(elf_path: Path, model_dir: Path, input_tensor: np.ndarray, output_size: int, name: str = "") -> Profile:
-    from tinyml_disco.sim.bare_core import SCRATCH_BASE, BareCore
+    from tinyml_disco.sim.bare_core import BareCore
 
     core = BareCore(elf_path)
     invoke = core.function("model_invoke")
     lo, hi = invoke.address & ~1, (invoke.address & ~1) + invoke.size
-    x = np.ascontiguousarray(input_tensor, np.int8).tobytes()
-    core.write(SCRATCH_BASE, x)
-    out_addr = SCRATCH_BASE + ((len(x) + 3) & ~3)
+    in_addr, out_addr = core.place_io(np.ascontiguousarray(input_tensor, np.int8).tobytes())
 
     calls: list[list] = []  # [kernel symbol, instructions]
     state = {"inside": True, "glue": 0}
@@ -62,7 +60,7 @@ def profile_elf(elf_path: Path, model_dir: Path, input_tensor: np.ndarray, outpu
             state["inside"] = False
         calls[-1][1] += n
 
-    core.call("model_invoke", [SCRATCH_BASE, out_addr], on_block)
+    core.call("model_invoke", [in_addr, out_addr], on_block)
     names = [(r.op_index, r.op) for r in read_manifest(model_dir)]
     if len(names) != len(calls):
         raise RuntimeError(f"{model_dir / MANIFEST} lists {len(names)} ops but model_invoke made {len(calls)} calls")

@@ -41,13 +41,17 @@ class BareCore:
     def write(self, address: int, data: bytes) -> None:
         self._uc.mem_write(address, data)
 
+    def place_io(self, input_tensor: bytes) -> tuple[int, int]:
+        """model_invoke's two arguments: the input written at SCRATCH_BASE, the output word-aligned after it."""
+        self.write(SCRATCH_BASE, input_tensor)
+        return SCRATCH_BASE, SCRATCH_BASE + ((len(input_tensor) + 3) & ~3)
+
     def read(self, address: int, size: int) -> bytes:
         return bytes(self._uc.mem_read(address, size))
 
     def call(self, name: str, args: Sequence[int], on_block: BlockHook) -> None:
         """Run `name(args...)` (up to 4 register arguments) to its return; on_block sees every block executed."""
         from unicorn import UC_HOOK_BLOCK
-        from unicorn.arm_const import UC_ARM_REG_LR, UC_ARM_REG_R0, UC_ARM_REG_SP
 
         counts: dict[int, int] = {}
 
@@ -57,21 +61,28 @@ class BareCore:
                 n = counts[address] = count_instructions(bytes(self._uc.mem_read(address, size)))
             on_block(address, n)
 
+        self._run(name, args, [(UC_HOOK_BLOCK, hook)])
+
+    def _run(self, name: str, args: Sequence[int], hooks: Sequence[tuple[int, Callable[..., None]]]) -> None:
+        """`name(args...)` from a fresh stack to its return, with `hooks` ((Unicorn hook type, callback)) added
+        for the run only."""
+        from unicorn.arm_const import UC_ARM_REG_LR, UC_ARM_REG_R0, UC_ARM_REG_SP
+
         for i, value in enumerate(args[:4]):
             self._uc.reg_write(UC_ARM_REG_R0 + i, value)
         self._uc.reg_write(UC_ARM_REG_SP, STACK_TOP)
         self._uc.reg_write(UC_ARM_REG_LR, _RETURN | 1)
-        handle = self._uc.hook_add(UC_HOOK_BLOCK, hook)
+        handles = [self._uc.hook_add(kind, callback) for kind, callback in hooks]
         try:
             self._uc.emu_start(self.function(name).address | 1, _RETURN)
         finally:
-            self._uc.hook_del(handle)
+            for h in handles:
+                self._uc.hook_del(h)
 
     def trace(self, name: str, args: Sequence[int]) -> Trace:
         """Run `name(args...)` like `call`, recording every executed instruction and its data loads from flash
         (a code hook per instruction: ~100x slower than `call`; for the cycle estimate only)."""
         from unicorn import UC_HOOK_CODE, UC_HOOK_MEM_READ
-        from unicorn.arm_const import UC_ARM_REG_LR, UC_ARM_REG_R0, UC_ARM_REG_SP
 
         t = Trace()
         steps, code = t.steps, t.code
@@ -92,15 +103,6 @@ class BareCore:
             if in_flash(address):
                 t.flash_loads.setdefault(len(steps) - 1, []).append(address)
 
-        for i, value in enumerate(args[:4]):
-            self._uc.reg_write(UC_ARM_REG_R0 + i, value)
-        self._uc.reg_write(UC_ARM_REG_SP, STACK_TOP)
-        self._uc.reg_write(UC_ARM_REG_LR, _RETURN | 1)
-        handles = [self._uc.hook_add(UC_HOOK_CODE, on_code), self._uc.hook_add(UC_HOOK_MEM_READ, on_read)]
-        try:
-            self._uc.emu_start(self.function(name).address | 1, _RETURN)
-        finally:
-            for h in handles:
-                self._uc.hook_del(h)
+        self._run(name, args, [(UC_HOOK_CODE, on_code), (UC_HOOK_MEM_READ, on_read)])
         t.exit_pc = _RETURN
         return t
