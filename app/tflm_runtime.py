@@ -10,7 +10,6 @@ neither the .tflite nor the library changed, the probe is skipped and make finds
 
 from __future__ import annotations
 
-import hashlib
 import json
 import subprocess
 from dataclasses import asdict, dataclass
@@ -19,7 +18,7 @@ from pathlib import Path
 from tinyml_disco.app import firmware_stamp, tflm_lib
 from tinyml_disco.app.resources import firmware_dir
 from tinyml_disco.compiler import tflite_reader
-from tinyml_disco.compiler.fileio import atomic_write
+from tinyml_disco.compiler.fileio import atomic_write, sha256_bytes, sha256_file
 from tinyml_disco.compiler.model import ModelMeta, feature_defines, model_header
 from tinyml_disco.training.artifacts import ModelPaths
 
@@ -163,8 +162,8 @@ def build_firmware_tflm(paths: ModelPaths, meta: ModelMeta, log=print) -> TflmBu
     blob = paths.require(paths.tflite, f"tinyml-disco train --model {paths.name}").read_bytes()
     ops = model_ops(blob)
     record = tflm_dir(paths) / "tflm.json"
-    ident = {"tflite_sha256": hashlib.sha256(blob).hexdigest(), "library_key": lib.key,
-             "glue_sha256": hashlib.sha256((firmware_dir() / "tflm" / "tflm_runtime.cc").read_bytes()).hexdigest()}
+    ident = {"tflite_sha256": sha256_bytes(blob), "library_key": lib.key,
+             "glue_sha256": sha256_file(firmware_dir() / "tflm" / "tflm_runtime.cc")}
     old = json.loads(record.read_text()) if record.exists() else {}
     if all(old.get(k) == v for k, v in ident.items()) and "arena_bytes" in old:
         arena = int(old["arena_bytes"])
