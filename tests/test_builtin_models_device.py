@@ -37,13 +37,13 @@ class CyclePin:
 
 
 PINS: dict[str, CyclePin] = {
-    "mlp": CyclePin("a516574ce053266d", (825, 825, 825, 825, 825, 825, 825, 825), (826, 826, 826, 826), ()),
-    "mlp_robust": CyclePin("9a4984dda0a6fc30", (825, 825, 809, 825, 825, 825, 809, 825), (826, 810, 826, 826), ()),
+    "mlp": CyclePin("a516574ce053266d", (825, 825, 825, 825, 825, 825, 825, 825), (825, 825, 825, 825), ()),
+    "mlp_robust": CyclePin("9a4984dda0a6fc30", (825, 825, 809, 825, 825, 825, 809, 825), (825, 809, 825, 825), ()),
     "cnn": CyclePin("2bbaea06af3a6bda", (58469, 58457, 58457, 58457, 58457, 58469, 58457, 58451),
-                    (58458, 58500, 58464, 58464),
+                    (58457, 58499, 58463, 58463),
                     ("tdnn_convolve_s8_k1_full_mean_x1al_relu", "tdnn_convolve_s8_k1_pool_full_x1un_relu")),
     "cnn_deep": CyclePin("0f88b255d3823745", (80647, 80659, 80641, 80629, 80635, 80653, 80635, 80531),
-                         (80636, 80690, 80636, 80648),
+                         (80635, 80689, 80635, 80647),
                          ("tdnn_convolve_s8_k1_full_mean_x1al_relu", "tdnn_convolve_s8_k1_pool_full_x1al_relu",
                           "tdnn_convolve_s8_k1_pool_full_x1un_relu")),
 }

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import shutil
 from pathlib import Path
 
@@ -14,6 +15,7 @@ from tinyml_disco.app import pipeline
 from tinyml_disco.app.tflm_oracle import TflmOracle
 from tinyml_disco.compiler import tflite_reader as tflite_model
 from tinyml_disco.sim import protocol
+from tinyml_disco.sim.board import Board
 from tinyml_disco.sim.session import embedded_session
 from tinyml_disco.training import features
 from tinyml_disco.training.artifacts import ModelPaths
@@ -60,6 +62,18 @@ def test_bad_commands_answer_with_err(mlp_elf: Path) -> None:
         new = s._pump()
         assert new and protocol.parse_err(new[0])["code"] == code, (cmd, new)
     assert s.infer(np.zeros(6, np.int8)).cycles > 0  # still serving
+
+
+@pytest.mark.parametrize(("exc", "line"), [
+    (14, r"ERR code=unexpected_irq exc=14"),  # PendSV: nobody claims it
+    (2, r"ERR code=nmi pc=0x080[0-9a-f]{5}"),  # a fault: its name and the stacked PC, in flash
+])
+def test_unclaimed_exceptions_report(mlp_elf: Path, exc: int, line: str) -> None:
+    """Faults and unclaimed interrupts share one handler (startup_stm32f407.c), which tells them apart by IPSR."""
+    board = Board(mlp_elf, sensor="none")
+    board.wait_for_line(r"ERR code=no_sensor")
+    board.nvic.pend(exc)
+    assert re.fullmatch(line, board.wait_for_line(r"ERR code=(unexpected_irq|nmi)\b.*")), board.uart_lines[-3:]
 
 
 @pytest.mark.skipif(shutil.which("arm-none-eabi-gcc") is None, reason="arm-none-eabi-gcc missing")

@@ -174,12 +174,21 @@
 #define IRQ_EXTI0         6u
 #define IRQ_USART2        38u
 
-static inline void nvic_enable(uint32_t irq, uint8_t priority)
+/* Device interrupts with a vector in startup_stm32f407.c's table: 0..38 (USART2 is the highest we enable). */
+#define NUM_DEVICE_IRQS   39u
+
+static inline void nvic_enable_irq(uint32_t irq, uint8_t priority)
 {
     NVIC_IPR_BYTE(irq) = priority;
     NVIC_ICPR(irq >> 5) = 1u << (irq & 31u);
     NVIC_ISER(irq >> 5) = 1u << (irq & 31u);
 }
+/* An interrupt above the vector table would vector through whatever follows it in flash. */
+#define nvic_enable(irq, priority)                                                              \
+    do {                                                                                        \
+        _Static_assert((irq) < NUM_DEVICE_IRQS, "IRQ beyond the vector table: extend it");      \
+        nvic_enable_irq((irq), (priority));                                                     \
+    } while (0)
 
 static inline void irq_disable(void) { __asm volatile("cpsid i" ::: "memory"); }
 static inline void irq_enable(void) { __asm volatile("cpsie i" ::: "memory"); }

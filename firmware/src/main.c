@@ -52,11 +52,7 @@ static void window_slide(void)
 static void classify_window(void)
 {
     features_compute(window, input);
-    cycles_hold_background();
-    uint32_t c0 = cycles_now();
-    model_invoke(input, output);
-    uint32_t c1 = cycles_now();
-    cycles_release_background();
+    uint32_t cycles = cycles_invoke(input, output);
 
     int best = 0;   /* first maximum wins on ties */
     for (int i = 1; i < MODEL_NUM_CLASSES; i++) {
@@ -65,7 +61,7 @@ static void classify_window(void)
         }
     }
     leds_show_class(best);
-    protocol_print_pred(pred_seq++, best, output[best], c1 - c0);
+    protocol_print_pred(pred_seq++, best, output[best], cycles);
 
     window_slide();
 }

@@ -164,18 +164,14 @@ static void cmd_infer(uint32_t hex_off)
         }
         line[i] = (char)((hi << 4) | lo);
     }
-    cycles_hold_background();
-    uint32_t c0 = cycles_now();
-    model_invoke((const int8_t *)(const void *)line, infer_out);
-    uint32_t c1 = cycles_now();
-    cycles_release_background();
+    uint32_t cycles = cycles_invoke((const int8_t *)(const void *)line, infer_out);
 
     uart_puts("OUT ");
     for (uint32_t i = 0; i < (uint32_t)MODEL_OUTPUT_SIZE; i++) {
         uart_put_hex8((uint8_t)infer_out[i]);
     }
     uart_puts(" cycles=");
-    uart_put_u32(c1 - c0);
+    uart_put_u32(cycles);
     uart_putc('\n');
 }
 

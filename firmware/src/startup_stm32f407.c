@@ -2,8 +2,9 @@
  * startup_stm32f407.c - vector table and reset/fault handlers, in C.
  *
  * The table is placed in .isr_vector at 0x08000000 by the linker script.
- * Faults print "ERR code=<fault> pc=0x<stacked PC>" (if the UART is up) and
- * then request a system reset: the board never hangs silently.
+ * Faults print "ERR code=<fault> pc=0x<stacked PC>", other unclaimed exceptions
+ * "ERR code=unexpected_irq exc=<n>" (if the UART is up), and then request a
+ * system reset: the board never hangs silently.
  */
 #include <stdint.h>
 #include "stm32f407.h"
@@ -19,22 +20,18 @@ extern uint32_t _sidata, _sdata, _edata, _sbss, _ebss, _sccmbss, _eccmbss, _ssta
 
 int main(void);
 void Reset_Handler(void);
-void Default_Handler(void);
-void NMI_Handler(void);
-void HardFault_Handler(void);
-void MemManage_Handler(void);
-void BusFault_Handler(void);
-void UsageFault_Handler(void);
-void fault_report(const uint32_t *frame, uint32_t kind) __attribute__((noreturn, used));
+void Fault_Handler(void);
+void fault_report(const uint32_t *frame) __attribute__((noreturn, used));
 
-/* Handlers we do not use yet: weak, so a driver can override by name. */
-#define WEAK_DEFAULT __attribute__((weak, alias("Default_Handler")))
+/* Handlers we do not use yet: weak, so a driver can override by name. Every fault and every unclaimed
+ * interrupt shares Fault_Handler, which tells them apart by IPSR. */
+#define WEAK_DEFAULT __attribute__((weak, alias("Fault_Handler")))
 void SVC_Handler(void) WEAK_DEFAULT;
 void DebugMon_Handler(void) WEAK_DEFAULT;
 void PendSV_Handler(void) WEAK_DEFAULT;
 void SysTick_Handler(void) WEAK_DEFAULT;
 
-/* 82 device interrupts, RM0090 table 61 (position 0..81). */
+/* Device interrupts, RM0090 table 61, up to USART2 (position 38), the highest the firmware enables. */
 void WWDG_IRQHandler(void) WEAK_DEFAULT;
 void PVD_IRQHandler(void) WEAK_DEFAULT;
 void TAMP_STAMP_IRQHandler(void) WEAK_DEFAULT;
@@ -74,63 +71,25 @@ void SPI1_IRQHandler(void) WEAK_DEFAULT;
 void SPI2_IRQHandler(void) WEAK_DEFAULT;
 void USART1_IRQHandler(void) WEAK_DEFAULT;
 void USART2_IRQHandler(void) WEAK_DEFAULT;
-void USART3_IRQHandler(void) WEAK_DEFAULT;
-void EXTI15_10_IRQHandler(void) WEAK_DEFAULT;
-void RTC_Alarm_IRQHandler(void) WEAK_DEFAULT;
-void OTG_FS_WKUP_IRQHandler(void) WEAK_DEFAULT;
-void TIM8_BRK_TIM12_IRQHandler(void) WEAK_DEFAULT;
-void TIM8_UP_TIM13_IRQHandler(void) WEAK_DEFAULT;
-void TIM8_TRG_COM_TIM14_IRQHandler(void) WEAK_DEFAULT;
-void TIM8_CC_IRQHandler(void) WEAK_DEFAULT;
-void DMA1_Stream7_IRQHandler(void) WEAK_DEFAULT;
-void FSMC_IRQHandler(void) WEAK_DEFAULT;
-void SDIO_IRQHandler(void) WEAK_DEFAULT;
-void TIM5_IRQHandler(void) WEAK_DEFAULT;
-void SPI3_IRQHandler(void) WEAK_DEFAULT;
-void UART4_IRQHandler(void) WEAK_DEFAULT;
-void UART5_IRQHandler(void) WEAK_DEFAULT;
-void TIM6_DAC_IRQHandler(void) WEAK_DEFAULT;
-void TIM7_IRQHandler(void) WEAK_DEFAULT;
-void DMA2_Stream0_IRQHandler(void) WEAK_DEFAULT;
-void DMA2_Stream1_IRQHandler(void) WEAK_DEFAULT;
-void DMA2_Stream2_IRQHandler(void) WEAK_DEFAULT;
-void DMA2_Stream3_IRQHandler(void) WEAK_DEFAULT;
-void DMA2_Stream4_IRQHandler(void) WEAK_DEFAULT;
-void ETH_IRQHandler(void) WEAK_DEFAULT;
-void ETH_WKUP_IRQHandler(void) WEAK_DEFAULT;
-void CAN2_TX_IRQHandler(void) WEAK_DEFAULT;
-void CAN2_RX0_IRQHandler(void) WEAK_DEFAULT;
-void CAN2_RX1_IRQHandler(void) WEAK_DEFAULT;
-void CAN2_SCE_IRQHandler(void) WEAK_DEFAULT;
-void OTG_FS_IRQHandler(void) WEAK_DEFAULT;
-void DMA2_Stream5_IRQHandler(void) WEAK_DEFAULT;
-void DMA2_Stream6_IRQHandler(void) WEAK_DEFAULT;
-void DMA2_Stream7_IRQHandler(void) WEAK_DEFAULT;
-void USART6_IRQHandler(void) WEAK_DEFAULT;
-void I2C3_EV_IRQHandler(void) WEAK_DEFAULT;
-void I2C3_ER_IRQHandler(void) WEAK_DEFAULT;
-void OTG_HS_EP1_OUT_IRQHandler(void) WEAK_DEFAULT;
-void OTG_HS_EP1_IN_IRQHandler(void) WEAK_DEFAULT;
-void OTG_HS_WKUP_IRQHandler(void) WEAK_DEFAULT;
-void OTG_HS_IRQHandler(void) WEAK_DEFAULT;
-void DCMI_IRQHandler(void) WEAK_DEFAULT;
-void CRYP_IRQHandler(void) WEAK_DEFAULT;
-void HASH_RNG_IRQHandler(void) WEAK_DEFAULT;
-void FPU_IRQHandler(void) WEAK_DEFAULT;
 
 typedef void (*vector_t)(void);
 
-#define NUM_DEVICE_IRQS 82u
+/* The table ends at the highest interrupt the firmware enables (USART2, position 38; the others are EXTI0 at
+ * 6 and SysTick), not at the device's 82: an interrupt whose NVIC enable bit is never set is never taken, so
+ * its vector is never read (ARMv7-M B1.5.4: only a pending and enabled exception is taken), and the 43 words
+ * above would only ever hold Fault_Handler. A driver that enables a higher IRQ must extend the table
+ * (NUM_DEVICE_IRQS in stm32f407.h; nvic_enable checks the IRQ number against it at compile time). */
+_Static_assert(IRQ_USART2 + 1u == NUM_DEVICE_IRQS, "the table ends at USART2");
 
 __attribute__((section(".isr_vector"), used))
 const vector_t vector_table[16u + NUM_DEVICE_IRQS] = {
     (vector_t)(uintptr_t)&_estack,  /* initial MSP */
     Reset_Handler,
-    NMI_Handler,
-    HardFault_Handler,
-    MemManage_Handler,
-    BusFault_Handler,
-    UsageFault_Handler,
+    Fault_Handler,                  /* NMI */
+    Fault_Handler,                  /* HardFault */
+    Fault_Handler,                  /* MemManage */
+    Fault_Handler,                  /* BusFault */
+    Fault_Handler,                  /* UsageFault */
     0, 0, 0, 0,                     /* reserved */
     SVC_Handler,
     DebugMon_Handler,
@@ -147,20 +106,7 @@ const vector_t vector_table[16u + NUM_DEVICE_IRQS] = {
     TIM1_UP_TIM10_IRQHandler, TIM1_TRG_COM_TIM11_IRQHandler, TIM1_CC_IRQHandler,
     TIM2_IRQHandler, TIM3_IRQHandler, TIM4_IRQHandler, I2C1_EV_IRQHandler,
     I2C1_ER_IRQHandler, I2C2_EV_IRQHandler, I2C2_ER_IRQHandler, SPI1_IRQHandler,
-    SPI2_IRQHandler, USART1_IRQHandler, USART2_IRQHandler, USART3_IRQHandler,
-    EXTI15_10_IRQHandler, RTC_Alarm_IRQHandler, OTG_FS_WKUP_IRQHandler,
-    TIM8_BRK_TIM12_IRQHandler, TIM8_UP_TIM13_IRQHandler, TIM8_TRG_COM_TIM14_IRQHandler,
-    TIM8_CC_IRQHandler, DMA1_Stream7_IRQHandler, FSMC_IRQHandler, SDIO_IRQHandler,
-    TIM5_IRQHandler, SPI3_IRQHandler, UART4_IRQHandler, UART5_IRQHandler,
-    TIM6_DAC_IRQHandler, TIM7_IRQHandler, DMA2_Stream0_IRQHandler,
-    DMA2_Stream1_IRQHandler, DMA2_Stream2_IRQHandler, DMA2_Stream3_IRQHandler,
-    DMA2_Stream4_IRQHandler, ETH_IRQHandler, ETH_WKUP_IRQHandler, CAN2_TX_IRQHandler,
-    CAN2_RX0_IRQHandler, CAN2_RX1_IRQHandler, CAN2_SCE_IRQHandler, OTG_FS_IRQHandler,
-    DMA2_Stream5_IRQHandler, DMA2_Stream6_IRQHandler, DMA2_Stream7_IRQHandler,
-    USART6_IRQHandler, I2C3_EV_IRQHandler, I2C3_ER_IRQHandler,
-    OTG_HS_EP1_OUT_IRQHandler, OTG_HS_EP1_IN_IRQHandler, OTG_HS_WKUP_IRQHandler,
-    OTG_HS_IRQHandler, DCMI_IRQHandler, CRYP_IRQHandler, HASH_RNG_IRQHandler,
-    FPU_IRQHandler,
+    SPI2_IRQHandler, USART1_IRQHandler, USART2_IRQHandler,
 };
 
 /* Keep the copy/zero loops as loops: GCC would otherwise turn them into
@@ -204,17 +150,31 @@ void Reset_Handler(void)
     }
 }
 
-static const char *const fault_names[] = {
-    "nmi", "hard_fault", "mem_fault", "bus_fault", "usage_fault",
-};
+/* Exceptions 2..6 (NMI, HardFault, MemManage, BusFault, UsageFault), NUL-separated. */
+static const char fault_names[] = "nmi\0hard_fault\0mem_fault\0bus_fault\0usage_fault";
 
-void fault_report(const uint32_t *frame, uint32_t kind)
+/* A fault prints "ERR code=<fault> pc=0x<stacked PC>", any other exception nobody claimed
+ * "ERR code=unexpected_irq exc=<number>" (if the UART is up); then a system reset. */
+void fault_report(const uint32_t *frame)
 {
+    uint32_t ipsr;
+    __asm volatile("mrs %0, ipsr" : "=r"(ipsr));
+    uint32_t exc = ipsr & 0x1FFu;
     if (uart_is_up()) {
         uart_puts("ERR code=");
-        uart_puts(fault_names[kind < 5u ? kind : 1u]);
-        uart_puts(" pc=0x");
-        uart_put_hex32(frame[6]);   /* stacked r0 r1 r2 r3 r12 lr pc xpsr */
+        if (exc >= 2u && exc <= 6u) {
+            const char *name = fault_names;
+            for (uint32_t k = exc - 2u; k > 0u; k--) {
+                while (*name++ != '\0') {
+                }
+            }
+            uart_puts(name);
+            uart_puts(" pc=0x");
+            uart_put_hex32(frame[6]);   /* stacked r0 r1 r2 r3 r12 lr pc xpsr */
+        } else {
+            uart_puts("unexpected_irq exc=");
+            uart_put_u32(exc);
+        }
         uart_putc('\n');
         uart_flush();
     }
@@ -225,39 +185,12 @@ void fault_report(const uint32_t *frame, uint32_t kind)
     }
 }
 
-/* Pick the stack the exception frame was pushed on (EXC_RETURN bit 2),
- * then hand frame + fault kind to fault_report() in C. */
-#define FAULT_ENTRY(name, kind)                                     \
-    __attribute__((naked)) void name(void)                          \
-    {                                                               \
-        __asm volatile("tst lr, #4\n"                               \
-                       "ite eq\n"                                   \
-                       "mrseq r0, msp\n"                            \
-                       "mrsne r0, psp\n"                            \
-                       "movs r1, #" #kind "\n"                      \
-                       "b fault_report\n");                         \
-    }
-
-FAULT_ENTRY(NMI_Handler, 0)
-FAULT_ENTRY(HardFault_Handler, 1)
-FAULT_ENTRY(MemManage_Handler, 2)
-FAULT_ENTRY(BusFault_Handler, 3)
-FAULT_ENTRY(UsageFault_Handler, 4)
-
-/* Any interrupt nobody claimed: report its number and reset. */
-void Default_Handler(void)
+/* Pick the stack the exception frame was pushed on (EXC_RETURN bit 2), then hand it to fault_report(). */
+__attribute__((naked)) void Fault_Handler(void)
 {
-    uint32_t ipsr;
-    __asm volatile("mrs %0, ipsr" : "=r"(ipsr));
-    if (uart_is_up()) {
-        uart_puts("ERR code=unexpected_irq exc=");
-        uart_put_u32(ipsr & 0x1FFu);
-        uart_putc('\n');
-        uart_flush();
-    }
-    cpu_dsb();
-    SCB_AIRCR = SCB_AIRCR_VECTKEY | SCB_AIRCR_SYSRESETREQ;
-    cpu_dsb();
-    for (;;) {
-    }
+    __asm volatile("tst lr, #4\n"
+                   "ite eq\n"
+                   "mrseq r0, msp\n"
+                   "mrsne r0, psp\n"
+                   "b fault_report\n");
 }
