@@ -7,6 +7,7 @@
  */
 #include "i2c.h"
 #include "gpio.h"
+#include "reg_init.h"
 #include "system_stm32f4.h"
 
 #define I2C_AF       4u
@@ -41,19 +42,25 @@ static int fail(void)
     return -1;
 }
 
+/* PB6 SCL, PB9 SDA: open drain, pull-up, fast, AF4; then a software reset of the peripheral. */
+#define I2C_PIN_OPS(pin)                                                                 \
+    REG_FIELD(GPIO_OTYPER(GPIOB_BASE), (pin), 1u, 1u),                                   \
+    REG_PIN2(GPIO_PUPDR(GPIOB_BASE), (pin), 1u),                                         \
+    REG_PIN2(GPIO_OSPEEDR(GPIOB_BASE), (pin), 2u),                                       \
+    REG_PIN_AF(GPIOB_BASE, (pin), I2C_AF),                                               \
+    REG_PIN2(GPIO_MODER(GPIOB_BASE), (pin), GPIO_MODE_AF)
+static const reg_op_t i2c1_ops[] = {
+    REG_FIELD(RCC_AHB1ENR, 1u, 1u, 1u),                       /* GPIOBEN */
+    REG_FIELD(RCC_APB1ENR, 21u, 1u, 1u),                      /* I2C1EN */
+    I2C_PIN_OPS(6u),
+    I2C_PIN_OPS(9u),
+    REG_WRITE(I2C1_CR1, I2C_CR1_SWRST, 0u),
+    REG_WRITE(I2C1_CR1, 0u, 0u),
+};
+
 void i2c1_init(void)
 {
-    RCC_AHB1ENR |= RCC_AHB1ENR_GPIOBEN;
-    RCC_APB1ENR |= RCC_APB1ENR_I2C1EN;
-    (void)RCC_APB1ENR;
-    for (uint32_t pin = 6u; pin <= 9u; pin += 3u) {       /* PB6, PB9 */
-        GPIO_OTYPER(GPIOB_BASE) |= 1u << pin;              /* open drain */
-        gpio_set_pull(GPIOB_BASE, pin, 1u);
-        gpio_set_speed(GPIOB_BASE, pin, 2u);
-        gpio_set_af(GPIOB_BASE, pin, I2C_AF);
-    }
-    I2C1_CR1 = I2C_CR1_SWRST;
-    I2C1_CR1 = 0u;
+    (void)REG_INIT(i2c1_ops);
     uint32_t mhz = system_apb1_hz() / 1000000u;
     I2C1_CR2 = mhz;
     I2C1_CCR = I2C_CCR_FS | (system_apb1_hz() / (3u * 400000u));

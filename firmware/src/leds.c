@@ -1,18 +1,20 @@
 /* leds.c - user LEDs on PD12 (green), PD13 (orange), PD14 (red), PD15 (blue). */
 #include "leds.h"
 #include "gpio.h"
+#include "reg_init.h"
 
 #define LED_FIRST_PIN 12u
 #define LED_COUNT     4
 
+static const reg_op_t leds_ops[] = {
+    REG_FIELD(RCC_AHB1ENR, 3u, 1u, 1u),                                  /* GPIODEN (read back: on before use) */
+    REG_WRITE(GPIO_BSRR(GPIOD_BASE), 0xFu, LED_FIRST_PIN + 16u),         /* all off first */
+    REG_FIELD(GPIO_MODER(GPIOD_BASE), 2u * LED_FIRST_PIN, 8u, 0x55u),    /* PD12..PD15 outputs */
+};
+
 void leds_init(void)
 {
-    RCC_AHB1ENR |= RCC_AHB1ENR_GPIODEN;
-    (void)RCC_AHB1ENR;  /* read back: the clock must be on before GPIO access */
-    GPIO_BSRR(GPIOD_BASE) = 0xFu << (LED_FIRST_PIN + 16u);  /* all off first */
-    for (uint32_t i = 0; i < (uint32_t)LED_COUNT; i++) {
-        gpio_set_mode(GPIOD_BASE, LED_FIRST_PIN + i, GPIO_MODE_OUTPUT);
-    }
+    (void)REG_INIT(leds_ops);
 }
 
 void leds_show_class(int cls)

@@ -14,6 +14,7 @@
 #include "lis2dw12.h"
 #include "lis3dsh.h"
 #include "model.h"
+#include "reg_init.h"
 #include "spi.h"
 #include "systick.h"
 
@@ -38,17 +39,20 @@ static volatile uint8_t bus_failed;
 static volatile uint8_t backlog;
 static volatile uint8_t discard;     /* drop what the FIFO holds: the tail of a batch before a timeout */     /* the handler left samples in the FIFO: the queue was full */
 
+static const reg_op_t int1_ops[] = {
+    REG_FIELD(RCC_AHB1ENR, 4u, 1u, 1u),                       /* GPIOEEN */
+    REG_FIELD(RCC_APB2ENR, 14u, 1u, 1u),                      /* SYSCFGEN */
+    REG_PIN2(GPIO_MODER(GPIOE_BASE), INT1_PIN, GPIO_MODE_INPUT),
+    REG_FIELD(SYSCFG_EXTICR1, 0u, 4u, 4u),                    /* EXTI0 <- port E */
+    REG_FIELD(EXTI_FTSR, 0u, 1u, 0u),
+    REG_FIELD(EXTI_RTSR, 0u, 1u, 1u),                         /* rising edge */
+    REG_WRITE(EXTI_PR, 1u, 0u),
+    REG_FIELD(EXTI_IMR, 0u, 1u, 1u),
+};
+
 static void arm_int1(void)
 {
-    RCC_AHB1ENR |= RCC_AHB1ENR_GPIOEEN;
-    RCC_APB2ENR |= RCC_APB2ENR_SYSCFGEN;
-    (void)RCC_APB2ENR;
-    gpio_set_mode(GPIOE_BASE, INT1_PIN, GPIO_MODE_INPUT);
-    SYSCFG_EXTICR1 = (SYSCFG_EXTICR1 & ~0xFu) | 4u;   /* EXTI0 <- port E */
-    EXTI_FTSR &= ~1u;
-    EXTI_RTSR |= 1u;
-    EXTI_PR = 1u;
-    EXTI_IMR |= 1u;
+    (void)REG_INIT(int1_ops);
     nvic_enable(IRQ_EXTI0, EXTI0_PRIORITY);
     if (GPIO_IDR(GPIOE_BASE) & (1u << INT1_PIN)) {
         EXTI_SWIER = 1u;   /* data was ready before the edge detector was armed */

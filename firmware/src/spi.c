@@ -8,32 +8,33 @@
  */
 #include "spi.h"
 #include "gpio.h"
+#include "reg_init.h"
 
 #define SPI_AF      5u
 #define CS_PIN      3u    /* PE3 */
 #define SPI_BR_DIV16 3u   /* BR field: fPCLK / 2^(BR+1) */
 
+static const reg_op_t spi1_ops[] = {
+    REG_FIELD(RCC_AHB1ENR, 0u, 1u, 1u),                       /* GPIOAEN */
+    REG_FIELD(RCC_AHB1ENR, 4u, 1u, 1u),                       /* GPIOEEN */
+    REG_FIELD(RCC_APB2ENR, 12u, 1u, 1u),                      /* SPI1EN */
+    /* CS high before it becomes an output, so the sensor never sees a glitch. */
+    REG_WRITE(GPIO_BSRR(GPIOE_BASE), 1u, CS_PIN),
+    REG_PIN2(GPIO_MODER(GPIOE_BASE), CS_PIN, GPIO_MODE_OUTPUT),
+    REG_PIN2(GPIO_OSPEEDR(GPIOE_BASE), CS_PIN, 2u),
+    REG_FIELD(GPIO_OSPEEDR(GPIOA_BASE), 10u, 6u, 2u * 0x15u),         /* PA5..PA7 fast */
+    REG_FIELD(GPIO_AFRL(GPIOA_BASE), 20u, 12u, SPI_AF * 0x111u),      /* PA5..PA7: AF5 */
+    REG_FIELD(GPIO_MODER(GPIOA_BASE), 10u, 6u, GPIO_MODE_AF * 0x15u), /* PA5..PA7: alternate function */
+    REG_WRITE(SPI1_CR1, 0u, 0u),
+    REG_WRITE(SPI1_CR2, 0u, 0u),
+    REG_WRITE(SPI1_CR1, SPI_CR1_MSTR | SPI_CR1_CPOL | SPI_CR1_CPHA | SPI_CR1_SSM | SPI_CR1_SSI |
+                        (SPI_BR_DIV16 << SPI_CR1_BR_Pos), 0u),
+    REG_FIELD(SPI1_CR1, 6u, 1u, 1u),                          /* SPE */
+};
+
 void spi1_init(void)
 {
-    RCC_AHB1ENR |= RCC_AHB1ENR_GPIOAEN | RCC_AHB1ENR_GPIOEEN;
-    RCC_APB2ENR |= RCC_APB2ENR_SPI1EN;
-    (void)RCC_APB2ENR;
-
-    /* CS high before it becomes an output, so the sensor never sees a glitch. */
-    gpio_high(GPIOE_BASE, CS_PIN);
-    gpio_set_mode(GPIOE_BASE, CS_PIN, GPIO_MODE_OUTPUT);
-    gpio_set_speed(GPIOE_BASE, CS_PIN, 2u);
-
-    for (uint32_t pin = 5u; pin <= 7u; pin++) {
-        gpio_set_speed(GPIOA_BASE, pin, 2u);
-        gpio_set_af(GPIOA_BASE, pin, SPI_AF);
-    }
-
-    SPI1_CR1 = 0u;
-    SPI1_CR2 = 0u;
-    SPI1_CR1 = SPI_CR1_MSTR | SPI_CR1_CPOL | SPI_CR1_CPHA | SPI_CR1_SSM | SPI_CR1_SSI |
-               (SPI_BR_DIV16 << SPI_CR1_BR_Pos);
-    SPI1_CR1 |= SPI_CR1_SPE;
+    (void)REG_INIT(spi1_ops);
 }
 
 void spi1_select(void) { gpio_low(GPIOE_BASE, CS_PIN); }

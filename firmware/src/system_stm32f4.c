@@ -12,6 +12,7 @@
  */
 #include "system_stm32f4.h"
 #include "stm32f407.h"
+#include "reg_init.h"
 
 #define HSI_HZ     16000000u
 #define PLL_M      8u
@@ -25,72 +26,52 @@ static uint32_t apb1_hz = HSI_HZ;
 static uint32_t apb2_hz = HSI_HZ;
 static uint8_t fell_back;
 
-static int wait_set(volatile uint32_t *reg, uint32_t mask, uint32_t want)
-{
-    for (uint32_t i = 0; i < HW_WAIT_LOOPS; i++) {
-        if ((*reg & mask) == want) {
-            return 0;
-        }
-    }
-    return -1;
-}
+/* Scale 1 regulator (needed above 144 MHz; PWR registers are only writable with the PWR clock on), HSE on,
+ * PLL configured (PLLCFGR is writable only with the PLL off) and on, 5 flash wait states for 168 MHz at 3.3 V
+ * (RM0090 table 10; raised before the switch, never after), bus prescalers, then the switch to the PLL.
+ * Every wait is bounded (reg_init.h). */
+static const reg_op_t to_pll[] = {
+    REG_FIELD(RCC_APB1ENR, 28u, 1u, 1u),                      /* PWREN */
+    REG_FIELD(PWR_CR, 14u, 1u, 1u),                           /* VOS: scale 1 */
+    REG_FIELD(RCC_CR, 16u, 1u, 1u),                           /* HSEON */
+    REG_WAIT(RCC_CR, 17u, 1u, 1u),                            /* HSERDY */
+    REG_FIELD(RCC_CR, 24u, 1u, 0u),                           /* PLLON off */
+    /* M = 8, N = 336 (bits 0..14); P = /2, SRC = HSE, Q = 7 (bits 16..31) */
+    REG_FIELD(RCC_PLLCFGR, 0u, 15u, (PLL_M << RCC_PLLCFGR_M_Pos) | (PLL_N << RCC_PLLCFGR_N_Pos)),
+    REG_FIELD(RCC_PLLCFGR, 16u, 16u, ((PLL_P_DIV2 << RCC_PLLCFGR_P_Pos) | RCC_PLLCFGR_SRC_HSE |
+                                      (PLL_Q << RCC_PLLCFGR_Q_Pos)) >> 16),
+    REG_FIELD(RCC_CR, 24u, 1u, 1u),                           /* PLLON */
+    REG_WAIT(RCC_CR, 25u, 1u, 1u),                            /* PLLRDY */
+    REG_WRITE(FLASH_ACR, FLASH_ACR_LATENCY_5WS | FLASH_ACR_PRFTEN | FLASH_ACR_ICEN | FLASH_ACR_DCEN, 0u),
+    REG_WAIT(FLASH_ACR, 0u, 3u, FLASH_ACR_LATENCY_5WS),       /* the latency took */
+    REG_WRITE(RCC_CFGR, RCC_CFGR_HPRE_DIV1 | RCC_CFGR_PPRE1_DIV4 | RCC_CFGR_PPRE2_DIV2 | RCC_CFGR_SW_HSI, 0u),
+    REG_FIELD(RCC_CFGR, 0u, 2u, RCC_CFGR_SW_PLL),
+    REG_WAIT(RCC_CFGR, 2u, 2u, RCC_CFGR_SWS_PLL >> 2),
+};
 
-/* Return to the reset clock configuration: HSI, no prescalers, PLL/HSE off. */
-static void stay_on_hsi(void)
+/* Back to the reset clock configuration: HSI, no prescalers, PLL/HSE off. */
+static const reg_op_t to_hsi[] = {
+    REG_FIELD(RCC_CR, 0u, 1u, 1u),                            /* HSION */
+    REG_WAIT(RCC_CR, 1u, 1u, 1u),                             /* HSIRDY (not checked: nothing else to try) */
+    REG_WRITE(RCC_CFGR, 0u, 0u),                              /* SW = HSI, AHB/APB1/APB2 = /1 */
+    REG_FIELD(RCC_CR, 24u, 1u, 0u),                           /* PLLON off */
+    REG_FIELD(RCC_CR, 16u, 1u, 0u),                           /* HSEON off */
+};
+
+void system_init(void)
 {
-    RCC_CR |= RCC_CR_HSION;
-    (void)wait_set(&RCC_CR, RCC_CR_HSIRDY, RCC_CR_HSIRDY);
-    RCC_CFGR = 0u;                        /* SW = HSI, AHB/APB1/APB2 = /1 */
-    RCC_CR &= ~(RCC_CR_PLLON | RCC_CR_HSEON);
+    if (REG_INIT(to_pll) == 0) {
+        core_hz = PLL_HZ;
+        apb1_hz = PLL_HZ / 4u;
+        apb2_hz = PLL_HZ / 2u;
+        fell_back = 0u;
+        return;
+    }
+    (void)REG_INIT(to_hsi);
     core_hz = HSI_HZ;
     apb1_hz = HSI_HZ;
     apb2_hz = HSI_HZ;
     fell_back = 1u;
-}
-
-void system_init(void)
-{
-    /* The regulator must be in scale 1 before running above 144 MHz;
-     * PWR registers are only writable with the PWR clock on. */
-    RCC_APB1ENR |= RCC_APB1ENR_PWREN;
-    (void)RCC_APB1ENR;
-    PWR_CR |= PWR_CR_VOS;
-
-    RCC_CR |= RCC_CR_HSEON;
-    if (wait_set(&RCC_CR, RCC_CR_HSERDY, RCC_CR_HSERDY) != 0) {
-        stay_on_hsi();
-        return;
-    }
-
-    RCC_CR &= ~RCC_CR_PLLON;              /* PLLCFGR is writable only with PLL off */
-    RCC_PLLCFGR = (PLL_M << RCC_PLLCFGR_M_Pos) | (PLL_N << RCC_PLLCFGR_N_Pos) |
-                  (PLL_P_DIV2 << RCC_PLLCFGR_P_Pos) | RCC_PLLCFGR_SRC_HSE |
-                  (PLL_Q << RCC_PLLCFGR_Q_Pos);
-    RCC_CR |= RCC_CR_PLLON;
-    if (wait_set(&RCC_CR, RCC_CR_PLLRDY, RCC_CR_PLLRDY) != 0) {
-        stay_on_hsi();
-        return;
-    }
-
-    /* 168 MHz at 3.3 V needs 5 wait states (RM0090 table 10); raise the
-     * latency before the switch, never after. */
-    FLASH_ACR = FLASH_ACR_LATENCY_5WS | FLASH_ACR_PRFTEN | FLASH_ACR_ICEN | FLASH_ACR_DCEN;
-    if ((FLASH_ACR & FLASH_ACR_LATENCY_Msk) != FLASH_ACR_LATENCY_5WS) {
-        stay_on_hsi();
-        return;
-    }
-
-    RCC_CFGR = RCC_CFGR_HPRE_DIV1 | RCC_CFGR_PPRE1_DIV4 | RCC_CFGR_PPRE2_DIV2 | RCC_CFGR_SW_HSI;
-    RCC_CFGR = (RCC_CFGR & ~RCC_CFGR_SW_Msk) | RCC_CFGR_SW_PLL;
-    if (wait_set(&RCC_CFGR, RCC_CFGR_SWS_Msk, RCC_CFGR_SWS_PLL) != 0) {
-        stay_on_hsi();
-        return;
-    }
-
-    core_hz = PLL_HZ;
-    apb1_hz = PLL_HZ / 4u;
-    apb2_hz = PLL_HZ / 2u;
-    fell_back = 0u;
 }
 
 uint32_t system_core_clock_hz(void) { return core_hz; }

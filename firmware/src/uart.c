@@ -9,6 +9,7 @@
  */
 #include "uart.h"
 #include "gpio.h"
+#include "reg_init.h"
 #include "system_stm32f4.h"
 
 #define UART_BAUD 115200u
@@ -23,16 +24,21 @@ static uint8_t rx_ring[RX_RING_LEN];
 static volatile uint32_t rx_head;   /* written by the handler */
 static volatile uint32_t rx_tail;   /* written by the main loop */
 
+static const reg_op_t uart_ops[] = {
+    REG_FIELD(RCC_AHB1ENR, 0u, 1u, 1u),                       /* GPIOAEN */
+    REG_FIELD(RCC_APB1ENR, 17u, 1u, 1u),                      /* USART2EN */
+    REG_PIN2(GPIO_OSPEEDR(GPIOA_BASE), 2u, 2u),               /* PA2 fast */
+    REG_PIN2(GPIO_PUPDR(GPIOA_BASE), 3u, 1u),                 /* PA3 pull-up: idle-high line if RX floats */
+    REG_FIELD(GPIO_AFRL(GPIOA_BASE), 8u, 8u, UART_AF * 0x11u),        /* PA2, PA3: AF7 */
+    REG_FIELD(GPIO_MODER(GPIOA_BASE), 4u, 4u, GPIO_MODE_AF * 5u),     /* PA2, PA3: alternate function */
+    REG_WRITE(USART2_CR1, 0u, 0u),                            /* UE=0 while configuring, OVER8=0, M=0 (8 bit) */
+    REG_WRITE(USART2_CR2, 0u, 0u),                            /* 1 stop bit */
+    REG_WRITE(USART2_CR3, 0u, 0u),                            /* no flow control */
+};
+
 void uart_init(void)
 {
-    RCC_AHB1ENR |= RCC_AHB1ENR_GPIOAEN;
-    RCC_APB1ENR |= RCC_APB1ENR_USART2EN;
-    (void)RCC_APB1ENR;
-
-    gpio_set_speed(GPIOA_BASE, 2u, 2u);
-    gpio_set_pull(GPIOA_BASE, 3u, 1u);    /* pull-up: idle-high line if RX floats */
-    gpio_set_af(GPIOA_BASE, 2u, UART_AF);
-    gpio_set_af(GPIOA_BASE, 3u, UART_AF);
+    (void)REG_INIT(uart_ops);
 
     /* OVER8=0: USARTDIV = f / (16 * baud); BRR = mantissa<<4 | round(frac*16).
      * Computed as 16ths, rounded to nearest; a fraction rounding up to 16
@@ -41,10 +47,6 @@ void uart_init(void)
     uint32_t div16 = (f + UART_BAUD / 2u) / UART_BAUD;
     uint32_t mantissa = div16 >> 4;
     uint32_t fraction = div16 & 0xFu;
-
-    USART2_CR1 = 0u;                      /* UE=0 while configuring, OVER8=0, M=0 (8 bit) */
-    USART2_CR2 = 0u;                      /* 1 stop bit */
-    USART2_CR3 = 0u;                      /* no flow control */
     USART2_BRR = (mantissa << 4) | fraction;
     USART2_CR1 = USART_CR1_UE | USART_CR1_TE | USART_CR1_RE | USART_CR1_RXNEIE;
     nvic_enable(IRQ_USART2, 0x40u);   /* highest of ours: RX holds one byte (sensor.c, cycles.h) */
