@@ -69,6 +69,21 @@ def memory(_g: Graph, _op: Operator) -> OpMemory:
     return OpMemory(0, "exact")
 
 
+# softmax_s8.c adds each exp to the Q12.19 sum as (e + 2^11) >> 12 and scales it to the output with a shift of at
+# least 23 after a multiply by a Q0.31 scale (the sum is >= 1.0): an exp below 2^11 adds nothing to the sum and
+# gives the output -128, exactly as a difference below diff_min does.
+EXP_TABLE_NEGLIGIBLE = 1 << 11
+
+
+def trim_exp_table(table: list[int]) -> list[int]:
+    """The table without its tail of exps too small to change any output (the table falls with the difference):
+    the kernel treats those differences as below diff_min, with bit-identical results and less flash."""
+    n = len(table)
+    while n > 1 and table[n - 1] < EXP_TABLE_NEGLIGIBLE:
+        n -= 1
+    return table[:n]
+
+
 def emit(ctx: EmitContext, op: Operator) -> Emitted:
     s = prepare(ctx.g, op)
     src, dst = ctx.buf[op.inputs[0]], ctx.buf[op.outputs[0]]
@@ -78,7 +93,7 @@ def emit(ctx: EmitContext, op: Operator) -> Emitted:
         return Emitted([], call, 0, 0, "tdnn_softmax_s8_exp")
     # TFLM evaluates the fixed-point exp per element; the input difference takes at most 256 values,
     # so evaluate it here once per value (bit-identical) and ship the table.
-    table = softmax_exp_table(s.mult, s.shift, max(s.diff_min, -255))
+    table = trim_exp_table(softmax_exp_table(s.mult, s.shift, max(s.diff_min, -255)))
     p = f"op{op.index}"
     decls = [c_array("int32_t", f"{p}_exp_table", np.array(table), per_line=8)]
     call = f"tdnn_softmax_s8({src}, {s.rows}, {s.depth}, {p}_exp_table, {-(len(table) - 1)}, {dst});"
