@@ -6,10 +6,10 @@
 
 #define LIS2DW12_WHO_AM_I_VALUE 0x44u
 
-/* Probe 0x19 then 0x18 (bounded), configure high-performance 14-bit mode at `odr_hz` and
- * `full_scale_g`, the FIFO in continuous mode with its SENSOR_FIFO_WATERMARK threshold routed to INT1.
+/* Probe 0x19 then 0x18 (bounded), configure high-performance 14-bit mode at the model's rate and full
+ * scale (MODEL_SAMPLE_RATE_HZ, MODEL_SENSOR_FS_G), the FIFO in continuous mode with its SENSOR_FIFO_WATERMARK threshold routed to INT1.
  * 0 when found and configured, -1 otherwise. */
-int lis2dw12_init(uint32_t full_scale_g, uint32_t odr_hz);
+int lis2dw12_init(void);
 
 /* Unread samples in the FIFO (FIFO_SAMPLES.DIFF, 0..32), or -1 on bus error. */
 int lis2dw12_fifo_level(void);

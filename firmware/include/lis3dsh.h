@@ -6,10 +6,11 @@
 
 #define LIS3DSH_WHO_AM_I_VALUE 0x3Fu
 
-/* Probe WHO_AM_I (at most 3 tries), configure ODR / full scale, the FIFO in stream mode and its watermark
+/* Probe WHO_AM_I (at most 3 tries), configure the model's ODR / full scale (MODEL_SAMPLE_RATE_HZ,
+ * MODEL_SENSOR_FS_G), the FIFO in stream mode and its watermark
  * (SENSOR_FIFO_WATERMARK) on INT1 (active high, a level while the FIFO holds at least that many samples).
  * 0 when present and configured, -1 otherwise. */
-int lis3dsh_init(uint32_t full_scale_g, uint32_t odr_hz);
+int lis3dsh_init(void);
 
 /* Unread samples in the FIFO (FIFO_SRC.FSS; 32 on overrun), -1 on bus error. */
 int lis3dsh_fifo_level(void);

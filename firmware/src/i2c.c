@@ -2,8 +2,9 @@
  * i2c.c - I2C1 master, STM32F4 "v1" I2C (RM0090 section 27.3.3 master mode).
  *
  * APB1 = 42 MHz: CR2.FREQ = 42, fast mode 400 kHz duty 2:1 -> CCR = 42 MHz / (3 * 400 kHz) = 35,
- * TRISE = 300 ns * 42 MHz + 1 = 13. Reception follows the reference manual's ACK/POS rules for
- * 1, 2 and N > 2 bytes. A NACK (AF) or a flag that never comes ends the transfer with STOP and -1.
+ * TRISE = 300 ns * 42 MHz + 1 = 13. Reception follows the reference manual's ACK rules for
+ * 1 and N > 2 bytes (the LIS2DW12 driver reads 1 register or a 6-byte sample; the 2-byte procedure with
+ * POS is left out: its ~60 bytes of flash would be unused). A NACK (AF) or a flag that never comes ends the transfer with STOP and -1.
  */
 #include "i2c.h"
 #include "gpio.h"
@@ -123,7 +124,7 @@ static int read_byte(uint8_t *out)
 
 int i2c1_read_reg(uint8_t addr, uint8_t reg, uint8_t *buf, uint32_t n)
 {
-    if (n == 0u || start((uint8_t)(addr << 1), 0) != 0 || send(reg) != 0 || wait_sr1(I2C_SR1_BTF) != 0) {
+    if (n == 0u || n == 2u || start((uint8_t)(addr << 1), 0) != 0 || send(reg) != 0 || wait_sr1(I2C_SR1_BTF) != 0) {
         return fail();
     }
     uint8_t rd = (uint8_t)((addr << 1) | 1u);
@@ -136,20 +137,7 @@ int i2c1_read_reg(uint8_t addr, uint8_t reg, uint8_t *buf, uint32_t n)
         if (read_byte(&buf[0]) != 0) {
             return fail();
         }
-    } else if (n == 2u) {
-        I2C1_CR1 |= I2C_CR1_ACK | I2C_CR1_POS;              /* ACK applies to the next byte */
-        if (start(rd, 0) != 0) {
-            return fail();
-        }
-        I2C1_CR1 &= ~I2C_CR1_ACK;                           /* NACK byte 2 */
-        if (wait_sr1(I2C_SR1_BTF) != 0) {                   /* byte 1 in DR, byte 2 in shift reg */
-            return fail();
-        }
-        I2C1_CR1 |= I2C_CR1_STOP;
-        buf[0] = (uint8_t)I2C1_DR;
-        buf[1] = (uint8_t)I2C1_DR;
-        I2C1_CR1 &= ~I2C_CR1_POS;
-    } else {
+    } else {                                                /* n >= 3 */
         I2C1_CR1 |= I2C_CR1_ACK;
         if (start(rd, 0) != 0) {
             return fail();

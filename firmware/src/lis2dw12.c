@@ -35,42 +35,28 @@
 #define PROBE_TRIES    2u
 
 static uint8_t address;
-static uint32_t fs_g;
 
-static int odr_code(uint32_t hz)
-{
-    switch (hz) {
-    case 25u:   return 3;
-    case 50u:   return 4;
-    case 100u:  return 5;
-    case 200u:  return 6;
-    case 400u:  return 7;
-    case 800u:  return 8;
-    case 1600u: return 9;
-    default:    return -1;
-    }
-}
+/* CTRL1 ODR codes and CTRL6 FS codes; -1: not offered. */
+#define ODR_CODE(hz) ((hz) == 25 ? 3 : (hz) == 50 ? 4 : (hz) == 100 ? 5 : (hz) == 200 ? 6 : (hz) == 400 ? 7 \
+                      : (hz) == 800 ? 8 : (hz) == 1600 ? 9 : -1)
+#define FS_CODE(g) ((g) == 2 ? 0 : (g) == 4 ? 1 : (g) == 8 ? 2 : (g) == 16 ? 3 : -1)
+#define ODR ((int)ODR_CODE(MODEL_SAMPLE_RATE_HZ))
+#define FS ((int)FS_CODE(MODEL_SENSOR_FS_G))
 
-static int fs_code(uint32_t g)
-{
-    switch (g) {
-    case 2u:  return 0;
-    case 4u:  return 1;
-    case 8u:  return 2;
-    case 16u: return 3;
-    default:  return -1;
-    }
-}
+/* The configuration, register by register, in this order (the ODR last: it starts the sampling). */
+static const uint8_t config[][2] = {
+    {REG_CTRL2, CTRL2_IF_ADD_INC},
+    {REG_CTRL6, (uint8_t)((uint32_t)FS << 4)},
+    {REG_FIFO_CTRL, (uint8_t)(FIFO_MODE_CONTINUOUS | SENSOR_FIFO_WATERMARK)},
+    {REG_CTRL4_INT1, CTRL4_INT1_FTH},
+    {REG_CTRL1, (uint8_t)(((uint32_t)ODR << 4) | CTRL1_MODE_HP)},
+};
 
-static int write1(uint8_t reg, uint8_t v) { return i2c1_write_reg(address, reg, &v, 1u); }
-
-int lis2dw12_init(uint32_t full_scale_g, uint32_t odr_hz)
+int lis2dw12_init(void)
 {
     static const uint8_t candidates[2] = {0x19u, 0x18u};
-    int odr = odr_code(odr_hz);
-    int fs = fs_code(full_scale_g);
-    if (odr < 0 || fs < 0) {
-        return -1;
+    if (ODR < 0 || FS < 0) {
+        return -1;   /* the model's rate or full scale is not one the LIS2DW12 offers */
     }
     address = 0u;
     for (uint32_t c = 0; c < 2u && address == 0u; c++) {
@@ -85,13 +71,10 @@ int lis2dw12_init(uint32_t full_scale_g, uint32_t odr_hz)
     if (address == 0u) {
         return -1;
     }
-    fs_g = full_scale_g;
-    if (write1(REG_CTRL2, CTRL2_IF_ADD_INC) != 0 ||
-        write1(REG_CTRL6, (uint8_t)((uint32_t)fs << 4)) != 0 ||
-        write1(REG_FIFO_CTRL, (uint8_t)(FIFO_MODE_CONTINUOUS | SENSOR_FIFO_WATERMARK)) != 0 ||
-        write1(REG_CTRL4_INT1, CTRL4_INT1_FTH) != 0 ||
-        write1(REG_CTRL1, (uint8_t)(((uint32_t)odr << 4) | CTRL1_MODE_HP)) != 0) {
-        return -1;
+    for (uint32_t i = 0; i < sizeof(config) / sizeof(config[0]); i++) {
+        if (i2c1_write_reg(address, config[i][0], &config[i][1], 1u) != 0) {
+            return -1;
+        }
     }
     return 0;
 }
@@ -130,7 +113,7 @@ int lis2dw12_read_xyz(int16_t xyz[3])
     }
     for (uint32_t i = 0; i < 3u; i++) {
         int16_t raw16 = (int16_t)(uint16_t)((uint32_t)b[2u * i] | ((uint32_t)b[2u * i + 1u] << 8));
-        xyz[i] = lis2dw12_to_model_counts((int32_t)raw16 >> 2, fs_g, MODEL_SENSOR_LSB_UG);
+        xyz[i] = lis2dw12_to_model_counts((int32_t)raw16 >> 2, MODEL_SENSOR_FS_G, MODEL_SENSOR_LSB_UG);
     }
     return 0;
 }

@@ -12,6 +12,7 @@
  * enabled, so one CS-low burst reads a whole batch (6 bytes per sample).
  */
 #include "lis3dsh.h"
+#include "model.h"
 #include "sensor.h"
 #include "spi.h"
 
@@ -56,39 +57,28 @@ static int write_reg(uint8_t reg, uint8_t val)
     return (a < 0 || b < 0) ? -1 : 0;
 }
 
-/* FSCALE (CTRL_REG5 bits 5:3): 2 g=000, 4 g=001, 6 g=010, 8 g=011, 16 g=100. */
-static int fscale_bits(uint32_t g)
-{
-    switch (g) {
-    case 2u:  return 0;
-    case 4u:  return 1;
-    case 6u:  return 2;
-    case 8u:  return 3;
-    case 16u: return 4;
-    default:  return -1;
-    }
-}
+/* FSCALE (CTRL_REG5 bits 5:3): 2 g=000, 4 g=001, 6 g=010, 8 g=011, 16 g=100; -1: not offered. */
+#define FSCALE_BITS(g) ((g) == 2 ? 0 : (g) == 4 ? 1 : (g) == 6 ? 2 : (g) == 8 ? 3 : (g) == 16 ? 4 : -1)
+/* CTRL_REG4 ODR[3:0] for the integer rates the LIS3DSH offers; -1: not offered. */
+#define ODR_BITS(hz) ((hz) == 25 ? 4 : (hz) == 50 ? 5 : (hz) == 100 ? 6 : (hz) == 400 ? 7 : (hz) == 800 ? 8 \
+                      : (hz) == 1600 ? 9 : -1)
+#define FS ((int)FSCALE_BITS(MODEL_SENSOR_FS_G))
+#define ODR ((int)ODR_BITS(MODEL_SAMPLE_RATE_HZ))
 
-/* CTRL_REG4 ODR[3:0] for the integer rates the LIS3DSH offers. */
-static int odr_bits(uint32_t hz)
-{
-    switch (hz) {
-    case 25u:   return 4;
-    case 50u:   return 5;
-    case 100u:  return 6;
-    case 400u:  return 7;
-    case 800u:  return 8;
-    case 1600u: return 9;
-    default:    return -1;
-    }
-}
+/* The configuration, register by register, in this order: the FIFO, its watermark on INT1, the full scale,
+ * INT1, then the ODR (which starts the sampling). */
+static const uint8_t config[][2] = {
+    {REG_CTRL6, CTRL6_FIFO_WTM_INT1},
+    {REG_FIFO_CTRL, (uint8_t)(FIFO_MODE_STREAM | SENSOR_FIFO_WATERMARK)},
+    {REG_CTRL5, (uint8_t)((uint32_t)FS << 3)},
+    {REG_CTRL3, CTRL3_INT1},
+    {REG_CTRL4, (uint8_t)(((uint32_t)ODR << 4) | CTRL4_XYZ_BDU)},
+};
 
-int lis3dsh_init(uint32_t full_scale_g, uint32_t odr_hz)
+int lis3dsh_init(void)
 {
-    int fs = fscale_bits(full_scale_g);
-    int odr = odr_bits(odr_hz);
-    if (fs < 0 || odr < 0) {
-        return -1;
+    if (FS < 0 || ODR < 0) {
+        return -1;   /* the model's full scale or rate is not one the LIS3DSH offers */
     }
     /* Bounded probe: an absent device must not be polled forever (Renode
      * logs a warning per byte on an empty SPI bus). */
@@ -102,12 +92,10 @@ int lis3dsh_init(uint32_t full_scale_g, uint32_t odr_hz)
     if (tries == PROBE_TRIES) {
         return -1;
     }
-    if (write_reg(REG_CTRL6, CTRL6_FIFO_WTM_INT1) != 0 ||
-        write_reg(REG_FIFO_CTRL, (uint8_t)(FIFO_MODE_STREAM | SENSOR_FIFO_WATERMARK)) != 0 ||
-        write_reg(REG_CTRL5, (uint8_t)((uint32_t)fs << 3)) != 0 ||
-        write_reg(REG_CTRL3, CTRL3_INT1) != 0 ||
-        write_reg(REG_CTRL4, (uint8_t)(((uint32_t)odr << 4) | CTRL4_XYZ_BDU)) != 0) {
-        return -1;
+    for (uint32_t i = 0; i < sizeof(config) / sizeof(config[0]); i++) {
+        if (write_reg(config[i][0], config[i][1]) != 0) {
+            return -1;
+        }
     }
     return 0;
 }

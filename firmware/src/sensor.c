@@ -64,14 +64,14 @@ int sensor_init(void)
     kind = KIND_NONE;
 #if defined(WITH_LIS3DSH)
     spi1_init();
-    if (lis3dsh_init(MODEL_SENSOR_FS_G, MODEL_SAMPLE_RATE_HZ) == 0) {
+    if (lis3dsh_init() == 0) {
         kind = KIND_LIS3DSH;
     }
 #endif
 #if defined(WITH_LIS2DW12)
     if (kind == KIND_NONE) {
         i2c1_init();
-        kind = (lis2dw12_init(MODEL_SENSOR_FS_G, MODEL_SAMPLE_RATE_HZ) == 0) ? KIND_LIS2DW12 : KIND_NONE;
+        kind = (lis2dw12_init() == 0) ? KIND_LIS2DW12 : KIND_NONE;
     }
 #endif
     if (kind == KIND_NONE) {
