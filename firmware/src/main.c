@@ -87,14 +87,12 @@ static void take_samples(void)
 static void watch_sensor(void)
 {
     if (sensor_bus_failed() && !bus_reported) {
-        uart_puts("ERR code=sensor_stopped\n");   /* a bus transfer failed in the data-ready handler */
+        uart_err("sensor_stopped\n");   /* a bus transfer failed in the data-ready handler */
         bus_reported = 1u;
     }
     uint32_t quiet = systick_quiet_ticks();
     if (!timed_out && quiet >= systick_timeout_ticks()) {
-        uart_puts("ERR code=sensor_timeout ms=");
-        uart_put_u32(quiet * systick_tick_ms());
-        uart_putc('\n');
+        uart_err("sensor_timeout ms=%u\n", quiet * systick_tick_ms());
         timed_out = 1u;
         window_fill = 0u;   /* a window with a gap is not a gesture */
         sensor_discard();
@@ -116,10 +114,10 @@ int main(void)
     protocol_init(sensor_name(), sensor_bus());
     protocol_print_boot();
     if (system_clock_fell_back()) {
-        uart_puts("ERR code=clock_fallback src=hsi\n");
+        uart_err("clock_fallback src=hsi\n");
     }
     if (!sensor_ok) {
-        uart_puts("ERR code=no_sensor\n");
+        uart_err("no_sensor\n");
     }
 
     for (;;) {

@@ -45,53 +45,23 @@ void protocol_init(const char *sensor_name, const char *bus_name)
 
 void protocol_print_boot(void)
 {
-    uart_puts("BOOT fw=" FW_VERSION " model=" MODEL_NAME " sensor=");
-    uart_puts(sensor);
-    uart_puts(" bus=");
-    uart_puts(bus);
-    uart_puts(" clock_hz=");
-    uart_put_u32(system_core_clock_hz());
-    uart_putc('\n');
+    uart_printf("BOOT fw=%s model=%s sensor=%s bus=%s clock_hz=%u\n", FW_VERSION, MODEL_NAME, sensor, bus,
+                system_core_clock_hz());
 }
 
 void protocol_print_pred(uint32_t seq, int cls, int8_t score, uint32_t cycles)
 {
-    uart_puts("PRED seq=");
-    uart_put_u32(seq);
-    uart_puts(" class=");
-    uart_put_u32((uint32_t)cls);
-    uart_puts(" label=");
-    uart_puts(model_labels[cls]);
-    uart_puts(" score=");
-    uart_put_u32((uint32_t)((int32_t)score + 128));
-    uart_puts(" cycles=");
-    uart_put_u32(cycles);
-    uart_putc('\n');
+    uart_printf("PRED seq=%u class=%u label=%s score=%u cycles=%u\n", seq, (uint32_t)cls, model_labels[cls],
+                (uint32_t)((int32_t)score + 128), cycles);
 }
 
 int protocol_streaming(void) { return streaming; }
-
-static void put_i16(int16_t v)
-{
-    if (v < 0) {
-        uart_putc('-');
-        uart_put_u32((uint32_t)(-(int32_t)v));
-    } else {
-        uart_put_u32((uint32_t)v);
-    }
-}
 
 void protocol_print_sample(const int16_t xyz[3])
 {
     /* Samples the queue dropped since STREAM on still take a number: the host sees the gap. */
     uint32_t n = stream_seq + (sensor_dropped() - stream_drop_base);
-    uart_puts("S ");
-    uart_put_u32(n);
-    for (int i = 0; i < 3; i++) {
-        uart_putc(' ');
-        put_i16(xyz[i]);
-    }
-    uart_putc('\n');
+    uart_printf("S %u %d %d %d\n", n, (int32_t)xyz[0], (int32_t)xyz[1], (int32_t)xyz[2]);
     stream_seq++;
 }
 
@@ -101,19 +71,11 @@ static void cmd_stream(int on)
         streaming = 1u;
         stream_seq = 0u;
         stream_drop_base = sensor_dropped();
-        uart_puts("STREAM on lsb_ug=");
-        uart_put_u32((uint32_t)MODEL_SENSOR_LSB_UG);
-        uart_puts(" odr_hz=");
-        uart_put_u32((uint32_t)MODEL_SAMPLE_RATE_HZ);
-        uart_putc('\n');
+        uart_printf("STREAM on lsb_ug=%u odr_hz=%u\n", (uint32_t)MODEL_SENSOR_LSB_UG, (uint32_t)MODEL_SAMPLE_RATE_HZ);
     } else {
         uint32_t dropped = sensor_dropped() - stream_drop_base;
         streaming = 0u;
-        uart_puts("STREAM off samples=");
-        uart_put_u32(stream_seq + dropped);
-        uart_puts(" dropped=");
-        uart_put_u32(dropped);
-        uart_putc('\n');
+        uart_printf("STREAM off samples=%u dropped=%u\n", stream_seq + dropped, dropped);
     }
 }
 
@@ -148,9 +110,7 @@ static void cmd_infer(uint32_t hex_off)
         hex_off++;
     }
     if (line_len - hex_off != want) {
-        uart_puts("ERR code=bad_length expected=");
-        uart_put_u32(want);
-        uart_putc('\n');
+        uart_err("bad_length expected=%u\n", want);
         return;
     }
     /* Decode in place: byte i is written at line[i], below the digits still
@@ -159,7 +119,7 @@ static void cmd_infer(uint32_t hex_off)
         int hi = hex_value(line[hex_off + 2u * i]);
         int lo = hex_value(line[hex_off + 2u * i + 1u]);
         if (hi < 0 || lo < 0) {
-            uart_puts("ERR code=bad_hex\n");
+            uart_err("bad_hex\n");
             return;
         }
         line[i] = (char)((hi << 4) | lo);
@@ -170,9 +130,7 @@ static void cmd_infer(uint32_t hex_off)
     for (uint32_t i = 0; i < (uint32_t)MODEL_OUTPUT_SIZE; i++) {
         uart_put_hex8((uint8_t)infer_out[i]);
     }
-    uart_puts(" cycles=");
-    uart_put_u32(cycles);
-    uart_putc('\n');
+    uart_printf(" cycles=%u\n", cycles);
 }
 
 static void handle_line(void)
@@ -193,7 +151,7 @@ static void handle_line(void)
                (line_len == 5u || is_blank(line[5]))) {
         cmd_infer(5u);
     } else {
-        uart_puts("ERR code=bad_command\n");
+        uart_err("bad_command\n");
     }
 }
 
@@ -212,7 +170,7 @@ static void rx_char(char c)
         return;
     }
     if (line_len >= LINE_MAX) {
-        uart_puts("ERR code=line_too_long\n");
+        uart_err("line_too_long\n");
         discarding = 1u;
         line_len = 0u;
         return;

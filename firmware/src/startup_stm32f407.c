@@ -161,21 +161,16 @@ void fault_report(const uint32_t *frame)
     __asm volatile("mrs %0, ipsr" : "=r"(ipsr));
     uint32_t exc = ipsr & 0x1FFu;
     if (uart_is_up()) {
-        uart_puts("ERR code=");
         if (exc >= 2u && exc <= 6u) {
             const char *name = fault_names;
             for (uint32_t k = exc - 2u; k > 0u; k--) {
                 while (*name++ != '\0') {
                 }
             }
-            uart_puts(name);
-            uart_puts(" pc=0x");
-            uart_put_hex32(frame[6]);   /* stacked r0 r1 r2 r3 r12 lr pc xpsr */
+            uart_err("%s pc=0x%x\n", name, frame[6]);   /* stacked r0 r1 r2 r3 r12 lr pc xpsr */
         } else {
-            uart_puts("unexpected_irq exc=");
-            uart_put_u32(exc);
+            uart_err("unexpected_irq exc=%u\n", exc);
         }
-        uart_putc('\n');
         uart_flush();
     }
     cpu_dsb();

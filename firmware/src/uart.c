@@ -7,6 +7,7 @@
  * the handler masks RXNEIE (the byte stays in DR) and uart_getc_nb() unmasks it
  * once there is room again, so a burst never loses bytes inside the MCU.
  */
+#include <stdarg.h>
 #include "uart.h"
 #include "gpio.h"
 #include "reg_init.h"
@@ -99,6 +100,43 @@ void uart_put_hex32(uint32_t v)
     for (int shift = 24; shift >= 0; shift -= 8) {
         uart_put_hex8((uint8_t)(v >> (uint32_t)shift));
     }
+}
+
+static void uart_vprintf(const char *fmt, va_list ap)
+{
+    for (char c; (c = *fmt++) != '\0';) {
+        if (c != '%') {
+            uart_putc(c);
+        } else if ((c = *fmt++) == 's') {
+            uart_puts(va_arg(ap, const char *));
+        } else if (c == 'x') {
+            uart_put_hex32(va_arg(ap, uint32_t));
+        } else {   /* 'u' or 'd' */
+            uint32_t v = va_arg(ap, uint32_t);
+            if (c == 'd' && (int32_t)v < 0) {
+                uart_putc('-');
+                v = 0u - v;
+            }
+            uart_put_u32(v);
+        }
+    }
+}
+
+void uart_printf(const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    uart_vprintf(fmt, ap);
+    va_end(ap);
+}
+
+void uart_err(const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    uart_puts("ERR code=");
+    uart_vprintf(fmt, ap);
+    va_end(ap);
 }
 
 void USART2_IRQHandler(void)
