@@ -86,21 +86,12 @@ static int is_blank(char c)
 
 static int hex_value(char c)
 {
-    if (c >= '0' && c <= '9') return c - '0';
-    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-    return -1;
-}
-
-static int starts_with(const char *s, uint32_t len, const char *prefix)
-{
-    uint32_t i = 0;
-    for (; prefix[i] != '\0'; i++) {
-        if (i >= len || s[i] != prefix[i]) {
-            return 0;
-        }
+    uint32_t d = (uint32_t)c - '0';
+    if (d < 10u) {
+        return (int)d;
     }
-    return 1;
+    d = ((uint32_t)c | 0x20u) - 'a';   /* 'A'..'F' -> 'a'..'f' */
+    return d < 6u ? (int)d + 10 : -1;
 }
 
 static void cmd_infer(uint32_t hex_off)
@@ -133,6 +124,10 @@ static void cmd_infer(uint32_t hex_off)
     uart_printf(" cycles=%u\n", cycles);
 }
 
+/* The command names, NUL-separated, in the order of the CMD_ numbers. */
+static const char commands[] = "INFO\0STREAM on\0STREAM off\0INFER";
+enum { CMD_INFO, CMD_STREAM_ON, CMD_STREAM_OFF, CMD_INFER, CMD_COUNT };
+
 static void handle_line(void)
 {
     while (line_len > 0u && is_blank(line[line_len - 1u])) {
@@ -141,14 +136,27 @@ static void handle_line(void)
     if (line_len == 0u) {
         return;       /* empty line: nothing to do, not an error */
     }
-    if (line_len == 4u && starts_with(line, line_len, "INFO")) {
+    /* Which command: the whole line is its name, or (INFER, the last) its name and a blank. */
+    const char *name = commands;
+    uint32_t cmd = 0;
+    for (; cmd < CMD_COUNT; cmd++) {
+        uint32_t n = 0;
+        while (name[n] != '\0' && n < line_len && line[n] == name[n]) {
+            n++;
+        }
+        if (name[n] == '\0' && (n == line_len || (cmd == CMD_INFER && is_blank(line[n])))) {
+            break;
+        }
+        while (name[n] != '\0') {
+            n++;
+        }
+        name += n + 1u;
+    }
+    if (cmd == CMD_INFO) {
         protocol_print_boot();
-    } else if (line_len == 9u && starts_with(line, line_len, "STREAM on")) {
-        cmd_stream(1);
-    } else if (line_len == 10u && starts_with(line, line_len, "STREAM off")) {
-        cmd_stream(0);
-    } else if (starts_with(line, line_len, "INFER") &&
-               (line_len == 5u || is_blank(line[5]))) {
+    } else if (cmd == CMD_STREAM_ON || cmd == CMD_STREAM_OFF) {
+        cmd_stream(cmd == CMD_STREAM_ON);
+    } else if (cmd == CMD_INFER) {
         cmd_infer(5u);
     } else {
         uart_err("bad_command\n");
