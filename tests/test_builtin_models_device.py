@@ -37,8 +37,8 @@ class CyclePin:
 
 
 PINS: dict[str, CyclePin] = {
-    "mlp": CyclePin("a516574ce053266d", (825, 825, 825, 825, 825, 825, 825, 825), (825, 825, 825, 825), ()),
-    "mlp_robust": CyclePin("9a4984dda0a6fc30", (825, 825, 809, 825, 825, 825, 809, 825), (825, 809, 825, 825), ()),
+    "mlp": CyclePin("a516574ce053266d", (862, 862, 862, 862, 862, 862, 862, 862), (862, 846, 862, 862), ()),
+    "mlp_robust": CyclePin("9a4984dda0a6fc30", (862, 862, 846, 862, 862, 862, 830, 862), (846, 846, 862, 862), ()),
     "cnn": CyclePin("2bbaea06af3a6bda", (58469, 58457, 58457, 58457, 58457, 58469, 58457, 58451),
                     (58457, 58499, 58463, 58463),
                     ("tdnn_convolve_s8_k1_full_mean_x1al_relu", "tdnn_convolve_s8_k1_pool_full_x1un_relu")),

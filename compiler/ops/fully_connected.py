@@ -101,8 +101,20 @@ def pair_order(in_features: int) -> list[int]:
     return order
 
 
+def pack_int8_pairs(lanes: np.ndarray) -> np.ndarray:
+    """int8 weight lanes [out][2 * pairs] (pair j = lanes 2j, 2j+1) as int32 words [out][ceil(pairs / 2)]: two
+    pairs (a0, a1), (b0, b1) per word as bytes (a0, b0, a1, b1), which SXTB16 and SXTB16 ROR #8 take apart;
+    a last lone pair gets zero bytes 1 and 3 (tdnn.h)."""
+    out, n = lanes.shape
+    padded = np.zeros((out, -(-n // 4) * 4), np.int64)
+    padded[:, :n] = lanes
+    quads = padded.reshape(out, -1, 4) & 0xFF  # per word: a0 a1 b0 b1
+    words = quads[..., 0] | (quads[..., 2] << 8) | (quads[..., 1] << 16) | (quads[..., 3] << 24)
+    return wrap_int32(words)
+
+
 def packed_layout(f: FcParams) -> tuple[np.ndarray, list[tuple[int, int, int, int]]] | None:
-    """(weights as int32 words of two int16 lanes [out][pairs], per-channel (bias, mult, round, shift)) for
+    """(weights as int32 words of four int8 lanes [out][words], per-channel (bias, mult, round, shift)) for
     tdnn_fc_packed_body (tdnn_fc_packed.h), or None where its arithmetic shortcuts would not be exact."""
     if f.in_features > PACKED_MAX_IN:
         return None
@@ -114,16 +126,14 @@ def packed_layout(f: FcParams) -> tuple[np.ndarray, list[tuple[int, int, int, in
     zp = int(f.out.zero_point[0])
     for o in range(f.out_features):
         mult, shift = int(f.mult[o]), int(f.shift[o])
-        left, right = max(shift, 0), max(-shift, 0)
-        scale = 1 << (left + 1)
+        right = max(-shift, 0)  # >= 1 below, so no left shift: the scale is 2 (the kernel doubles the input)
+        scale = 2
         if mult == 0 or not 1 <= right <= PACKED_MAX_RIGHT_SHIFT or int(bound[o]) * scale >= PACKED_ACC_BOUND:
             return None
-        lanes[o] = [w[o, i] * scale if i >= 0 else 0 for i in order]
+        lanes[o] = [w[o, i] if i >= 0 else 0 for i in order]
         rounding = (1 << (right - 1)) + zp * (1 << right)
         channels.append((int(f.folded_bias[o]) * scale, mult, rounding, right))
-    u16 = lanes & 0xFFFF
-    words = wrap_int32(u16[:, 0::2] | (u16[:, 1::2] << 16))
-    return words, channels
+    return pack_int8_pairs(lanes), channels
 
 
 def emit(ctx: EmitContext, op: Operator) -> Emitted:

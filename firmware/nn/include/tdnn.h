@@ -24,13 +24,16 @@ void tdnn_fully_connected_s8(const int8_t *input, const int8_t *weights, const i
  * instantiates once per layer with the layer's shape as constants. Everything constant is prepared by the model
  * compiler
  * (compiler/ops/fully_connected.py):
- * - weights: int16 pairs (low half first) in int32 words, [out_features][tdnn_fc_packed_pairs(in_features)],
- *   each row in the input's pair order (per group of 4 inputs: i, i+2, i+1, i+3; a tail of 1-3 inputs: i, i+1, i+2, 0), every weight
- *   times 2^(left+1) where left = max(shift, 0) of its channel;
- * - per channel: bias = folded bias (as tdnn_fully_connected_s8's) times 2^(left+1), mult, the right shift
+ * - the input's pair order: per group of 4 inputs (i, i+2), (i+1, i+3) (SXTB16 of a word and of the word
+ *   rotated by 8); a tail of 1-3 inputs (i, i+1), (i+2, 0); the kernel doubles every input lane;
+ * - weights: int8, [out_features][tdnn_fc_packed_words(in_features)] int32 words, each word two of the input's
+ *   pairs: bytes (a0, b0, a1, b1) for pairs (a0, a1) and (b0, b1), so SXTB16 gives the first and SXTB16 ROR #8
+ *   the second (a group of 4 inputs is simply its 4 weights in order); a row's last word with a single pair
+ *   has zero bytes 1 and 3;
+ * - per channel: bias = folded bias (as tdnn_fully_connected_s8's) times 2, mult, the right shift
  *   r = -shift >= 1 and round = 2^(r-1) + out_offset * 2^r.
- * The compiler only chooses it when |accumulator| * 2^(left+1) < 2^30 and 1 <= r <= 22 for every
- * channel, so that requantization is one rounding high multiply, SMMULR((acc << (left+1)), mult) = TFLM's
+ * The compiler only chooses it when |accumulator| * 2 < 2^30 and 1 <= r <= 22 for every
+ * channel, so that requantization is one rounding high multiply, SMMULR((acc << 1), mult) = TFLM's
  * SaturatingRoundingDoublingHighMul, and (y + (y >> 31) + round) >> r = its RoundingDivideByPOT +
  * out_offset. */
 #define TDNN_FC_PACKED_MAX_IN 32
@@ -42,6 +45,7 @@ typedef struct {
 } tdnn_fc_channel_t;
 
 static inline int32_t tdnn_fc_packed_pairs(int32_t in_features) { return (in_features + 1) / 2; }
+static inline int32_t tdnn_fc_packed_words(int32_t in_features) { return (tdnn_fc_packed_pairs(in_features) + 1) / 2; }
 
 
 /* Softmax over the last axis, int8 in, int8 out (scale 1/256, zero point -128).
