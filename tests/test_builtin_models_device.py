@@ -37,13 +37,13 @@ class CyclePin:
 
 
 PINS: dict[str, CyclePin] = {
-    "mlp": CyclePin("a516574ce053266d", (862, 862, 862, 862, 862, 862, 862, 862), (862, 846, 862, 862), ()),
-    "mlp_robust": CyclePin("9a4984dda0a6fc30", (862, 862, 846, 862, 862, 862, 830, 862), (846, 846, 862, 862), ()),
-    "cnn": CyclePin("2bbaea06af3a6bda", (58469, 58457, 58457, 58457, 58457, 58469, 58457, 58451),
-                    (58457, 58499, 58463, 58463),
+    "mlp": CyclePin("a516574ce053266d", (847, 847, 847, 847, 847, 847, 847, 847), (847, 831, 847, 847), ()),
+    "mlp_robust": CyclePin("9a4984dda0a6fc30", (847, 847, 831, 847, 847, 847, 815, 847), (831, 831, 847, 847), ()),
+    "cnn": CyclePin("2bbaea06af3a6bda", (58470, 58458, 58458, 58458, 58458, 58470, 58458, 58452),
+                    (58458, 58500, 58464, 58464),
                     ("tdnn_convolve_s8_k1_full_mean_x1al_relu", "tdnn_convolve_s8_k1_pool_full_x1un_relu")),
-    "cnn_deep": CyclePin("0f88b255d3823745", (80647, 80659, 80641, 80629, 80635, 80653, 80635, 80531),
-                         (80635, 80689, 80635, 80647),
+    "cnn_deep": CyclePin("0f88b255d3823745", (80648, 80660, 80642, 80630, 80636, 80654, 80636, 80532),
+                         (80636, 80690, 80636, 80648),
                          ("tdnn_convolve_s8_k1_full_mean_x1al_relu", "tdnn_convolve_s8_k1_pool_full_x1al_relu",
                           "tdnn_convolve_s8_k1_pool_full_x1un_relu")),
 }

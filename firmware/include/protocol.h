@@ -5,7 +5,7 @@
 #include <stdint.h>
 
 /* Remember what the BOOT line reports (sensor=<name> bus=<bus>). */
-void protocol_init(const char *sensor_name, const char *bus_name);
+void protocol_init(const char *sensor_fields);   /* sensor_describe(): the BOOT line's sensor= bus= */
 
 /* "BOOT fw=.. model=.. sensor=.. bus=.. clock_hz=..\n" */
 void protocol_print_boot(void);

@@ -16,8 +16,8 @@
  * scale and sample rate; arm INT1 (PE0) -> EXTI0. Returns 1 when a sensor was found. */
 int sensor_init(void);
 
-const char *sensor_name(void);   /* "LIS3DSH", "LIS2DW12" or "none" */
-const char *sensor_bus(void);    /* "spi1", "i2c1" or "-" */
+/* The BOOT line's sensor fields: "sensor=LIS3DSH bus=spi1", "sensor=LIS2DW12 bus=i2c1" or "sensor=none bus=-". */
+const char *sensor_describe(void);
 
 /* Next sample in the model's units (MODEL_SENSOR_LSB_UG per count): 1, or 0 when none is waiting. */
 int sensor_pop(int16_t xyz[3]);

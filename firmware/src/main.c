@@ -111,7 +111,7 @@ int main(void)
     systick_init(system_core_clock_hz(), timeout_ms());
     sensor_ok = (uint8_t)sensor_init();
 
-    protocol_init(sensor_name(), sensor_bus());
+    protocol_init(sensor_describe());
     protocol_print_boot();
     if (system_clock_fell_back()) {
         uart_err("clock_fallback src=hsi\n");

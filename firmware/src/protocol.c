@@ -30,23 +30,20 @@
 static char line[LINE_MAX] __attribute__((aligned(4)));
 static uint32_t line_len;
 static uint8_t discarding;      /* overflowed: drop bytes until the end of the line */
-static const char *sensor = "none";
-static const char *bus = "-";
+static const char *sensor = "sensor=none bus=-";
 static int8_t infer_out[MODEL_OUTPUT_SIZE];
 static uint8_t streaming;
 static uint32_t stream_seq;          /* next sample number */
 static uint32_t stream_drop_base;    /* sensor_dropped() at STREAM on */
 
-void protocol_init(const char *sensor_name, const char *bus_name)
+void protocol_init(const char *sensor_fields)
 {
-    sensor = sensor_name;
-    bus = bus_name;
+    sensor = sensor_fields;
 }
 
 void protocol_print_boot(void)
 {
-    uart_printf("BOOT fw=%s model=%s sensor=%s bus=%s clock_hz=%u\n", FW_VERSION, MODEL_NAME, sensor, bus,
-                system_core_clock_hz());
+    uart_printf("BOOT fw=%s model=%s %s clock_hz=%u\n", FW_VERSION, MODEL_NAME, sensor, system_core_clock_hz());
 }
 
 void protocol_print_pred(uint32_t seq, int cls, int8_t score, uint32_t cycles)

@@ -81,14 +81,10 @@ int sensor_init(void)
     return 1;
 }
 
-const char *sensor_name(void)
+const char *sensor_describe(void)
 {
-    return kind == KIND_LIS3DSH ? "LIS3DSH" : (kind == KIND_LIS2DW12 ? "LIS2DW12" : "none");
-}
-
-const char *sensor_bus(void)
-{
-    return kind == KIND_LIS3DSH ? "spi1" : (kind == KIND_LIS2DW12 ? "i2c1" : "-");
+    static const char *const text[] = {"sensor=none bus=-", "sensor=LIS3DSH bus=spi1", "sensor=LIS2DW12 bus=i2c1"};
+    return text[kind];
 }
 
 static int push(const int16_t xyz[3])
