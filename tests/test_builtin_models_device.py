@@ -37,13 +37,13 @@ class CyclePin:
 
 
 PINS: dict[str, CyclePin] = {
-    "mlp": CyclePin("a516574ce053266d", (847, 847, 847, 847, 847, 847, 847, 847), (847, 831, 847, 847), ()),
-    "mlp_robust": CyclePin("9a4984dda0a6fc30", (847, 847, 831, 847, 847, 847, 815, 847), (831, 831, 847, 847), ()),
-    "cnn": CyclePin("2bbaea06af3a6bda", (58470, 58458, 58458, 58458, 58458, 58470, 58458, 58452),
-                    (58458, 58500, 58464, 58464),
+    "mlp": CyclePin("a516574ce053266d", (810, 810, 810, 810, 810, 810, 810, 810), (810, 794, 810, 810), ()),
+    "mlp_robust": CyclePin("9a4984dda0a6fc30", (810, 810, 794, 810, 810, 810, 778, 810), (794, 794, 810, 810), ()),
+    "cnn": CyclePin("2bbaea06af3a6bda", (58433, 58421, 58421, 58421, 58421, 58433, 58421, 58415),
+                    (58421, 58463, 58427, 58427),
                     ("tdnn_convolve_s8_k1_full_mean_x1al_relu", "tdnn_convolve_s8_k1_pool_full_x1un_relu")),
-    "cnn_deep": CyclePin("0f88b255d3823745", (80648, 80660, 80642, 80630, 80636, 80654, 80636, 80532),
-                         (80636, 80690, 80636, 80648),
+    "cnn_deep": CyclePin("0f88b255d3823745", (80611, 80623, 80605, 80593, 80599, 80617, 80599, 80495),
+                         (80599, 80653, 80599, 80611),
                          ("tdnn_convolve_s8_k1_full_mean_x1al_relu", "tdnn_convolve_s8_k1_pool_full_x1al_relu",
                           "tdnn_convolve_s8_k1_pool_full_x1un_relu")),
 }

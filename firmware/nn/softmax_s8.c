@@ -9,20 +9,24 @@
 #define ACCUM_INT_BITS 12
 
 /* 1/(1+x) for x in [0,1), Q0.31 in and out: three Newton-Raphson steps in Q2.29.
+ * a >= 0 (reciprocal() passes the sum's bits below its leading one), so gemmlowp's 64-bit
+ * (a + INT32_MAX + 1) / 2 is (a + 2^31) >> 1 in 32 unsigned bits. The step's correction x * (1 - d * x) is
+ * at most 2 * 1/17 in magnitude (the 48/17 - 32/17 d start has |1 - d x| <= 1/17 on d in [1/2, 1), and the
+ * error only shrinks), so srdhm(x, 1 - d * x) is below 0.12 * 2^27, far below the 2^29 at which gemmlowp's saturating shift by 2 would
+ * clip: a plain shift (tests/c/softmax_reciprocal_check.c compares both for every a >= 0 it can reach and a sweep).
  * No operand of these multiplies is INT32_MIN (half_denominator is in [2^30, 2^31), x stays in (0, 2^30),
  * the constants are fixed), so the branch-free tdnn_srdhm_nosat is exact here; tests/test_softmax_fast.py
  * compares the whole reciprocal with the saturating form for every sum of exps up to 8 classes. */
 static int32_t one_over_one_plus_x(int32_t a)
 {
-    const int64_t sum = (int64_t)a + TDNN_INT32_MAX;
-    const int32_t half_denominator = (int32_t)((sum + (sum >= 0 ? 1 : -1)) / 2);
+    const int32_t half_denominator = (int32_t)(((uint32_t)a + 0x80000000u) >> 1);
     const int32_t c48_17 = 1515870810;
     const int32_t c_neg32_17 = -1010580540;
     const int32_t one_q2 = 1 << 29;
     int32_t x = c48_17 + tdnn_srdhm_nosat(half_denominator, c_neg32_17);
     for (int32_t i = 0; i < 3; i++) {
         const int32_t one_minus = one_q2 - tdnn_srdhm_nosat(half_denominator, x);
-        x = x + tdnn_sat_shl(tdnn_srdhm_nosat(x, one_minus), 2);
+        x = x + (int32_t)((uint32_t)tdnn_srdhm_nosat(x, one_minus) << 2);
     }
     return tdnn_sat_shl(x, 1);
 }

@@ -1,5 +1,6 @@
 /* The identities softmax_s8.c relies on (tdnn_srdhm_nosat, tdnn_rdbpot_nonneg), then an exhaustive check of its reciprocal (tdnn_srdhm_nosat) against the saturating gemmlowp form, for
- * every sum of exps (Q12.19) that up to 8 classes can produce: [1.0, 8.0] in Q12.19. Prints the first mismatch
+ * every sum of exps (Q12.19) that up to 8 classes can produce: [1.0, 8.0] in Q12.19, and a sweep of
+ * one_over_one_plus_x over every input a >= 0 (more classes). Prints the first mismatch
  * and exits 1, or prints "ok <count>". Built and run by tests/test_softmax_fast.py. */
 #include <stdio.h>
 
@@ -75,6 +76,19 @@ int main(void)
         const int32_t want = reference_one_over_one_plus_x(a);
         if (got != want || exponent != exponent_ref || exponent < 1 || got < 0) {
             printf("mismatch sum=%ld got=%ld want=%ld\n", (long)sum, (long)got, (long)want);
+            return 1;
+        }
+        count++;
+    }
+    /* Rows of more than 8 classes reach other a >= 0: a pseudo-random sweep over [0, 2^31) and its ends. */
+    uint32_t s = 88172645u;
+    for (long k = 0; k < 20000000; k++) {
+        s ^= s << 13;
+        s ^= s >> 17;
+        s ^= s << 5;
+        const int32_t a = k < 2 ? (k == 0 ? 0 : TDNN_INT32_MAX) : (int32_t)(s & 0x7FFFFFFFu);
+        if (one_over_one_plus_x(a) != reference_one_over_one_plus_x(a)) {
+            printf("mismatch a=%ld\n", (long)a);
             return 1;
         }
         count++;
