@@ -24,9 +24,9 @@ pytestmark = pytest.mark.mutation  # select with `pytest -m mutation`, leave out
 
 MUTATIONS = {
     "none": None,
-    # The mlp's layers use the packed FC: per channel {.bias, .mult, .round, .shift = right shift r}.
+    # The mlp's layers use the packed FC: per channel {.bias, .mult, .shift = right shift r}.
     "last layer: first requantization shift one step smaller": (
-        r"(op1_channels\[\d+\] = \{\s*\{\.bias = -?\d+, \.mult = -?\d+, \.round = -?\d+, \.shift = )(-?\d+)", 1),
+        r"(op1_channels\[\d+\] = \{\s*\{\.bias = -?\d+, \.mult = -?\d+, \.shift = )(-?\d+)", 1),
     "first layer: first multiplier + 2^26 (3%)": (r"(op0_channels\[\d+\] = \{\s*\{\.bias = -?\d+, \.mult = )(-?\d+)",
                                                    1 << 26),
 }

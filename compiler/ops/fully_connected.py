@@ -83,7 +83,7 @@ def memory(g: Graph, op: Operator) -> OpMemory:
 # inference (the mlp's layers), not for a big model's small head (the cnn's 16 -> 4: 0.1% of its MACs).
 PACKED_MIN_MAC_SHARE = 0.05
 PACKED_MAX_IN = 32  # TDNN_FC_PACKED_MAX_IN (firmware/nn/include/tdnn.h): the kernel unpacks the input on the stack
-PACKED_ACC_BOUND = 1 << 30  # |acc * 2^(left+1)| below it: SMMULR's operand cannot overflow
+PACKED_ACC_BOUND = 1 << 30  # |acc * 2| below it: SMMULR's operand (the doubled accumulator) cannot overflow
 PACKED_MAX_RIGHT_SHIFT = 22  # out_offset * 2^r (|out_offset| <= 128) plus a value below 2^30 stays in int32
 
 
@@ -113,8 +113,8 @@ def pack_int8_pairs(lanes: np.ndarray) -> np.ndarray:
     return wrap_int32(words)
 
 
-def packed_layout(f: FcParams) -> tuple[np.ndarray, list[tuple[int, int, int, int]]] | None:
-    """(weights as int32 words of four int8 lanes [out][words], per-channel (bias, mult, round, shift)) for
+def packed_layout(f: FcParams) -> tuple[np.ndarray, list[tuple[int, int, int]]] | None:
+    """(weights as int32 words of four int8 lanes [out][words], per-channel (bias, mult, right shift)) for
     tdnn_fc_packed_body (tdnn_fc_packed.h), or None where its arithmetic shortcuts would not be exact."""
     if f.in_features > PACKED_MAX_IN:
         return None
@@ -123,16 +123,13 @@ def packed_layout(f: FcParams) -> tuple[np.ndarray, list[tuple[int, int, int, in
     order = pair_order(f.in_features)
     lanes = np.zeros((f.out_features, len(order)), np.int64)
     channels = []
-    zp = int(f.out.zero_point[0])
     for o in range(f.out_features):
         mult, shift = int(f.mult[o]), int(f.shift[o])
-        right = max(-shift, 0)  # >= 1 below, so no left shift: the scale is 2 (the kernel doubles the input)
-        scale = 2
-        if mult == 0 or not 1 <= right <= PACKED_MAX_RIGHT_SHIFT or int(bound[o]) * scale >= PACKED_ACC_BOUND:
+        right = max(-shift, 0)  # >= 1 below, so no left shift: the kernel doubles the accumulator
+        if mult == 0 or not 1 <= right <= PACKED_MAX_RIGHT_SHIFT or int(bound[o]) * 2 >= PACKED_ACC_BOUND:
             return None
         lanes[o] = [w[o, i] if i >= 0 else 0 for i in order]
-        rounding = (1 << (right - 1)) + zp * (1 << right)
-        channels.append((int(f.folded_bias[o]) * scale, mult, rounding, right))
+        channels.append((int(f.folded_bias[o]), mult, right))
     return pack_int8_pairs(lanes), channels
 
 
@@ -142,7 +139,7 @@ def emit(ctx: EmitContext, op: Operator) -> Emitted:
     packed = packed_layout(f) if f.weights.size >= PACKED_MIN_MAC_SHARE * ctx.total_macs else None
     if packed is not None:
         words, channels = packed
-        rows = ",\n    ".join(f"{{.bias = {b}, .mult = {m}, .round = {r}, .shift = {s}}}" for b, m, r, s in channels)
+        rows = ",\n    ".join(f"{{.bias = {b}, .mult = {m}, .shift = {s}}}" for b, m, s in channels)
         fn = f"tdnn_fc_packed_{p}"
         decls = [c_array("int32_t", f"{p}_weights", words, per_line=8),
                  f"static const tdnn_fc_channel_t {p}_channels[{f.out_features}] = {{\n    {rows}\n}};\n",
@@ -152,9 +149,9 @@ def emit(ctx: EmitContext, op: Operator) -> Emitted:
                  f"#include \"tdnn_fc_packed.h\"\n\n"
                  f"static __attribute__((noinline, noclone)) void {fn}(const int8_t *input, int8_t *output)\n{{\n"
                  f"    tdnn_fc_packed_body(input, {p}_weights, {p}_channels, {f.in_features}, {f.out_features}, "
-                 f"{f.act_min}, {f.act_max}, output);\n}}\n"]
+                 f"{int(f.out.zero_point[0])}, {f.act_min}, {f.act_max}, output);\n}}\n"]
         call = f"{fn}({ctx.buf[f.inp.index]}, {ctx.buf[f.out.index]});"
-        const_bytes = 4 * words.size + 16 * f.out_features
+        const_bytes = 4 * words.size + 12 * f.out_features
         weight_bytes = f.weights.size + (4 * f.out_features if f.has_bias else 0)
         return Emitted(decls, call, const_bytes, weight_bytes, fn)
     decls = [c_array("int8_t", f"{p}_weights", f.weights), c_array("int32_t", f"{p}_bias", f.folded_bias),

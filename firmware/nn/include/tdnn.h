@@ -25,13 +25,13 @@ void tdnn_fully_connected_s8(const int8_t *input, const int8_t *weights, const i
  * compiler
  * (compiler/ops/fully_connected.py):
  * - the input's pair order: per group of 4 inputs (i, i+2), (i+1, i+3) (SXTB16 of a word and of the word
- *   rotated by 8); a tail of 1-3 inputs (i, i+1), (i+2, 0); the kernel doubles every input lane;
+ *   rotated by 8); a tail of 1-3 inputs (i, i+1), (i+2, 0);
  * - weights: int8, [out_features][tdnn_fc_packed_words(in_features)] int32 words, each word two of the input's
  *   pairs: bytes (a0, b0, a1, b1) for pairs (a0, a1) and (b0, b1), so SXTB16 gives the first and SXTB16 ROR #8
  *   the second (a group of 4 inputs is simply its 4 weights in order); a row's last word with a single pair
  *   has zero bytes 1 and 3;
- * - per channel: bias = folded bias (as tdnn_fully_connected_s8's) times 2, mult, the right shift
- *   r = -shift >= 1 and round = 2^(r-1) + out_offset * 2^r.
+ * - per channel: bias = folded bias (as tdnn_fully_connected_s8's), mult and the right shift r = -shift >= 1;
+ *   the kernel adds round = 2^(r-1) + out_offset * 2^r (tdnn_fc_round), out_offset being a layer constant.
  * The compiler only chooses it when |accumulator| * 2 < 2^30 and 1 <= r <= 22 for every
  * channel, so that requantization is one rounding high multiply, SMMULR((acc << 1), mult) = TFLM's
  * SaturatingRoundingDoublingHighMul, and (y + (y >> 31) + round) >> r = its RoundingDivideByPOT +
@@ -40,7 +40,6 @@ void tdnn_fully_connected_s8(const int8_t *input, const int8_t *weights, const i
 typedef struct {
     int32_t bias;
     int32_t mult;
-    int32_t round;
     int32_t shift;
 } tdnn_fc_channel_t;
 

@@ -3,10 +3,10 @@
  * The body is a forced-inline function so that the model compiler can instantiate it per layer with
  * the shape as constants (model.c: one noinline function per layer): the loops over pairs unroll, the
  * unpacked input stays in registers. (A header, not a .c file: the kernel has no run-time-shape entry.)
- * The input is unpacked once into int16 pairs, doubled (the scale that makes requantization one SMMULR);
- * the weights stay int8, four to a word in the order SXTB16 and SXTB16 ROR #8 turn into the input's pairs
- * (tdnn.h), and requantization is one SMMULR, one add of a per-channel constant (rounding + output zero
- * point) with the sign correction, and one shift. */
+ * The input is unpacked once into int16 pairs; the weights stay int8, four to a word in the order SXTB16 and
+ * SXTB16 ROR #8 turn into the input's pairs (tdnn.h), and requantization is one SMMULR of the doubled
+ * accumulator, one add of the rounding with the output zero point folded in (from the layer's zero point and
+ * the channel's shift) and the sign correction, and one shift. */
 #ifndef TDNN_FC_PACKED_H
 #define TDNN_FC_PACKED_H
 
@@ -15,6 +15,12 @@
 
 #include "tdnn.h"
 #include "tdnn_math.h"
+
+/* 2^(r-1) + out_offset * 2^r: the rounding of the right shift by r with the output zero point folded in. */
+static inline int32_t tdnn_fc_round(int32_t out_offset, int32_t r)
+{
+    return (int32_t)((uint32_t)(2 * out_offset + 1) << (r - 1));
+}
 
 #if defined(__ARM_FEATURE_DSP)
 #include <arm_acle.h>
@@ -57,14 +63,11 @@ static inline uint32_t tdnn_fc_sxtb16_ror8(uint32_t x)
     return r;
 }
 
-/* Both int16 lanes doubled (|2 * int8| < 2^15: no lane overflows). */
-static inline uint32_t tdnn_fc_double(uint32_t pair) { return (uint32_t)__sadd16((int16x2_t)pair, (int16x2_t)pair); }
-
 /* Cortex-M4 path: one SMLAD per weight pair; with a constant shape the pair loop unrolls completely and
  * the unpacked input stays in registers. */
 static inline __attribute__((always_inline)) void tdnn_fc_packed_body(
     const int8_t *input, const int32_t *weights, const tdnn_fc_channel_t *channels, int32_t in_features,
-    int32_t out_features, int32_t act_min, int32_t act_max, int8_t *output)
+    int32_t out_features, int32_t out_offset, int32_t act_min, int32_t act_max, int8_t *output)
 {
     uint32_t x[TDNN_FC_PACKED_MAX_IN / 2];
     int32_t k = 0;
@@ -72,17 +75,17 @@ static inline __attribute__((always_inline)) void tdnn_fc_packed_body(
 #pragma GCC unroll 8
     for (; i + 4 <= in_features; i += 4) {
         const uint32_t v = tdnn_fc_read_u32(input + i);
-        x[k++] = tdnn_fc_double(__sxtb16(v));
-        x[k++] = tdnn_fc_double(tdnn_fc_sxtb16_ror8(v));
+        x[k++] = __sxtb16(v);
+        x[k++] = tdnn_fc_sxtb16_ror8(v);
     }
     const int32_t rem = in_features - i;
     if (rem == 1) {
-        x[k++] = tdnn_fc_pair(2 * input[i], 0);
+        x[k++] = tdnn_fc_pair(input[i], 0);
     } else if (rem == 2) {
-        x[k++] = tdnn_fc_pair(2 * input[i], 2 * input[i + 1]);
+        x[k++] = tdnn_fc_pair(input[i], input[i + 1]);
     } else if (rem == 3) {
-        x[k++] = tdnn_fc_pair(2 * input[i], 2 * input[i + 1]);
-        x[k++] = tdnn_fc_pair(2 * input[i + 2], 0);
+        x[k++] = tdnn_fc_pair(input[i], input[i + 1]);
+        x[k++] = tdnn_fc_pair(input[i + 2], 0);
     }
     const int32_t *w = weights;
     for (int32_t o = 0; o < out_features; o++) {
@@ -96,8 +99,8 @@ static inline __attribute__((always_inline)) void tdnn_fc_packed_body(
                 acc = __smlad((int16x2_t)x[j + 1], (int16x2_t)tdnn_fc_sxtb16_ror8(v), acc);
             }
         }
-        const int32_t y = tdnn_fc_smmulr(acc, c->mult);
-        output[o] = tdnn_fc_clamp_s8((y + (y >> 31) + c->round) >> c->shift, act_min, act_max);
+        const int32_t y = tdnn_fc_smmulr((int32_t)((uint32_t)acc << 1), c->mult);
+        output[o] = tdnn_fc_clamp_s8((y + (y >> 31) + tdnn_fc_round(out_offset, c->shift)) >> c->shift, act_min, act_max);
     }
 }
 
@@ -112,24 +115,24 @@ static inline int8_t tdnn_fc_clamp_s8(int32_t v, int32_t act_min, int32_t act_ma
 
 static inline __attribute__((always_inline)) void tdnn_fc_packed_body(
     const int8_t *input, const int32_t *weights, const tdnn_fc_channel_t *channels, int32_t in_features,
-    int32_t out_features, int32_t act_min, int32_t act_max, int8_t *output)
+    int32_t out_features, int32_t out_offset, int32_t act_min, int32_t act_max, int8_t *output)
 {
     int16_t x[TDNN_FC_PACKED_MAX_IN + 4];
     int32_t n = 0;
     int32_t i = 0;
     for (; i + 4 <= in_features; i += 4) {
-        x[n++] = (int16_t)(2 * input[i]);
-        x[n++] = (int16_t)(2 * input[i + 2]);
-        x[n++] = (int16_t)(2 * input[i + 1]);
-        x[n++] = (int16_t)(2 * input[i + 3]);
+        x[n++] = input[i];
+        x[n++] = input[i + 2];
+        x[n++] = input[i + 1];
+        x[n++] = input[i + 3];
     }
     const int32_t rem = in_features - i; /* the tail in order, padded with a zero lane to a whole pair */
     if (rem > 0) {
-        x[n++] = (int16_t)(2 * input[i]);
-        x[n++] = (int16_t)(rem > 1 ? 2 * input[i + 1] : 0);
+        x[n++] = input[i];
+        x[n++] = rem > 1 ? input[i + 1] : 0;
     }
     if (rem > 2) {
-        x[n++] = (int16_t)(2 * input[i + 2]);
+        x[n++] = input[i + 2];
         x[n++] = 0;
     }
     if (n % 4 != 0) {   /* a last word holds one pair: its other lanes are zero weights */
@@ -147,8 +150,9 @@ static inline __attribute__((always_inline)) void tdnn_fc_packed_body(
             acc += (int32_t)x[4 * j + 2] * (int32_t)(int8_t)((v >> 8) & 0xFFu);
             acc += (int32_t)x[4 * j + 3] * (int32_t)(int8_t)(v >> 24);
         }
-        const int32_t y = (int32_t)(((int64_t)acc * channels[o].mult + (1LL << 31)) >> 32);
-        output[o] = tdnn_fc_clamp_s8((y + (y >> 31) + channels[o].round) >> channels[o].shift, act_min, act_max);
+        const int32_t y = (int32_t)(((int64_t)acc * 2 * channels[o].mult + (1LL << 31)) >> 32);
+        const int32_t r = channels[o].shift;
+        output[o] = tdnn_fc_clamp_s8((y + (y >> 31) + tdnn_fc_round(out_offset, r)) >> r, act_min, act_max);
     }
 }
 
