@@ -74,33 +74,24 @@ void uart_puts(const char *s)
     }
 }
 
-void uart_put_u32(uint32_t v)
+/* v in `base` (10 or 16, lowercase), at least `min_digits` digits (zero padded). One routine for decimal and
+ * hex: the M4 divides in hardware. */
+static void put_digits(uint32_t v, uint32_t base, uint32_t min_digits)
 {
     char buf[10];
     uint32_t n = 0;
     do {
-        buf[n++] = (char)('0' + (v % 10u));
-        v /= 10u;
-    } while (v != 0u);
+        buf[n++] = "0123456789abcdef"[v % base];
+        v /= base;
+    } while (v != 0u || n < min_digits);
     while (n > 0u) {
         uart_putc(buf[--n]);
     }
 }
 
-static const char hex_digits[] = "0123456789abcdef";
-
-void uart_put_hex8(uint8_t v)
-{
-    uart_putc(hex_digits[v >> 4]);
-    uart_putc(hex_digits[v & 0xFu]);
-}
-
-void uart_put_hex32(uint32_t v)
-{
-    for (int shift = 24; shift >= 0; shift -= 8) {
-        uart_put_hex8((uint8_t)(v >> (uint32_t)shift));
-    }
-}
+void uart_put_u32(uint32_t v) { put_digits(v, 10u, 1u); }
+void uart_put_hex8(uint8_t v) { put_digits(v, 16u, 2u); }
+void uart_put_hex32(uint32_t v) { put_digits(v, 16u, 8u); }
 
 static void uart_vprintf(const char *fmt, va_list ap)
 {
