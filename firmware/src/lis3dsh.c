@@ -35,27 +35,18 @@
 #define FIFO_DEPTH          32
 #define PROBE_TRIES         3u
 
-static int read_reg(uint8_t reg, uint8_t *val)
+/* One two-byte exchange with CS low: the address byte (bit 7 = read), then `data` (a write) or a dummy byte (a
+ * read). The byte received second (the register's value on a read), or -1 on a bus timeout. */
+static int exchange(uint8_t address, uint8_t data)
 {
     spi1_select();
-    int a = spi1_transfer((uint8_t)(reg | SPI_READ));
-    int v = spi1_transfer(0x00u);
+    int a = spi1_transfer(address);
+    int v = spi1_transfer(data);
     spi1_deselect();
-    if (a < 0 || v < 0) {
-        return -1;
-    }
-    *val = (uint8_t)v;
-    return 0;
+    return a < 0 ? -1 : v;
 }
 
-static int write_reg(uint8_t reg, uint8_t val)
-{
-    spi1_select();
-    int a = spi1_transfer(reg);
-    int b = spi1_transfer(val);
-    spi1_deselect();
-    return (a < 0 || b < 0) ? -1 : 0;
-}
+static int read_reg(uint8_t reg) { return exchange((uint8_t)(reg | SPI_READ), 0x00u); }
 
 /* FSCALE (CTRL_REG5 bits 5:3): 2 g=000, 4 g=001, 6 g=010, 8 g=011, 16 g=100; -1: not offered. */
 #define FSCALE_BITS(g) ((g) == 2 ? 0 : (g) == 4 ? 1 : (g) == 6 ? 2 : (g) == 8 ? 3 : (g) == 16 ? 4 : -1)
@@ -84,8 +75,7 @@ int lis3dsh_init(void)
      * logs a warning per byte on an empty SPI bus). */
     uint32_t tries;
     for (tries = 0; tries < PROBE_TRIES; tries++) {
-        uint8_t id = 0u;
-        if (read_reg(REG_WHO_AM_I, &id) == 0 && id == LIS3DSH_WHO_AM_I_VALUE) {
+        if (read_reg(REG_WHO_AM_I) == (int)LIS3DSH_WHO_AM_I_VALUE) {
             break;
         }
     }
@@ -93,7 +83,7 @@ int lis3dsh_init(void)
         return -1;
     }
     for (uint32_t i = 0; i < sizeof(config) / sizeof(config[0]); i++) {
-        if (write_reg(config[i][0], config[i][1]) != 0) {
+        if (exchange(config[i][0], config[i][1]) < 0) {
             return -1;
         }
     }
@@ -102,11 +92,11 @@ int lis3dsh_init(void)
 
 int lis3dsh_fifo_level(void)
 {
-    uint8_t v = 0u;
-    if (read_reg(REG_FIFO_SRC, &v) != 0) {
+    int v = read_reg(REG_FIFO_SRC);
+    if (v < 0) {
         return -1;
     }
-    return (v & FIFO_SRC_OVRN) ? FIFO_DEPTH : (int)(v & FIFO_SRC_FSS);
+    return (v & FIFO_SRC_OVRN) ? FIFO_DEPTH : (v & FIFO_SRC_FSS);
 }
 
 int lis3dsh_read_fifo(uint32_t n, void (*sink)(const int16_t xyz[3]))
