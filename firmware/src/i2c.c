@@ -43,18 +43,19 @@ static int fail(void)
     return -1;
 }
 
-/* PB6 SCL, PB9 SDA: open drain, pull-up, fast, AF4; then a software reset of the peripheral. */
-#define I2C_PIN_OPS(pin)                                                                 \
-    REG_FIELD(GPIO_OTYPER(GPIOB_BASE), (pin), 1u, 1u),                                   \
-    REG_PIN2(GPIO_PUPDR(GPIOB_BASE), (pin), 1u),                                         \
-    REG_PIN2(GPIO_OSPEEDR(GPIOB_BASE), (pin), 2u),                                       \
-    REG_PIN_AF(GPIOB_BASE, (pin), I2C_AF),                                               \
-    REG_PIN2(GPIO_MODER(GPIOB_BASE), (pin), GPIO_MODE_AF)
+/* PB6 SCL, PB9 SDA: open drain, pull-up, fast, AF4; then a software reset of the peripheral. Each of OTYPER,
+ * PUPDR, OSPEEDR and MODER is set for PB6..PB9 in one access, PB7 and PB8 (not used by this firmware) at their
+ * reset values (push-pull, no pull, low speed, input). */
+#define PB6_PB9(v6, v9) ((v6) | ((v9) << 6))   /* 2-bit fields of pins 6 and 9 from bit 12 */
 static const reg_op_t i2c1_ops[] = {
     REG_FIELD(RCC_AHB1ENR, 1u, 1u, 1u),                       /* GPIOBEN */
     REG_FIELD(RCC_APB1ENR, 21u, 1u, 1u),                      /* I2C1EN */
-    I2C_PIN_OPS(6u),
-    I2C_PIN_OPS(9u),
+    REG_FIELD(GPIO_OTYPER(GPIOB_BASE), 6u, 4u, 0x9u),         /* open drain */
+    REG_FIELD(GPIO_PUPDR(GPIOB_BASE), 12u, 8u, PB6_PB9(1u, 1u)),
+    REG_FIELD(GPIO_OSPEEDR(GPIOB_BASE), 12u, 8u, PB6_PB9(2u, 2u)),
+    REG_PIN_AF(GPIOB_BASE, 6u, I2C_AF),
+    REG_PIN_AF(GPIOB_BASE, 9u, I2C_AF),
+    REG_FIELD(GPIO_MODER(GPIOB_BASE), 12u, 8u, PB6_PB9(GPIO_MODE_AF, GPIO_MODE_AF)),
     REG_WRITE(I2C1_CR1, I2C_CR1_SWRST, 0u),
     REG_WRITE(I2C1_CR1, 0u, 0u),
 };
