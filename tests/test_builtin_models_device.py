@@ -37,8 +37,8 @@ class CyclePin:
 
 
 PINS: dict[str, CyclePin] = {
-    "mlp": CyclePin("a516574ce053266d", (847, 847, 847, 847, 847, 847, 847, 847), (847, 831, 847, 847), ()),
-    "mlp_robust": CyclePin("9a4984dda0a6fc30", (847, 847, 831, 847, 847, 847, 815, 847), (831, 831, 847, 847), ()),
+    "mlp": CyclePin("a516574ce053266d", (857, 857, 857, 857, 857, 857, 857, 857), (857, 841, 857, 857), ()),
+    "mlp_robust": CyclePin("9a4984dda0a6fc30", (857, 857, 841, 857, 857, 857, 825, 857), (841, 841, 857, 857), ()),
     "cnn": CyclePin("2bbaea06af3a6bda", (58433, 58421, 58421, 58421, 58421, 58433, 58421, 58415),
                     (58421, 58463, 58427, 58427),
                     ("tdnn_convolve_s8_k1_full_mean_x1al_relu", "tdnn_convolve_s8_k1_pool_full_x1un_relu")),

@@ -24,9 +24,8 @@ pytestmark = pytest.mark.mutation  # select with `pytest -m mutation`, leave out
 
 MUTATIONS = {
     "none": None,
-    # The mlp's layers use the packed FC: per channel {.bias, .mult, .shift = right shift r}.
-    "last layer: first requantization shift one step smaller": (
-        r"(op1_channels\[\d+\] = \{\s*\{\.bias = -?\d+, \.mult = -?\d+, \.shift = )(-?\d+)", 1),
+    # The mlp's layers use the packed FC: per channel {.bias, .mult} and a byte array of right shifts r.
+    "last layer: first requantization shift one step smaller": (r"(op1_shifts\[\d+\] = \{\s*)(\d+)", 1),
     "first layer: first multiplier + 2^26 (3%)": (r"(op0_channels\[\d+\] = \{\s*\{\.bias = -?\d+, \.mult = )(-?\d+)",
                                                    1 << 26),
 }

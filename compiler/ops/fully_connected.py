@@ -139,19 +139,20 @@ def emit(ctx: EmitContext, op: Operator) -> Emitted:
     packed = packed_layout(f) if f.weights.size >= PACKED_MIN_MAC_SHARE * ctx.total_macs else None
     if packed is not None:
         words, channels = packed
-        rows = ",\n    ".join(f"{{.bias = {b}, .mult = {m}, .shift = {s}}}" for b, m, s in channels)
+        rows = ",\n    ".join(f"{{.bias = {b}, .mult = {m}}}" for b, m, _ in channels)
         fn = f"tdnn_fc_packed_{p}"
         decls = [c_array("int32_t", f"{p}_weights", words, per_line=8),
                  f"static const tdnn_fc_channel_t {p}_channels[{f.out_features}] = {{\n    {rows}\n}};\n",
+                 c_array("uint8_t", f"{p}_shifts", np.array([s for _, _, s in channels]), per_line=16),
                  # The kernel body instantiated with this layer's shape as constants (tdnn_fc_packed.h); noinline
                  # and noclone keep it one call of model_invoke under its own name (the profile attributes
                  # instructions per call and names the layer by the symbol).
                  f"#include \"tdnn_fc_packed.h\"\n\n"
                  f"static __attribute__((noinline, noclone)) void {fn}(const int8_t *input, int8_t *output)\n{{\n"
-                 f"    tdnn_fc_packed_body(input, {p}_weights, {p}_channels, {f.in_features}, {f.out_features}, "
-                 f"{int(f.out.zero_point[0])}, {f.act_min}, {f.act_max}, output);\n}}\n"]
+                 f"    tdnn_fc_packed_body(input, {p}_weights, {p}_channels, {p}_shifts, {f.in_features}, "
+                 f"{f.out_features}, {int(f.out.zero_point[0])}, {f.act_min}, {f.act_max}, output);\n}}\n"]
         call = f"{fn}({ctx.buf[f.inp.index]}, {ctx.buf[f.out.index]});"
-        const_bytes = 4 * words.size + 12 * f.out_features
+        const_bytes = 4 * words.size + 9 * f.out_features
         weight_bytes = f.weights.size + (4 * f.out_features if f.has_bias else 0)
         return Emitted(decls, call, const_bytes, weight_bytes, fn)
     decls = [c_array("int8_t", f"{p}_weights", f.weights), c_array("int32_t", f"{p}_bias", f.folded_bias),

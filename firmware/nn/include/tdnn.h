@@ -30,8 +30,8 @@ void tdnn_fully_connected_s8(const int8_t *input, const int8_t *weights, const i
  *   pairs: bytes (a0, b0, a1, b1) for pairs (a0, a1) and (b0, b1), so SXTB16 gives the first and SXTB16 ROR #8
  *   the second (a group of 4 inputs is simply its 4 weights in order); a row's last word with a single pair
  *   has zero bytes 1 and 3;
- * - per channel: bias = folded bias (as tdnn_fully_connected_s8's), mult and the right shift r = -shift >= 1;
- *   the kernel adds round = 2^(r-1) + out_offset * 2^r (tdnn_fc_round), out_offset being a layer constant.
+ * - per channel: bias = folded bias (as tdnn_fully_connected_s8's) and mult (tdnn_fc_channel_t), and in a
+ *   byte array of its own the right shift r = -shift >= 1; the kernel adds round = 2^(r-1) + out_offset * 2^r (tdnn_fc_round), out_offset being a layer constant.
  * The compiler only chooses it when |accumulator| * 2 < 2^30 and 1 <= r <= 22 for every
  * channel, so that requantization is one rounding high multiply, SMMULR((acc << 1), mult) = TFLM's
  * SaturatingRoundingDoublingHighMul, and (y + (y >> 31) + round) >> r = its RoundingDivideByPOT +
@@ -40,7 +40,6 @@ void tdnn_fully_connected_s8(const int8_t *input, const int8_t *weights, const i
 typedef struct {
     int32_t bias;
     int32_t mult;
-    int32_t shift;
 } tdnn_fc_channel_t;
 
 static inline int32_t tdnn_fc_packed_pairs(int32_t in_features) { return (in_features + 1) / 2; }

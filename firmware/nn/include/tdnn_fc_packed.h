@@ -66,8 +66,8 @@ static inline uint32_t tdnn_fc_sxtb16_ror8(uint32_t x)
 /* Cortex-M4 path: one SMLAD per weight pair; with a constant shape the pair loop unrolls completely and
  * the unpacked input stays in registers. */
 static inline __attribute__((always_inline)) void tdnn_fc_packed_body(
-    const int8_t *input, const int32_t *weights, const tdnn_fc_channel_t *channels, int32_t in_features,
-    int32_t out_features, int32_t out_offset, int32_t act_min, int32_t act_max, int8_t *output)
+    const int8_t *input, const int32_t *weights, const tdnn_fc_channel_t *channels, const uint8_t *shifts,
+    int32_t in_features, int32_t out_features, int32_t out_offset, int32_t act_min, int32_t act_max, int8_t *output)
 {
     uint32_t x[TDNN_FC_PACKED_MAX_IN / 2];
     int32_t k = 0;
@@ -100,7 +100,8 @@ static inline __attribute__((always_inline)) void tdnn_fc_packed_body(
             }
         }
         const int32_t y = tdnn_fc_smmulr((int32_t)((uint32_t)acc << 1), c->mult);
-        output[o] = tdnn_fc_clamp_s8((y + (y >> 31) + tdnn_fc_round(out_offset, c->shift)) >> c->shift, act_min, act_max);
+        const int32_t r = shifts[o];
+        output[o] = tdnn_fc_clamp_s8((y + (y >> 31) + tdnn_fc_round(out_offset, r)) >> r, act_min, act_max);
     }
 }
 
@@ -114,8 +115,8 @@ static inline int8_t tdnn_fc_clamp_s8(int32_t v, int32_t act_min, int32_t act_ma
 }
 
 static inline __attribute__((always_inline)) void tdnn_fc_packed_body(
-    const int8_t *input, const int32_t *weights, const tdnn_fc_channel_t *channels, int32_t in_features,
-    int32_t out_features, int32_t out_offset, int32_t act_min, int32_t act_max, int8_t *output)
+    const int8_t *input, const int32_t *weights, const tdnn_fc_channel_t *channels, const uint8_t *shifts,
+    int32_t in_features, int32_t out_features, int32_t out_offset, int32_t act_min, int32_t act_max, int8_t *output)
 {
     int16_t x[TDNN_FC_PACKED_MAX_IN + 4];
     int32_t n = 0;
@@ -151,7 +152,7 @@ static inline __attribute__((always_inline)) void tdnn_fc_packed_body(
             acc += (int32_t)x[4 * j + 3] * (int32_t)(int8_t)(v >> 24);
         }
         const int32_t y = (int32_t)(((int64_t)acc * 2 * channels[o].mult + (1LL << 31)) >> 32);
-        const int32_t r = channels[o].shift;
+        const int32_t r = shifts[o];
         output[o] = tdnn_fc_clamp_s8((y + (y >> 31) + tdnn_fc_round(out_offset, r)) >> r, act_min, act_max);
     }
 }
