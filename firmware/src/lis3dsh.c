@@ -12,6 +12,7 @@
  * enabled, so one CS-low burst reads a whole batch (6 bytes per sample).
  */
 #include "lis3dsh.h"
+#include "stm32f407.h"
 #include "model.h"
 #include "sensor.h"
 #include "spi.h"
@@ -58,7 +59,7 @@ static int read_reg(uint8_t reg) { return exchange((uint8_t)(reg | SPI_READ), 0x
 
 /* The configuration, register by register, in this order: the FIFO, its watermark on INT1, the full scale,
  * INT1, then the ODR (which starts the sampling). */
-static const uint8_t config[][2] = {
+static const uint8_t config[][2] VECTOR_GAP = {
     {REG_CTRL6, CTRL6_FIFO_WTM_INT1},
     {REG_FIFO_CTRL, (uint8_t)(FIFO_MODE_STREAM | SENSOR_FIFO_WATERMARK)},
     {REG_CTRL5, (uint8_t)((uint32_t)FS << 3)},

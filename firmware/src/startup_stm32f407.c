@@ -31,7 +31,7 @@ void DebugMon_Handler(void) WEAK_DEFAULT;
 void PendSV_Handler(void) WEAK_DEFAULT;
 void SysTick_Handler(void) WEAK_DEFAULT;
 
-/* Device interrupts, RM0090 table 61, up to USART2 (position 38), the highest the firmware enables. */
+/* Device interrupts with a vector (RM0090 table 61): 0..6 and USART2 (38), see IRQ_HAS_VECTOR. */
 void WWDG_IRQHandler(void) WEAK_DEFAULT;
 void PVD_IRQHandler(void) WEAK_DEFAULT;
 void TAMP_STAMP_IRQHandler(void) WEAK_DEFAULT;
@@ -39,50 +39,22 @@ void RTC_WKUP_IRQHandler(void) WEAK_DEFAULT;
 void FLASH_IRQHandler(void) WEAK_DEFAULT;
 void RCC_IRQHandler(void) WEAK_DEFAULT;
 void EXTI0_IRQHandler(void) WEAK_DEFAULT;
-void EXTI1_IRQHandler(void) WEAK_DEFAULT;
-void EXTI2_IRQHandler(void) WEAK_DEFAULT;
-void EXTI3_IRQHandler(void) WEAK_DEFAULT;
-void EXTI4_IRQHandler(void) WEAK_DEFAULT;
-void DMA1_Stream0_IRQHandler(void) WEAK_DEFAULT;
-void DMA1_Stream1_IRQHandler(void) WEAK_DEFAULT;
-void DMA1_Stream2_IRQHandler(void) WEAK_DEFAULT;
-void DMA1_Stream3_IRQHandler(void) WEAK_DEFAULT;
-void DMA1_Stream4_IRQHandler(void) WEAK_DEFAULT;
-void DMA1_Stream5_IRQHandler(void) WEAK_DEFAULT;
-void DMA1_Stream6_IRQHandler(void) WEAK_DEFAULT;
-void ADC_IRQHandler(void) WEAK_DEFAULT;
-void CAN1_TX_IRQHandler(void) WEAK_DEFAULT;
-void CAN1_RX0_IRQHandler(void) WEAK_DEFAULT;
-void CAN1_RX1_IRQHandler(void) WEAK_DEFAULT;
-void CAN1_SCE_IRQHandler(void) WEAK_DEFAULT;
-void EXTI9_5_IRQHandler(void) WEAK_DEFAULT;
-void TIM1_BRK_TIM9_IRQHandler(void) WEAK_DEFAULT;
-void TIM1_UP_TIM10_IRQHandler(void) WEAK_DEFAULT;
-void TIM1_TRG_COM_TIM11_IRQHandler(void) WEAK_DEFAULT;
-void TIM1_CC_IRQHandler(void) WEAK_DEFAULT;
-void TIM2_IRQHandler(void) WEAK_DEFAULT;
-void TIM3_IRQHandler(void) WEAK_DEFAULT;
-void TIM4_IRQHandler(void) WEAK_DEFAULT;
-void I2C1_EV_IRQHandler(void) WEAK_DEFAULT;
-void I2C1_ER_IRQHandler(void) WEAK_DEFAULT;
-void I2C2_EV_IRQHandler(void) WEAK_DEFAULT;
-void I2C2_ER_IRQHandler(void) WEAK_DEFAULT;
-void SPI1_IRQHandler(void) WEAK_DEFAULT;
-void SPI2_IRQHandler(void) WEAK_DEFAULT;
-void USART1_IRQHandler(void) WEAK_DEFAULT;
 void USART2_IRQHandler(void) WEAK_DEFAULT;
 
 typedef void (*vector_t)(void);
 
-/* The table ends at the highest interrupt the firmware enables (USART2, position 38; the others are EXTI0 at
- * 6 and SysTick), not at the device's 82: an interrupt whose NVIC enable bit is never set is never taken, so
- * its vector is never read (ARMv7-M B1.5.4: only a pending and enabled exception is taken), and the 43 words
- * above would only ever hold Fault_Handler. A driver that enables a higher IRQ must extend the table
- * (NUM_DEVICE_IRQS in stm32f407.h; nvic_enable checks the IRQ number against it at compile time). */
-_Static_assert(IRQ_USART2 + 1u == NUM_DEVICE_IRQS, "the table ends at USART2");
+/* The table holds the vectors the firmware can take: the system exceptions, device IRQs 0..6 (EXTI0 at 6) and
+ * USART2 (38), the highest it enables; not the device's 82. An interrupt whose NVIC enable bit is never set is
+ * never taken, so its vector is never read (ARMv7-M B1.5.4: only a pending and enabled exception is taken):
+ * the 43 words above USART2 are left out, and the 31 words of IRQs 7..37 hold constant data
+ * (.rodata.vector_gap, linker/stm32f407vg.ld, which places USART2's vector at word 16 + 38). nvic_enable
+ * (stm32f407.h) refuses at compile time an IRQ without a vector. */
+_Static_assert(IRQ_HAS_VECTOR(IRQ_EXTI0) && IRQ_HAS_VECTOR(IRQ_USART2) && !IRQ_HAS_VECTOR(IRQ_EXTI0 + 1u) &&
+               !IRQ_HAS_VECTOR(IRQ_USART2 - 1u) && !IRQ_HAS_VECTOR(IRQ_USART2 + 1u),
+               "the vector table holds IRQs 0..6 and 38");
 
 __attribute__((section(".isr_vector"), used))
-const vector_t vector_table[16u + NUM_DEVICE_IRQS] = {
+const vector_t vector_table[16u + 7u] = {
     (vector_t)(uintptr_t)&_estack,  /* initial MSP */
     Reset_Handler,
     Fault_Handler,                  /* NMI */
@@ -97,17 +69,11 @@ const vector_t vector_table[16u + NUM_DEVICE_IRQS] = {
     PendSV_Handler,
     SysTick_Handler,
     WWDG_IRQHandler, PVD_IRQHandler, TAMP_STAMP_IRQHandler, RTC_WKUP_IRQHandler,
-    FLASH_IRQHandler, RCC_IRQHandler, EXTI0_IRQHandler, EXTI1_IRQHandler,
-    EXTI2_IRQHandler, EXTI3_IRQHandler, EXTI4_IRQHandler, DMA1_Stream0_IRQHandler,
-    DMA1_Stream1_IRQHandler, DMA1_Stream2_IRQHandler, DMA1_Stream3_IRQHandler,
-    DMA1_Stream4_IRQHandler, DMA1_Stream5_IRQHandler, DMA1_Stream6_IRQHandler,
-    ADC_IRQHandler, CAN1_TX_IRQHandler, CAN1_RX0_IRQHandler, CAN1_RX1_IRQHandler,
-    CAN1_SCE_IRQHandler, EXTI9_5_IRQHandler, TIM1_BRK_TIM9_IRQHandler,
-    TIM1_UP_TIM10_IRQHandler, TIM1_TRG_COM_TIM11_IRQHandler, TIM1_CC_IRQHandler,
-    TIM2_IRQHandler, TIM3_IRQHandler, TIM4_IRQHandler, I2C1_EV_IRQHandler,
-    I2C1_ER_IRQHandler, I2C2_EV_IRQHandler, I2C2_ER_IRQHandler, SPI1_IRQHandler,
-    SPI2_IRQHandler, USART1_IRQHandler, USART2_IRQHandler,
+    FLASH_IRQHandler, RCC_IRQHandler, EXTI0_IRQHandler,
 };
+
+__attribute__((section(".isr_vector_usart2"), used))
+const vector_t vector_usart2[1] = {USART2_IRQHandler};
 
 /* Keep the copy/zero loops as loops: GCC would otherwise turn them into
  * calls to newlib's memcpy/memset, ~470 bytes of flash for a one-time job. */

@@ -30,7 +30,8 @@ static uint8_t fell_back;
  * PLL configured (PLLCFGR is writable only with the PLL off) and on, 5 flash wait states for 168 MHz at 3.3 V
  * (RM0090 table 10; raised before the switch, never after), bus prescalers, then the switch to the PLL.
  * Every wait is bounded (reg_init.h). */
-static const reg_op_t to_pll[] = {
+/* In the vector table's never-read words (VECTOR_GAP, stm32f407.h). */
+static const reg_op_t to_pll[] VECTOR_GAP = {
     REG_FIELD(RCC_APB1ENR, 28u, 1u, 1u),                      /* PWREN */
     REG_FIELD(PWR_CR, 14u, 1u, 1u),                           /* VOS: scale 1 */
     REG_FIELD(RCC_CR, 16u, 1u, 1u),                           /* HSEON */
@@ -50,7 +51,7 @@ static const reg_op_t to_pll[] = {
 };
 
 /* Back to the reset clock configuration: HSI, no prescalers, PLL/HSE off. */
-static const reg_op_t to_hsi[] = {
+static const reg_op_t to_hsi[] VECTOR_GAP = {
     REG_FIELD(RCC_CR, 0u, 1u, 1u),                            /* HSION */
     REG_WAIT(RCC_CR, 1u, 1u, 1u),                             /* HSIRDY (not checked: nothing else to try) */
     REG_WRITE(RCC_CFGR, 0u, 0u),                              /* SW = HSI, AHB/APB1/APB2 = /1 */
