@@ -23,7 +23,7 @@
 #define INT1_PIN  0u    /* PE0 */
 
 /* Sensors compiled in (Makefile SENSORS=...): both by default, so one image runs on every board revision
- * and on both emulated sensor paths; a single-sensor build is ~1 KB smaller. */
+ * and on both emulated sensor paths; a single-sensor build is 0.4 KB (LIS2DW12 only) or 1 KB (LIS3DSH only) smaller. */
 #if !defined(WITH_LIS3DSH) && !defined(WITH_LIS2DW12)
 #error "no sensor driver selected: build with SENSORS=lis3dsh and/or lis2dw12"
 #endif
