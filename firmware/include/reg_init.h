@@ -34,8 +34,9 @@ typedef struct {
 #define REG_PIN_AF(base, pin, af) \
     REG_FIELD(*((pin) < 8u ? &GPIO_AFRL(base) : &GPIO_AFRH(base)), 4u * ((pin) & 7u), 4u, af)
 
-/* Apply n operations in order; every write is read back (the clock-enable rule of RM0090 / errata ES0182
- * 2.1.13: a peripheral register access right after its clock enable needs the enable to have landed).
+/* Apply n operations in order; every write is followed by a DSB (errata ES0182 2.1.13: a peripheral register
+ * access right after its clock enable needs the enable to have landed; a DSB is one of ST's workarounds, and
+ * unlike a read-back it does not read write-only registers such as BSRR).
  * 0, or -1 when a wait timed out (the operations after it are not applied). */
 int reg_init(const reg_op_t *ops, uint32_t n);
 #define REG_INIT(table) reg_init((table), (uint32_t)(sizeof(table) / sizeof((table)[0])))

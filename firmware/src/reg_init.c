@@ -17,7 +17,7 @@ int reg_init(const reg_op_t *ops, uint32_t n)
             }
         } else {
             *r = width ? (*r & ~mask) | value : value;
-            (void)*r;
+            cpu_dsb();   /* the write has completed before the next access (reg_init.h) */
         }
     }
     return 0;
