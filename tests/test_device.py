@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import shutil
+import subprocess
 from pathlib import Path
 
 import numpy as np
@@ -28,6 +29,40 @@ def test_boot_line(mlp_elf: Path) -> None:
 
 # INFER bit-exactness, PRED lines against TFLM with the LEDs, and pinned cycles: for every built-in model in
 # tests/test_builtin_models_device.py.
+
+
+def test_vector_gap_off_same_behaviour(trained_mlp: ModelPaths, mlp_elf: Path, tmp_path: Path) -> None:
+    """firmware/Makefile VECTOR_GAP=0: the clock tables and the LIS3DSH configuration as ordinary .rodata, the vector
+    words of IRQs 7..37 zero, USART2's vector still at word 54; 124 B more flash, and the same UART bytes and
+    instruction count on both sensor paths as the default build (the tables are the same data elsewhere)."""
+    from elftools.elf.elffile import ELFFile
+
+    from tinyml_disco.app.resources import firmware_dir
+    from tinyml_disco.sim.footprint import measure_footprint
+
+    out = tmp_path / "fw"
+    subprocess.run(["make", "-s", "-C", str(firmware_dir()), f"MODEL_DIR={trained_mlp.root}", f"BUILD_DIR={out}",
+                    "VECTOR_GAP=0"], check=True, capture_output=True)
+    elf = out / "firmware.elf"
+    assert measure_footprint(elf).flash_bytes == measure_footprint(mlp_elf).flash_bytes + 124
+    with open(elf, "rb") as f:
+        e = ELFFile(f)
+        words = np.frombuffer(e.get_section_by_name(".isr_vector").data(), "<u4")
+        symtab = e.get_section_by_name(".symtab")
+        usart2 = symtab.get_symbol_by_name("USART2_IRQHandler")[0]["st_value"]
+        assert symtab.get_symbol_by_name("to_pll")[0]["st_value"] >= 0x08000000 + 4 * len(words)
+    assert len(words) == 16 + 39 and not words[16 + 7:16 + 38].any() and words[16 + 38] == usart2 | 1
+    w = pipeline.device_windows(trained_mlp, 2, seed=5)
+
+    def run(path: Path, sensor: str) -> tuple[list[str], int]:
+        s = embedded_session(path, sensor=sensor)
+        s.start()
+        s.classify(w.g)
+        s.infer(np.arange(6, dtype=np.int8))
+        return s.lines, s.backend.instructions
+
+    for sensor in ("lis3dsh", "lis2dw12"):
+        assert run(elf, sensor) == run(mlp_elf, sensor)
 
 
 def test_same_inputs_same_output_and_instruction_count(trained_mlp: ModelPaths, mlp_elf: Path) -> None:

@@ -185,8 +185,14 @@ static inline void nvic_enable_irq(uint32_t irq, uint8_t priority)
     NVIC_ISER(irq >> 5) = 1u << (irq & 31u);
 }
 /* Constant data placed in the vector words of IRQs 7..37 (linker/stm32f407vg.ld), which cost flash anyway:
- * the clock set-up tables (system_stm32f4.c) and the LIS3DSH configuration, 124 of the 124 bytes. */
+ * the clock set-up tables (system_stm32f4.c) and the LIS3DSH configuration, 124 of the 124 bytes.
+ * Makefile VECTOR_GAP=0 (VECTOR_GAP_DATA 0): that data goes to .rodata like any other and the 31 words are
+ * zero (still never read: the same IRQs are never enabled); 124 B more flash. */
+#if !defined(VECTOR_GAP_DATA) || VECTOR_GAP_DATA
 #define VECTOR_GAP __attribute__((section(".rodata.vector_gap")))
+#else
+#define VECTOR_GAP
+#endif
 
 /* An interrupt without a vector would vector through whatever is at its place in flash. */
 #define nvic_enable(irq, priority)                                                                       \
