@@ -100,3 +100,22 @@ def test_mag_res_parity_across_generator_settings(tmp_path: Path) -> None:
     fq = pipe.feature_quant(240e-6, 128, float(t.scale[0]), int(t.zero_point[0]))
     assert np.array_equal(host.features(raw), pipe.quantized(raw, fq))
     assert len(np.unique(pipe.quantized(raw, fq), axis=0)) > len(raw) // 2  # not all clipped to one value
+
+
+def test_isqrt_is_exact(tmp_path: Path) -> None:
+    """feature_isqrt_u64 (firmware/include/feature_math.h, every isqrt the feature pipelines take) equals the
+    digit-by-digit form it replaced and floor(sqrt(v)) by definition (tests/c/isqrt_check.c: every v < 2^24,
+    r^2 and its neighbours up to r = 2^32 - 1, a sample of 64-bit values)."""
+    import shutil
+    import subprocess
+
+    cc = shutil.which("gcc") or shutil.which("cc")
+    if cc is None:
+        pytest.skip("no host C compiler")
+    repo = Path(__file__).resolve().parents[1]
+    exe = tmp_path / "isqrt_check"
+    subprocess.run([cc, "-O2", "-std=c11", "-Wall", "-Wextra", "-Werror", "-Wno-unused-function",
+                    f"-I{repo / 'firmware/include'}", f"-I{repo / 'firmware/nn/include'}", "-o", str(exe),
+                    str(repo / "tests/c/isqrt_check.c")], check=True)
+    out = subprocess.run([str(exe)], capture_output=True, text=True, check=False)
+    assert out.returncode == 0 and out.stdout.startswith("ok "), out.stdout
