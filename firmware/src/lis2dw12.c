@@ -59,13 +59,12 @@ int lis2dw12_init(void)
         return -1;   /* the model's rate or full scale is not one the LIS2DW12 offers */
     }
     address = 0u;
-    for (uint32_t c = 0; c < 2u && address == 0u; c++) {
-        for (uint32_t t = 0; t < PROBE_TRIES; t++) {
-            uint8_t id = 0u;
-            if (i2c1_read_reg(candidates[c], REG_WHO_AM_I, &id, 1u) == 0 && id == LIS2DW12_WHO_AM_I_VALUE) {
-                address = candidates[c];
-                break;
-            }
+    /* PROBE_TRIES reads of WHO_AM_I per candidate address, in that order (one loop: GCC would unroll two) */
+    for (uint32_t a = 0; a < 2u * PROBE_TRIES && address == 0u; a++) {
+        const uint8_t candidate = candidates[a / PROBE_TRIES];
+        uint8_t id = 0u;
+        if (i2c1_read_reg(candidate, REG_WHO_AM_I, &id, 1u) == 0 && id == LIS2DW12_WHO_AM_I_VALUE) {
+            address = candidate;
         }
     }
     if (address == 0u) {
