@@ -37,13 +37,13 @@ class CyclePin:
 
 
 PINS: dict[str, CyclePin] = {
-    "mlp": CyclePin("a516574ce053266d", (857, 857, 857, 857, 857, 857, 857, 857), (857, 841, 857, 857), ()),
-    "mlp_robust": CyclePin("9a4984dda0a6fc30", (857, 857, 841, 857, 857, 857, 825, 857), (841, 841, 857, 857), ()),
-    "cnn": CyclePin("2bbaea06af3a6bda", (58433, 58421, 58421, 58421, 58421, 58433, 58421, 58415),
-                    (58421, 58463, 58427, 58427),
+    "mlp": CyclePin("a516574ce053266d", (854, 854, 854, 854, 854, 854, 854, 854), (854, 838, 854, 854), ()),
+    "mlp_robust": CyclePin("9a4984dda0a6fc30", (854, 854, 838, 854, 854, 854, 822, 854), (838, 838, 854, 854), ()),
+    "cnn": CyclePin("2bbaea06af3a6bda", (58430, 58418, 58418, 58418, 58418, 58430, 58418, 58412),
+                    (58418, 58460, 58424, 58424),
                     ("tdnn_convolve_s8_k1_full_mean_x1al_relu", "tdnn_convolve_s8_k1_pool_full_x1un_relu")),
-    "cnn_deep": CyclePin("0f88b255d3823745", (80611, 80623, 80605, 80593, 80599, 80617, 80599, 80495),
-                         (80599, 80653, 80599, 80611),
+    "cnn_deep": CyclePin("0f88b255d3823745", (80608, 80620, 80602, 80590, 80596, 80614, 80596, 80492),
+                         (80596, 80650, 80596, 80608),
                          ("tdnn_convolve_s8_k1_full_mean_x1al_relu", "tdnn_convolve_s8_k1_pool_full_x1al_relu",
                           "tdnn_convolve_s8_k1_pool_full_x1un_relu")),
 }

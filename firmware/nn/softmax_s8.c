@@ -28,7 +28,10 @@ static int32_t one_over_one_plus_x(int32_t a)
         const int32_t one_minus = one_q2 - tdnn_srdhm_nosat(half_denominator, x);
         x = x + (int32_t)((uint32_t)tdnn_srdhm_nosat(x, one_minus) << 2);
     }
-    return tdnn_sat_shl(x, 1);
+    /* The saturating doubling: x ~ 1/(1+a) in Q2.29 is in (2^29, 2^30], and only x = 2^30 (a = 0) clips, to
+     * 2^31 - 1 = 2x - (x >> 30) (two instructions; tests/c/softmax_reciprocal_check.c compares with the
+     * saturating form for every sum up to 8 classes and a sweep of every a >= 0). */
+    return (int32_t)(((uint32_t)x << 1) - ((uint32_t)x >> 30));
 }
 
 /* 1 / sum_of_exps (Q12.19) as TFLM's GetReciprocal: a Q0.31 scale and the shift that goes with it. */
