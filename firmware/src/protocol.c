@@ -101,16 +101,17 @@ static void cmd_infer(uint32_t hex_off)
         uart_err("bad_length expected=%u\n", want);
         return;
     }
-    /* Decode in place: byte i is written at line[i], below the digits still
-     * to be read at line[hex_off + 2i], so nothing unread is overwritten. */
-    for (uint32_t i = 0; i < (uint32_t)MODEL_INPUT_SIZE; i++) {
-        int hi = hex_value(line[hex_off + 2u * i]);
-        int lo = hex_value(line[hex_off + 2u * i + 1u]);
-        if (hi < 0 || lo < 0) {
+    /* Decode in place, one digit at a time (one copy of hex_value): byte i is written at line[i] after its
+     * second digit, line[hex_off + 2i + 1], was read, so nothing unread is overwritten. */
+    uint32_t byte = 0u;
+    for (uint32_t i = 0; i < want; i++) {
+        int d = hex_value(line[hex_off + i]);
+        if (d < 0) {
             uart_err("bad_hex\n");
             return;
         }
-        line[i] = (char)((hi << 4) | lo);
+        byte = (byte << 4) | (uint32_t)d;
+        line[i >> 1] = (char)byte;   /* the first digit's write is overwritten by the second's */
     }
     uint32_t cycles = cycles_invoke((const int8_t *)(const void *)line, infer_out);
 
