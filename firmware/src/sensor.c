@@ -163,14 +163,14 @@ void EXTI0_IRQHandler(void)
     /* Take what the queue has room for; the rest waits in the FIFO (the main loop triggers us again). */
     uint32_t room = QUEUE_LEN - (head - tail);
     int n = level < (int)room ? level : (int)room;
-    if (n > 0 && read_samples(n) != 0) {
-        bus_failed = 1u;
-        return;
-    }
-    backlog = (uint8_t)(n < level);
     if (n > 0) {
+        if (read_samples(n) != 0) {
+            bus_failed = 1u;
+            return;
+        }
         systick_restart();   /* data: the sensor is alive */
     }
+    backlog = (uint8_t)(n < level);
 }
 
 uint32_t sensor_timeout_periods(void)

@@ -75,6 +75,15 @@ const vector_t vector_table[16u + 7u] = {
 __attribute__((section(".isr_vector_usart2"), used))
 const vector_t vector_usart2[1] = {USART2_IRQHandler};
 
+/* [p, end) = v, a word at a time (a loop, not newlib's memset: see below) */
+__attribute__((noinline, optimize("no-tree-loop-distribute-patterns")))
+static void fill(uint32_t *p, uint32_t *end, uint32_t v)
+{
+    while (p < end) {
+        *p++ = v;
+    }
+}
+
 /* Keep the copy/zero loops as loops: GCC would otherwise turn them into
  * calls to newlib's memcpy/memset, ~470 bytes of flash for a one-time job. */
 __attribute__((optimize("no-tree-loop-distribute-patterns")))
@@ -91,21 +100,14 @@ void Reset_Handler(void)
     for (uint32_t *dst = &_sdata; dst < &_edata;) {
         *dst++ = *src++;
     }
-    /* .bss: zero. */
-    for (uint32_t *dst = &_sbss; dst < &_ebss;) {
-        *dst++ = 0u;
-    }
-    /* .ccmbss: zero too, so C's "statics start at 0" holds there as well. */
-    for (uint32_t *dst = &_sccmbss; dst < &_eccmbss;) {
-        *dst++ = 0u;
-    }
+    /* .bss: zero; .ccmbss too, so C's "statics start at 0" holds there as well. */
+    fill(&_sbss, &_ebss, 0u);
+    fill(&_sccmbss, &_eccmbss, 0u);
 
     /* Paint the unused stack reserve below this frame. */
     uint32_t *sp_now;
     __asm volatile("mov %0, sp" : "=r"(sp_now));
-    for (uint32_t *p = &_sstack; p < sp_now - 16; p++) {
-        *p = STACK_PAINT;
-    }
+    fill(&_sstack, sp_now - 16, STACK_PAINT);
 
     system_init();
     (void)main();
