@@ -91,11 +91,8 @@ int16_t lis2dw12_to_model_counts(int32_t raw14, uint32_t full_scale_g, uint32_t 
 {
     int32_t num = 122 * (int32_t)full_scale_g;           /* ug per count: 244 * fs / 2 */
     int32_t den = (int32_t)model_lsb_ug;
-    int32_t mag = (raw14 < 0 ? -raw14 : raw14) * num;
-    int32_t q = (mag + den / 2) / den;
-    if (raw14 < 0) {
-        q = -q;
-    }
+    /* rounded half away from zero: C's division truncates toward zero, so -((|x| num + den/2) / den) for x < 0 */
+    int32_t q = (raw14 * num + (raw14 < 0 ? -(den / 2) : den / 2)) / den;
     if (q > 32767) {
         q = 32767;
     } else if (q < -32768) {
