@@ -5,8 +5,14 @@
 #include <stdint.h>
 #include "stm32f407.h"
 
-/* Enable trace (DEMCR.TRCENA), zero and start DWT_CYCCNT. */
-void cycles_start(void);
+/* Enable trace (DEMCR.TRCENA), zero and start DWT_CYCCNT. Inline (once, at boot): not in cycles.c, which is
+ * kept out of LTO, so it costs no call. */
+static inline void cycles_start(void)
+{
+    COREDEBUG_DEMCR |= DEMCR_TRCENA;   /* DWT is gated by the trace enable */
+    DWT_CYCCNT = 0u;
+    DWT_CTRL |= DWT_CTRL_CYCCNTENA;
+}
 
 /* Inline so the measurement adds one load, not a call. Wraps at 2^32:
  * callers subtract as uint32_t. */

@@ -1,17 +1,10 @@
-/* cycles.c - DWT cycle counter (ARMv7-M ARM, C1.8) and the one timed model_invoke.
+/* cycles.c - the one timed model_invoke (DWT cycle counter, ARMv7-M ARM C1.8; cycles_start is in cycles.h).
  *
  * Not link-time optimized (Makefile LTO_EXCLUDE): LTO would inline cycles_invoke into its callers and could
  * move the DWT reads relative to the call (a cycle or so on cycles=). Kept out of LTO, the bracket is the same
  * code for PRED (main.c) and INFER (protocol.c), and the rest of the platform code is LTO'd. */
 #include "cycles.h"
 #include "model.h"
-
-void cycles_start(void)
-{
-    COREDEBUG_DEMCR |= DEMCR_TRCENA;   /* DWT is gated by the trace enable */
-    DWT_CYCCNT = 0u;
-    DWT_CTRL |= DWT_CTRL_CYCCNTENA;
-}
 
 uint32_t cycles_invoke(const int8_t *input, int8_t *output)
 {
