@@ -32,6 +32,7 @@ from tinyml_disco.compiler.ops.base import (
 K1_MAX_GROUPS = 16  # TDNN_CONV_K1_MAX_GROUPS (tdnn.h): 4-tap groups the k1 row assembly unrolls
 K1_PACK_MAX = 255  # TDNN_CONV_PACK_MAX (tdnn.h): positions per row the k1 MEAN + RELU packed sums hold
 CTX_ELEMS = 40  # int16 elements of the row context in the scratch (firmware/nn/convolve/geometry.inc)
+QUAD_MAX_CHUNKS = 8  # TDNN_CONV_QUAD_MAX_CHUNKS (tdnn.h): 8-tap chunks the quad variant's MAC unrolls
 
 
 @dataclass(frozen=True)
@@ -55,10 +56,20 @@ class ConvGeometry:
         return (self.k_w * self.in_c + 3) & ~3
 
     @property
+    def quad_geometry(self) -> bool:
+        """The geometry allows the quad variant (firmware/nn/convolve/geometry.inc quad_geometry)."""
+        taps = self.k_w * self.in_c
+        return self.k_h == 1 and taps % 8 == 0 and (self.stride_w * self.in_c) % 2 == 0 and self.out_c % 4 == 0 \
+            and taps // 8 <= QUAD_MAX_CHUNKS
+
+    @property
     def scratch_elems(self) -> int:
-        """int16 elements: two channels' unpacked weights, the 80-byte row context, then the padded input
-        (tdnn_convolve_s8_scratch_size)."""
-        return 2 * self.k_h * self.run + CTX_ELEMS + ((self.out_h - 1) * self.stride_h + self.k_h) * \
+        """int16 elements: two channels' unpacked weights and the 80-byte row context, or the quad variant's
+        weight stream if larger and the geometry allows it, then the padded input (tdnn_convolve_s8_scratch_size)."""
+        head = 2 * self.k_h * self.run + CTX_ELEMS
+        if self.quad_geometry:
+            head = max(head, 2 * (4 + 2 * self.k_w * self.in_c + 12))
+        return head + ((self.out_h - 1) * self.stride_h + self.k_h) * \
             ((self.out_w * self.pool_w - 1) * self.stride_w + self.k_w) * self.in_c + 4
 
     @property
@@ -112,6 +123,9 @@ def conv_variant(geo: ConvGeometry, fast: bool, lo: int, hi: int, mean: bool, zp
     the variants a model uses are linked (the same choice tdnn_convolve_s8 makes at run time)."""
     if not fast or (((geo.out_w * geo.pool_w - 1) * geo.stride_w + geo.k_w) * geo.in_c) % 2:
         return "tdnn_convolve_s8_general"  # odd padded row lengths: no word-aligned rows for LDRD
+    if geo.quad_geometry and (lo, hi) == (-128, 127) and zp_out == -128 and \
+            (not mean or geo.out_h * geo.out_w <= K1_PACK_MAX):
+        return "tdnn_convolve_s8_quad"  # four channels x one position per step (quad_asm.inc)
     parts = ["pool"] if geo.pool_w == 2 else []
     parts += ["full"] if (lo, hi) == (-128, 127) else ["clamp"]
     if geo.k_h != 1 or geo.run // 4 > K1_MAX_GROUPS:

@@ -41,7 +41,16 @@
 
 #include "convolve/row_asm.inc"
 
+#include "convolve/quad_asm.inc"
+
 #include "convolve/dsp_conv.inc"
+
+/* The quad variant's conditions beyond the geometry (fast requantization is checked by the caller). */
+static int quad_ok(const tdnn_conv_params *p)
+{
+    return quad_geometry(p) && p->act_min == -128 && p->act_max == 127 && p->out_offset == -128 &&
+           (!p->mean_fused || p->out_h * p->out_w <= TDNN_CONV_PACK_MAX);
+}
 
 typedef void (*conv_fn)(const tdnn_conv_params *, const int8_t *, int16_t *, int8_t *);
 
@@ -60,6 +69,8 @@ void tdnn_convolve_s8(const tdnn_conv_params *p, const int8_t *input, int16_t *s
     const int pool = p->pool_w == 2;
     if (!p->fast_requant || ((padded_w(p) * p->in_c) & 1)) {
         tdnn_convolve_s8_general(p, input, scratch, output); /* odd row lengths too: LDRD needs aligned rows */
+    } else if (quad_ok(p)) {
+        tdnn_convolve_s8_quad(p, input, scratch, output);
     } else if (p->k_h == 1 && (run_len(p) >> 2) <= TDNN_CONV_K1_MAX_GROUPS) {
         const int alb = ((p->stride_w * p->in_c) & 1) == 0;
         const int relu = p->act_min >= p->out_offset;
