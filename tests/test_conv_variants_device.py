@@ -1,5 +1,6 @@
 """Every tdnn_convolve_s8 variant (tdnn.h: general, full, clamp, pool_full, pool_clamp, the 32 k1 row-assembly
-variants and the quad variant, once per pool / MEAN path) on the emulated M4 (DSP/asm path) against the host build of the same C (portable path).
+variants and the quad variant, once per pool / MEAN path) on the emulated M4 (DSP/asm path) against the host
+build of the same C (portable path).
 
 One hand-made model.c calls each variant once on the same input, each with a geometry and clamp that make it
 the variant the compiler would pick (checked with tinyml_disco.compiler.ops.conv_2d.conv_variant), and concatenates the
