@@ -29,7 +29,7 @@ from tinyml_disco.compiler.ops.base import (
     wrap_int32,
 )
 
-K1_MAX_GROUPS = 16  # TDNN_CONV_K1_MAX_GROUPS (tdnn.h): 4-tap groups the k1 row assembly unrolls
+K1_MAX_GROUPS = 8  # TDNN_CONV_K1_MAX_GROUPS (tdnn.h): 4-tap groups the k1 row assembly unrolls
 K1_PACK_MAX = 255  # TDNN_CONV_PACK_MAX (tdnn.h): positions per row the k1 MEAN + RELU packed sums hold
 CTX_ELEMS = 40  # int16 elements of the row context in the scratch (firmware/nn/convolve/geometry.inc)
 QUAD_MAX_CHUNKS = 8  # TDNN_CONV_QUAD_MAX_CHUNKS (tdnn.h): 8-tap chunks the quad variant's MAC unrolls

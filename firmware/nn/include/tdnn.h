@@ -114,7 +114,7 @@ void tdnn_convolve_s8(const tdnn_conv_params *p, const int8_t *input, int16_t *s
     void tdnn_convolve_s8_##name(const tdnn_conv_params *p, const int8_t *input, int16_t *scratch, int8_t *output);
 #define TDNN_CONV_K1_DECL(name, pool, full, mean, alb, relu) TDNN_CONV_DECL(name)
 /* 4-tap groups (run / 4) the k1 row assembly unrolls; longer runs use the k_h > 1 variants. */
-#define TDNN_CONV_K1_MAX_GROUPS 16
+#define TDNN_CONV_K1_MAX_GROUPS 8
 /* Positions per output row the k1 variants' packed MEAN sums (MEAN with RELU) hold exactly. */
 #define TDNN_CONV_PACK_MAX 255
 /* 8-tap chunks (k_w * in_c / 8) the quad variant's MAC unrolls. */
