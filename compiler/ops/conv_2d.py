@@ -68,7 +68,7 @@ class ConvGeometry:
         weight stream if larger and the geometry allows it, then the padded input (tdnn_convolve_s8_scratch_size)."""
         head = 2 * self.k_h * self.run + CTX_ELEMS
         if self.quad_geometry:
-            head = max(head, 2 * (4 + 2 * self.k_w * self.in_c + 12))
+            head = max(head, 2 * (4 + 2 * self.k_w * self.in_c + 14))
         return head + ((self.out_h - 1) * self.stride_h + self.k_h) * \
             ((self.out_w * self.pool_w - 1) * self.stride_w + self.k_w) * self.in_c + 4
 
