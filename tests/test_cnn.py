@@ -26,7 +26,9 @@ def test_cnn_compiles_to_conv_kernels(trained_cnn: ModelPaths) -> None:
     text = trained_cnn.model_c.read_text()
     # The max pool is fused into the first convolution, the global average pooling into the second.
     # Each call names its compile-time variant, so unused conv variants are not linked.
-    assert text.count("tdnn_convolve_s8_k1_pool_") == 1 and text.count("tdnn_convolve_s8_k1_") == 2
+    # The first (3 input channels) takes the k1 row assembly with the pool, the second (8) the quad variant.
+    assert text.count("tdnn_convolve_s8_k1_pool_") == 1 and text.count("tdnn_convolve_s8_k1_") == 1
+    assert text.count("tdnn_convolve_s8_quad(") == 1
     assert "tdnn_convolve_s8(" not in text and "tdnn_convolve_s8_general" not in text
     assert "tdnn_max_pool_s8(" not in text and "tdnn_mean_s8(" not in text
     from tinyml_disco.compiler import read_manifest
