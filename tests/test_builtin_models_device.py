@@ -39,12 +39,10 @@ class CyclePin:
 PINS: dict[str, CyclePin] = {
     "mlp": CyclePin("a516574ce053266d", (825, 825, 825, 825, 825, 825, 825, 825), (826, 826, 826, 826), ()),
     "mlp_robust": CyclePin("9a4984dda0a6fc30", (825, 825, 809, 825, 825, 825, 809, 825), (826, 810, 826, 826), ()),
-    "cnn": CyclePin("2bbaea06af3a6bda", (55297, 55285, 55285, 55285, 55285, 55297, 55285, 55279),
-                    (55286, 55328, 55292, 55292),
-                    ("tdnn_convolve_s8_k1_pool_full_x1un_relu", "tdnn_convolve_s8_quad")),
-    "cnn_deep": CyclePin("0f88b255d3823745", (74924, 74936, 74918, 74906, 74912, 74930, 74912, 74808),
-                         (74913, 74967, 74913, 74925),
-                         ("tdnn_convolve_s8_k1_pool_full_x1un_relu", "tdnn_convolve_s8_quad")),
+    "cnn": CyclePin("2bbaea06af3a6bda", (54708, 54696, 54696, 54696, 54696, 54708, 54696, 54690),
+                    (54697, 54739, 54703, 54703), ("tdnn_convolve_s8_quad",)),
+    "cnn_deep": CyclePin("0f88b255d3823745", (74229, 74241, 74223, 74211, 74217, 74235, 74217, 74113),
+                         (74218, 74272, 74218, 74230), ("tdnn_convolve_s8_quad",)),
 }
 
 _elves: dict[str, Path] = {}

@@ -21,9 +21,14 @@ N_IN = 384  # the "raw" feature pipeline: a 128 x 3 window
 
 
 # The quad variant picks its pool / MEAN path at run time: one layer per path, with (pool, mean, in_c, k_w, stride_w,
-# out_h, pad_left) covering 2, 3, 5 and 6 chunks of 8 taps, a stride of 2, two output rows and SAME padding.
+# out_h, pad_left) covering 2, 3, 5 and 6 chunks of 8 taps, a stride of 2, two output rows and SAME padding; then
+# odd position steps (stride_w * in_c odd: the odd positions with the weight stream one tap later): the cnn's first
+# conv (in_c 3, k_w 5: 15 taps run as 16) with the pool, with pool + MEAN over two rows, MEAN with SAME padding,
+# and without the pool (even and odd positions in two calls; in_c 1 x k_w 6: an odd number of positions) at
+# strides 1 and 3.
 QUAD_LAYERS = ((0, 0, 8, 2, 1, 2, 0), (1, 0, 4, 4, 2, 1, 0), (0, 1, 16, 3, 1, 1, 0), (1, 1, 8, 5, 1, 2, 0),
-               (0, 0, 8, 3, 1, 1, 1))
+               (0, 0, 8, 3, 1, 1, 1), (1, 0, 3, 5, 1, 1, 0), (1, 1, 3, 5, 1, 2, 0), (0, 1, 3, 5, 1, 1, 2),
+               (0, 0, 1, 6, 1, 2, 0), (0, 0, 1, 6, 3, 1, 0))
 
 
 def _variants() -> list[tuple[str, dict[str, int]]]:
@@ -82,6 +87,7 @@ def _quad_layer(f: dict[str, int], rng: np.random.Generator) -> tuple[dict[str, 
     in_c, k_w, sw, out_h, pool_w = f["in_c"], f["k_w"], f["stride"], f["out_h"], 2 if f["pool"] else 1
     out_w, out_c = (3 if f["pool"] else 7), 8
     pad = f["pad"]  # SAME-style: the zero-point border on both sides
+    out_w += ((out_w * pool_w - 1) * sw + k_w) * in_c % 2  # an even padded row length (every fast variant)
     in_h, in_w = out_h, (out_w * pool_w - 1) * sw + k_w - 2 * pad
     weights = rng.integers(-20, 21, size=(out_c, 1, k_w, in_c)).astype(np.int8)
     bias = rng.integers(-3000, 3000, size=out_c).astype(np.int64)
@@ -140,7 +146,7 @@ def test_every_conv_variant_on_the_m4_matches_the_portable_path(tmp_path: Path) 
         pytest.skip("arm-none-eabi-gcc missing: run scripts/bootstrap.sh")
     rng = np.random.default_rng(2024)
     variants = _variants()
-    assert len(variants) == 42, [n for n, _ in variants]
+    assert len(variants) == 47, [n for n, _ in variants]
     layers = [(name, *_layer(name, flags, rng)) for name, flags in variants]
     model_c, n_out, _scratch = _model_c(layers)
     paths = ModelPaths(tmp_path / "variants")

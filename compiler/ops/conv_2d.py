@@ -57,18 +57,20 @@ class ConvGeometry:
 
     @property
     def quad_geometry(self) -> bool:
-        """The geometry allows the quad variant (firmware/nn/convolve/geometry.inc quad_geometry)."""
+        """The geometry allows the quad variant (firmware/nn/convolve/geometry.inc quad_geometry): one filter row
+        whose run (taps rounded up to 4) is whole 8-tap chunks; an odd position step needs a spare zero tap."""
         taps = self.k_w * self.in_c
-        return self.k_h == 1 and taps % 8 == 0 and (self.stride_w * self.in_c) % 2 == 0 and self.out_c % 4 == 0 \
-            and taps // 8 <= QUAD_MAX_CHUNKS
+        return self.k_h == 1 and self.run % 8 == 0 and self.out_c % 4 == 0 and self.run // 8 <= QUAD_MAX_CHUNKS \
+            and ((self.stride_w * self.in_c) % 2 == 0 or taps % 4 != 0)
 
     @property
     def scratch_elems(self) -> int:
         """int16 elements: two channels' unpacked weights and the 80-byte row context, or the quad variant's
-        weight stream if larger and the geometry allows it, then the padded input (tdnn_convolve_s8_scratch_size)."""
+        weight stream(s: two for an odd position step) if larger and the geometry allows it, then the padded
+        input (tdnn_convolve_s8_scratch_size)."""
         head = 2 * self.k_h * self.run + CTX_ELEMS
         if self.quad_geometry:
-            head = max(head, 2 * (4 + 2 * self.k_w * self.in_c + 14))
+            head = max(head, ((self.stride_w * self.in_c) % 2 + 1) * 2 * (4 + 2 * self.run + 14))
         return head + ((self.out_h - 1) * self.stride_h + self.k_h) * \
             ((self.out_w * self.pool_w - 1) * self.stride_w + self.k_w) * self.in_c + 4
 

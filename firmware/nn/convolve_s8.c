@@ -19,7 +19,8 @@
  * flags hold for the layer (the alignment flag must hold: LDRD faults on unaligned addresses on silicon).
  * The row assembly's MAC is unrolled for up to TDNN_CONV_K1_MAX_GROUPS 4-tap groups and entered by BX at
  * the point that leaves the layer's group count (no loop instructions, immediate offsets).
- * Quad variant (quad_asm.inc, chosen first where it applies: whole 8-tap chunks, out_c % 4 == 0, full-range RELU):
+ * Quad variant (quad_asm.inc, chosen first where it applies: runs of whole 8-tap chunks, e.g. 15 taps run as 16,
+ * odd position steps with a second weight stream one tap later, out_c % 4 == 0, full-range RELU):
  * four output channels x one position per step, one LDM of eight input taps feeding four channels' LDM + 4 SMLAD
  * (1.31 instructions per SMLAD), one shared assembly function whose store / MEAN / pool path is picked at run time.
  * After the copy the input is never read again, so the output may overlap the input. */

@@ -107,8 +107,8 @@ void tdnn_convolve_s8(const tdnn_conv_params *p, const int8_t *input, int16_t *s
  * a pair is word aligned or not (stride_w * in_c even or odd), relu = act_min >= out_offset (the
  * requantization's rounding correction for negative values is then clamped away); k1 needs
  * run / 4 <= TDNN_CONV_K1_MAX_GROUPS. quad (chosen before k1): four channels x one position per step, any
- * pool / MEAN, for k_h == 1, k_w * in_c a multiple of 8 and at most 8 * TDNN_CONV_QUAD_MAX_CHUNKS, stride_w * in_c
- * even, out_c % 4 == 0, clamp [-128, 127] with out_offset -128 (RELU), MEAN over at most TDNN_CONV_PACK_MAX
+ * pool / MEAN, for k_h == 1, run (k_w * in_c rounded up to 4) a multiple of 8 and at most
+ * 8 * TDNN_CONV_QUAD_MAX_CHUNKS, stride_w * in_c even or k_w * in_c % 4 != 0 (odd steps: a spare zero tap), out_c % 4 == 0, clamp [-128, 127] with out_offset -128 (RELU), MEAN over at most TDNN_CONV_PACK_MAX
  * outputs. */
 #define TDNN_CONV_DECL(name) \
     void tdnn_convolve_s8_##name(const tdnn_conv_params *p, const int8_t *input, int16_t *scratch, int8_t *output);
