@@ -6,6 +6,7 @@ its scratch) comes from its OpSpec's `memory`. The plan is checked for forbidden
 
 from __future__ import annotations
 
+from collections.abc import Hashable
 from dataclasses import dataclass
 from typing import cast
 
@@ -76,10 +77,16 @@ def plan_memory(g: Graph, mem: dict[int, OpMemory]) -> MemoryPlan:
     bufs = [planner.Buffer(r, max(g.tensors[t].size for t in ts), min(first[t] for t in ts), max(last[t] for t in ts))
             for r, ts in groups.items()]
     may_overlap = {frozenset(find(t) for t in pair) for pair in may_overlap}
+    pins: dict[Hashable, Hashable] = {}
     for pos, op in enumerate(g.operators):
         if mem[op.index].scratch_bytes:
-            bufs.append(planner.Buffer(("scratch", op.index), mem[op.index].scratch_bytes, pos, pos))
-    offsets, arena = planner.plan(bufs, may_overlap)
+            key = ("scratch", op.index)
+            bufs.append(planner.Buffer(key, mem[op.index].scratch_bytes, pos, pos))
+            t = op.inputs[0]
+            if mem[op.index].scratch_on_input and t in root and max(last[x] for x in groups[find(t)]) == pos:
+                pins[key] = find(t)  # the scratch starts at its dying input (the kernel copies it backward)
+                may_overlap.add(frozenset((key, find(t))))
+    offsets, arena = planner.plan(bufs, may_overlap, pins)
     clashes = planner.overlapping_pairs(bufs, offsets, may_overlap)
     if clashes:  # a planner bug would corrupt activations silently on the device: stop here instead
         raise AssertionError(f"memory plan overlaps live buffers: {clashes}")

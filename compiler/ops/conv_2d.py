@@ -65,14 +65,21 @@ class ConvGeometry:
 
     @property
     def scratch_elems(self) -> int:
-        """int16 elements: two channels' unpacked weights and the 80-byte row context, or the quad variant's
-        weight stream(s: two for an odd position step) if larger and the geometry allows it, then the padded
-        input (tdnn_convolve_s8_scratch_size)."""
+        """int16 elements (tdnn_convolve_s8_scratch_size): the padded input + 4 (rounded up to even: word
+        alignment), then two channels' unpacked weights and the 80-byte row context, or the quad variant's weight
+        stream(s: two for an odd position step) if larger and the geometry allows it."""
         head = 2 * self.k_h * self.run + CTX_ELEMS
         if self.quad_geometry:
             head = max(head, ((self.stride_w * self.in_c) % 2 + 1) * 2 * (4 + 2 * self.run + 14))
-        return head + ((self.out_h - 1) * self.stride_h + self.k_h) * \
+        padded = ((self.out_h - 1) * self.stride_h + self.k_h) * \
             ((self.out_w * self.pool_w - 1) * self.stride_w + self.k_w) * self.in_c + 4
+        return (padded + 1) // 2 * 2 + head
+
+    @property
+    def scratch_on_input(self) -> bool:
+        """The scratch may start at the input's first byte when the input dies at this conv (pad_input copies
+        backward: every padded value lands at or after its input byte while padded_w >= in_w)."""
+        return (self.out_w * self.pool_w - 1) * self.stride_w + self.k_w >= self.in_w
 
     @property
     def macs(self) -> int:
@@ -194,8 +201,9 @@ def prepare(g: Graph, op: Operator) -> ConvParams:
 
 def memory(g: Graph, op: Operator) -> OpMemory:
     geo = conv_geometry(g, op)
-    # The kernel reads its input only while copying it to scratch: output may overlap the input.
-    return OpMemory(2 * geo.scratch_elems, "overlap", geo.macs)
+    # The kernel reads its input only while copying it to scratch: output may overlap the input, and the scratch
+    # may start at the input (the copy runs backward, see geo.scratch_on_input).
+    return OpMemory(2 * geo.scratch_elems, "overlap", geo.macs, geo.scratch_on_input)
 
 
 def emit(ctx: EmitContext, op: Operator) -> Emitted:
