@@ -70,7 +70,7 @@ class ConvGeometry:
         stream(s: two for an odd position step) if larger and the geometry allows it."""
         head = 2 * self.k_h * self.run + CTX_ELEMS
         if self.quad_geometry:
-            head = max(head, ((self.stride_w * self.in_c) % 2 + 1) * 2 * (4 + 2 * self.run + 14))
+            head = max(head, ((self.stride_w * self.in_c) % 2 + 1) * 2 * (4 + 2 * self.run + 15))
         padded = ((self.out_h - 1) * self.stride_h + self.k_h) * \
             ((self.out_w * self.pool_w - 1) * self.stride_w + self.k_w) * self.in_c + 4
         return (padded + 1) // 2 * 2 + head
