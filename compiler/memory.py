@@ -6,6 +6,8 @@ its scratch) comes from its OpSpec's `memory`. The plan is checked for forbidden
 
 from __future__ import annotations
 
+import itertools
+from collections.abc import Hashable
 from dataclasses import dataclass
 from typing import cast
 
@@ -76,10 +78,28 @@ def plan_memory(g: Graph, mem: dict[int, OpMemory]) -> MemoryPlan:
     bufs = [planner.Buffer(r, max(g.tensors[t].size for t in ts), min(first[t] for t in ts), max(last[t] for t in ts))
             for r, ts in groups.items()]
     may_overlap = {frozenset(find(t) for t in pair) for pair in may_overlap}
+    pins: dict[Hashable, Hashable] = {}  # a scratch may start at its dying input (the kernel copies it backward)
     for pos, op in enumerate(g.operators):
         if mem[op.index].scratch_bytes:
-            bufs.append(planner.Buffer(("scratch", op.index), mem[op.index].scratch_bytes, pos, pos))
-    offsets, arena = planner.plan(bufs, may_overlap)
+            key = ("scratch", op.index)
+            bufs.append(planner.Buffer(key, mem[op.index].scratch_bytes, pos, pos))
+            t = op.inputs[0]
+            if mem[op.index].scratch_on_input and t in root and max(last[x] for x in groups[find(t)]) == pos:
+                pins[key] = find(t)
+    # A pin is not always a gain (the conv's output must then avoid the whole scratch): every subset of the pins
+    # (all or none beyond 6 of them), the smallest arena.
+    keys = list(pins)
+    subsets = itertools.product((False, True), repeat=len(keys)) if len(keys) <= 6 else \
+        [(False,) * len(keys), (True,) * len(keys)]
+    best: tuple[dict[Hashable, int], int, set[frozenset]] | None = None
+    for chosen in subsets:
+        use = {k: pins[k] for k, on in zip(keys, chosen, strict=True) if on}
+        allowed = may_overlap | {frozenset((k, v)) for k, v in use.items()}
+        offsets, arena = planner.plan(bufs, allowed, use)
+        if best is None or arena < best[1]:
+            best = offsets, arena, allowed
+    assert best is not None
+    offsets, arena, may_overlap = best
     clashes = planner.overlapping_pairs(bufs, offsets, may_overlap)
     if clashes:  # a planner bug would corrupt activations silently on the device: stop here instead
         raise AssertionError(f"memory plan overlaps live buffers: {clashes}")

@@ -43,25 +43,35 @@ def _conflicts(bufs: Sequence[Buffer], may_overlap: set[frozenset]) -> list[set[
     return out
 
 
-def _place(order: Sequence[int], sizes: list[int], conflicts: list[set[int]]) -> tuple[dict[int, int], int]:
+def _place(order: Sequence[int], sizes: list[int], conflicts: list[set[int]],
+           followers: dict[int, list[int]] | None = None) -> tuple[dict[int, int], int]:
+    """First fit by offset in this order; a buffer's followers (pinned to its offset) are placed with it, at the
+    lowest offset where every one of them fits."""
     offsets: dict[int, int] = {}
     for i in order:
-        busy = sorted((offsets[j], offsets[j] + sizes[j]) for j in conflicts[i] if j in offsets)
-        offset = 0
-        for lo, hi in busy:  # lowest gap that fits
-            if offset + sizes[i] <= lo:
-                break
-            offset = max(offset, hi)
-        offsets[i] = offset
+        group = [i, *(followers or {}).get(i, ())]
+        busy = [(offsets[j], offsets[j] + sizes[j], m) for m in group for j in conflicts[m] if j in offsets]
+        offset = next(o for o in sorted({0, *(hi for _, hi, _ in busy)})  # the lowest offset where all fit
+                      if not any(o < hi and lo < o + sizes[m] for lo, hi, m in busy))
+        for m in group:
+            offsets[m] = offset
     return offsets, max((offsets[i] + sizes[i] for i in offsets), default=0)
 
 
-def plan(buffers: Sequence[Buffer], may_overlap: set[frozenset] | None = None) -> tuple[dict[Hashable, int], int]:
-    """Offsets by buffer key and the arena size in bytes (smallest over the orders tried)."""
+def plan(buffers: Sequence[Buffer], may_overlap: set[frozenset] | None = None,
+         pins: dict[Hashable, Hashable] | None = None) -> tuple[dict[Hashable, int], int]:
+    """Offsets by buffer key and the arena size in bytes (smallest over the orders tried). pins: follower key ->
+    leader key, a buffer that must start where another does (a conv scratch on its dying input; the pair must be
+    in may_overlap)."""
     bufs = list(buffers)
     sizes = [_aligned(b.size) for b in bufs]
     conflicts = _conflicts(bufs, may_overlap or set())
-    idx = range(len(bufs))
+    index = {b.key: i for i, b in enumerate(bufs)}
+    followers: dict[int, list[int]] = {}
+    for f, lead in (pins or {}).items():
+        followers.setdefault(index[lead], []).append(index[f])
+    pinned = {f for fs in followers.values() for f in fs}
+    idx = [i for i in range(len(bufs)) if i not in pinned]
     orders: list[Sequence[int]] = [
         sorted(idx, key=lambda i: -sizes[i]),
         sorted(idx, key=lambda i: (bufs[i].first, -sizes[i])),
@@ -69,11 +79,11 @@ def plan(buffers: Sequence[Buffer], may_overlap: set[frozenset] | None = None) -
         sorted(idx, key=lambda i: (-len(conflicts[i]), -sizes[i])),
         sorted(idx, key=lambda i: -sum(sizes[j] for j in conflicts[i]) - sizes[i]),
     ]
-    if len(bufs) <= EXHAUSTIVE_MAX:
+    if len(idx) <= EXHAUSTIVE_MAX:
         orders = list(itertools.permutations(idx))
     best: tuple[dict[int, int], int] | None = None
     for order in orders:
-        result = _place(order, sizes, conflicts)
+        result = _place(order, sizes, conflicts, followers)
         if best is None or result[1] < best[1]:
             best = result
     offsets, total = best if best is not None else ({}, 0)

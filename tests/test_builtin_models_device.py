@@ -39,13 +39,10 @@ class CyclePin:
 PINS: dict[str, CyclePin] = {
     "mlp": CyclePin("a516574ce053266d", (854, 854, 854, 854, 854, 854, 854, 854), (854, 838, 854, 854), ()),
     "mlp_robust": CyclePin("9a4984dda0a6fc30", (854, 854, 838, 854, 854, 854, 822, 854), (838, 838, 854, 854), ()),
-    "cnn": CyclePin("2bbaea06af3a6bda", (58430, 58418, 58418, 58418, 58418, 58430, 58418, 58412),
-                    (58418, 58460, 58424, 58424),
-                    ("tdnn_convolve_s8_k1_full_mean_x1al_relu", "tdnn_convolve_s8_k1_pool_full_x1un_relu")),
-    "cnn_deep": CyclePin("0f88b255d3823745", (80608, 80620, 80602, 80590, 80596, 80614, 80596, 80492),
-                         (80596, 80650, 80596, 80608),
-                         ("tdnn_convolve_s8_k1_full_mean_x1al_relu", "tdnn_convolve_s8_k1_pool_full_x1al_relu",
-                          "tdnn_convolve_s8_k1_pool_full_x1un_relu")),
+    "cnn": CyclePin("2bbaea06af3a6bda", (54156, 54144, 54144, 54144, 54144, 54156, 54144, 54138),
+                    (54144, 54186, 54150, 54150), ("tdnn_convolve_s8_quad",)),
+    "cnn_deep": CyclePin("0f88b255d3823745", (73557, 73569, 73551, 73539, 73545, 73563, 73545, 73441),
+                         (73545, 73599, 73545, 73557), ("tdnn_convolve_s8_quad",)),
 }
 
 _elves: dict[str, Path] = {}
@@ -126,7 +123,12 @@ def test_pred_lines_and_pinned_cycles(model: tuple[ModelPaths, Path]) -> None:
         f"value and give the reason (and old -> new cycles) in the commit message.")
 
 
-def test_cnn_deep_runs_the_conv_variant_cnn_does_not_have() -> None:
-    """cnn_deep's first conv (fused max pool, x1 aligned) is a variant no other model calls: the pins cover it."""
-    assert "tdnn_convolve_s8_k1_pool_full_x1al_relu" in PINS["cnn_deep"].conv_variants
-    assert "tdnn_convolve_s8_k1_pool_full_x1al_relu" not in PINS["cnn"].conv_variants
+def test_cnn_deep_runs_the_conv_path_cnn_does_not_have() -> None:
+    """cnn_deep's second conv takes the quad variant's fused max pool path, which no other model runs: the pins cover
+    it (both models call the same variants; the quad variant picks its pool / MEAN path at run time)."""
+    from tinyml_disco.compiler.ops.conv_2d import ConvGeometry, conv_variant
+
+    assert PINS["cnn_deep"].conv_variants == PINS["cnn"].conv_variants
+    assert "tdnn_convolve_s8_quad" in PINS["cnn_deep"].conv_variants
+    deep_conv2 = ConvGeometry(1, 62, 8, 1, 29, 16, 1, 5, 1, 1, 0, 0, pool_w=2)  # 62 x 8 -> 58 x 16, pooled to 29
+    assert conv_variant(deep_conv2, True, -128, 127, False, -128) == "tdnn_convolve_s8_quad"

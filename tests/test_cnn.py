@@ -26,7 +26,10 @@ def test_cnn_compiles_to_conv_kernels(trained_cnn: ModelPaths) -> None:
     text = trained_cnn.model_c.read_text()
     # The max pool is fused into the first convolution, the global average pooling into the second.
     # Each call names its compile-time variant, so unused conv variants are not linked.
-    assert text.count("tdnn_convolve_s8_k1_pool_") == 1 and text.count("tdnn_convolve_s8_k1_") == 2
+    # Both take the quad variant (the first, 3 input channels x k 5, its 15 taps as 16 with the pool; the second
+    # 8 channels with the MEAN), so no k1 row assembly is named (nor linked).
+    assert "tdnn_convolve_s8_k1_" not in text
+    assert text.count("tdnn_convolve_s8_quad(") == 2
     assert "tdnn_convolve_s8(" not in text and "tdnn_convolve_s8_general" not in text
     assert "tdnn_max_pool_s8(" not in text and "tdnn_mean_s8(" not in text
     from tinyml_disco.compiler import read_manifest
@@ -75,6 +78,16 @@ def test_every_conv_variant_name_is_declared() -> None:
         names.add(conv_variant(geo, fast, -128 if full else -20, 127, mean, zp).removeprefix("tdnn_convolve_s8_"))
     # k1: 32 flag combinations; in_c 16 x k_w 5 (20 groups) exceeds the unrolled MAC and takes the k_h > 1 names
     assert len(names) == 37 and names <= declared, sorted(names - declared)
+    # out_c 6 above never takes the quad variant (channel quads); a conv like the cnn's second does
+    quad = ConvGeometry(1, 61, 8, 1, 58, 16, 1, 4, 1, 1, 0, 0)
+    assert conv_variant(quad, True, -128, 127, True, -128) == "tdnn_convolve_s8_quad" and "quad" in declared
+    assert conv_variant(quad, True, -128, 127, True, -20) == "tdnn_convolve_s8_k1_full_mean_x1al"  # not RELU
+    # the cnn's first conv (3 channels x k 5 = 15 taps, run as 16; the odd positions with a second weight stream
+    # one tap later), but not with 12 taps (no spare zero tap for the shift)
+    first = ConvGeometry(1, 128, 3, 1, 62, 8, 1, 5, 1, 1, 0, 0, 2)
+    assert conv_variant(first, True, -128, 127, False, -128) == "tdnn_convolve_s8_quad"
+    assert first.scratch_elems == 128 * 3 + 4 + 2 * 2 * (4 + 2 * 16 + 15)
+    assert not ConvGeometry(1, 128, 3, 1, 62, 8, 1, 4, 1, 1, 0, 0, 2).quad_geometry
 
 
 def test_planner_scratch_is_the_kernels_for_every_conv(trained_cnn: ModelPaths, tmp_path: Path) -> None:

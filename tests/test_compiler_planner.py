@@ -19,6 +19,18 @@ def test_overlap_allowance_lets_output_reuse_input() -> None:
     assert not (offsets["scratch"] < offsets["in"] + 64 and offsets["in"] < offsets["scratch"] + 32)
 
 
+def test_pinned_scratch_starts_at_its_dying_input() -> None:
+    # A conv (op 1) whose 64-byte input dies there and whose 160-byte scratch may start at that input (the kernel
+    # copies it backward): the scratch takes the input's offset, the 32-byte output goes beside it, and an
+    # unrelated buffer live at op 1 (keep) stays clear of the whole scratch.
+    bufs = [Buffer("in", 64, 0, 1), Buffer("keep", 16, 0, 2), Buffer("scratch", 160, 1, 1), Buffer("out", 32, 1, 2)]
+    assert planner.plan(bufs, {frozenset(("in", "out"))})[1] == 16 + 64 + 160  # not pinned: scratch beside in
+    overlap = {frozenset(("in", "out")), frozenset(("scratch", "in"))}
+    offsets, total = planner.plan(bufs, overlap, {"scratch": "in"})
+    assert offsets["scratch"] == offsets["in"] and total == 16 + 160 + 32
+    assert planner.overlapping_pairs(bufs, offsets, overlap) == []
+
+
 def test_search_beats_greedy_first_fit() -> None:
     # Size-ordered first fit puts c (96) at 0, b (80) above it, d (64) at 0, and then a (56) fits nowhere below
     # b's end: 176 + 56 = 232. The search packs a and d together (0..56, 56..120) beside c and b: 176, which is

@@ -1,5 +1,6 @@
-"""Every tdnn_convolve_s8 variant (tdnn.h: general, full, clamp, pool_full, pool_clamp and the 32 k1 row-assembly
-variants) on the emulated M4 (DSP/asm path) against the host build of the same C (portable path).
+"""Every tdnn_convolve_s8 variant (tdnn.h: general, full, clamp, pool_full, pool_clamp, the 32 k1 row-assembly
+variants and the quad variant, once per pool / MEAN path) on the emulated M4 (DSP/asm path) against the host
+build of the same C (portable path).
 
 One hand-made model.c calls each variant once on the same input, each with a geometry and clamp that make it
 the variant the compiler would pick (checked with tinyml_disco.compiler.ops.conv_2d.conv_variant), and concatenates the
@@ -19,12 +20,26 @@ REPO = Path(__file__).resolve().parents[1]
 N_IN = 384  # the "raw" feature pipeline: a 128 x 3 window
 
 
+# The quad variant picks its pool / MEAN path at run time: one layer per path, with (pool, mean, in_c, k_w, stride_w,
+# out_h, pad_left) covering 2, 3, 5 and 6 chunks of 8 taps, a stride of 2, two output rows and SAME padding; then
+# odd position steps (stride_w * in_c odd: the odd positions with the weight stream one tap later): the cnn's first
+# conv (in_c 3, k_w 5: 15 taps run as 16) with the pool, with pool + MEAN over two rows, MEAN with SAME padding,
+# and without the pool (even and odd positions in two calls; in_c 1 x k_w 6: an odd number of positions) at
+# strides 1 and 3.
+QUAD_LAYERS = ((0, 0, 8, 2, 1, 2, 0), (1, 0, 4, 4, 2, 1, 0), (0, 1, 16, 3, 1, 1, 0), (1, 1, 8, 5, 1, 2, 0),
+               (0, 0, 8, 3, 1, 1, 1), (1, 0, 3, 5, 1, 1, 0), (1, 1, 3, 5, 1, 2, 0), (0, 1, 3, 5, 1, 1, 2),
+               (0, 0, 1, 6, 1, 2, 0), (0, 0, 1, 6, 3, 1, 0))
+
+
 def _variants() -> list[tuple[str, dict[str, int]]]:
-    """(name, flags) from the header, k1 flags as declared in TDNN_CONV_K1_VARIANTS."""
+    """(name, flags) from the header, k1 flags as declared in TDNN_CONV_K1_VARIANTS, the quad variant once per path."""
     header = (REPO / "firmware/nn/include/tdnn.h").read_text()
     out = [(n, {"k1": 0, "pool": int("pool" in n), "full": int(n.endswith("full")), "mean": 0, "alb": 0, "relu": 0,
                 "fast": int(n != "general")})
-           for n in re.findall(r"TDNN_CONV_DECL\((\w+)\)\n", header) if n != "name"]
+           for n in re.findall(r"TDNN_CONV_DECL\((\w+)\)\n", header) if n not in ("name", "quad")]
+    out += [("quad", {"quad": 1, "pool": pool, "mean": mean, "in_c": in_c, "k_w": k_w, "stride": stride, "out_h": oh,
+                      "pad": pad})
+            for pool, mean, in_c, k_w, stride, oh, pad in QUAD_LAYERS]
     for m in re.finditer(r"X\((k1_\w+), (\d), (\d), (\d), (\d), (\d)\)", header):
         pool, full, mean, alb, relu = (int(m.group(i)) for i in range(2, 7))
         out.append((m.group(1), {"k1": 1, "pool": pool, "full": full, "mean": mean, "alb": alb, "relu": relu,
@@ -35,6 +50,8 @@ def _variants() -> list[tuple[str, dict[str, int]]]:
 def _layer(name: str, f: dict[str, int], rng: np.random.Generator) -> tuple[dict[str, object], int]:
     from tinyml_disco.compiler.ops import conv_2d
 
+    if f.get("quad"):
+        return _quad_layer(f, rng)
     in_c = 4 if f["alb"] or not f["k1"] else 3  # stride_w 1: stride_w * in_c even (x1al) or odd (x1un)
     k_h, k_w, pool_w = (1 if f["k1"] else 2), 3, 2 if f["pool"] else 1
     out_h, out_w, out_c = (1 if f["k1"] else 2), (4 if f["pool"] else 8), 4  # even padded rows: LDRD path
@@ -61,6 +78,34 @@ def _layer(name: str, f: dict[str, int], rng: np.random.Generator) -> tuple[dict
               "mean_fused": f["mean"]}
     n_out = out_c if f["mean"] else out_h * out_w * out_c
     return {"geo": geo, "fields": fields}, n_out
+
+
+def _quad_layer(f: dict[str, int], rng: np.random.Generator) -> tuple[dict[str, object], int]:
+    """A layer the compiler gives the quad variant: full-range RELU (out_offset -128), out_c % 4 == 0."""
+    from tinyml_disco.compiler.ops import conv_2d
+
+    in_c, k_w, sw, out_h, pool_w = f["in_c"], f["k_w"], f["stride"], f["out_h"], 2 if f["pool"] else 1
+    out_w, out_c = (3 if f["pool"] else 7), 8
+    pad = f["pad"]  # SAME-style: the zero-point border on both sides
+    out_w += ((out_w * pool_w - 1) * sw + k_w) * in_c % 2  # an even padded row length (every fast variant)
+    in_h, in_w = out_h, (out_w * pool_w - 1) * sw + k_w - 2 * pad
+    weights = rng.integers(-20, 21, size=(out_c, 1, k_w, in_c)).astype(np.int8)
+    bias = rng.integers(-3000, 3000, size=out_c).astype(np.int64)
+    shift = rng.integers(-9, -5, size=out_c).tolist()
+    mult = rng.integers(1 << 30, (1 << 31) - 1, size=out_c)
+    zp_in, zp_out = 5, -128
+    folded = bias - zp_in * weights.astype(np.int64).reshape(out_c, -1).sum(axis=1)
+    assert conv_2d.fast_requant_ok(bias, weights, shift, zp_out)
+    geo = conv_2d.ConvGeometry(in_h, in_w, in_c, out_h, out_w, out_c, 1, k_w, 1, sw, 0, pad, pool_w)
+    assert conv_2d.conv_variant(geo, True, -128, 127, bool(f["mean"]), zp_out) == "tdnn_convolve_s8_quad"
+    mean = {"mean_mult": 1 << 30, "mean_shift": -2, "mean_out_zp": -5} if f["mean"] else \
+        {"mean_mult": 0, "mean_shift": 0, "mean_out_zp": 0}
+    fields = {"weights": conv_2d.reorder_conv_weights(weights), "bias": folded, "mult": mult, "shift": shift,
+              **mean, "in_h": in_h, "in_w": in_w, "in_c": in_c, "out_h": out_h, "out_w": out_w, "out_c": out_c,
+              "k_h": 1, "k_w": k_w, "stride_h": 1, "stride_w": sw, "pad_top": 0, "pad_left": pad, "pool_w": pool_w,
+              "input_zp": zp_in, "out_offset": zp_out, "act_min": -128, "act_max": 127, "fast_requant": 1,
+              "mean_fused": f["mean"]}
+    return {"geo": geo, "fields": fields}, out_c if f["mean"] else out_h * out_w * out_c
 
 
 def _model_c(layers: list[tuple[str, dict[str, object], int]]) -> tuple[str, int, int]:
@@ -101,7 +146,7 @@ def test_every_conv_variant_on_the_m4_matches_the_portable_path(tmp_path: Path) 
         pytest.skip("arm-none-eabi-gcc missing: run scripts/bootstrap.sh")
     rng = np.random.default_rng(2024)
     variants = _variants()
-    assert len(variants) == 37, [n for n, _ in variants]
+    assert len(variants) == 47, [n for n, _ in variants]
     layers = [(name, *_layer(name, flags, rng)) for name, flags in variants]
     model_c, n_out, _scratch = _model_c(layers)
     paths = ModelPaths(tmp_path / "variants")

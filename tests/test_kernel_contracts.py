@@ -35,6 +35,7 @@ def test_k1_limits_are_the_kernels() -> None:
     src = (REPO / "firmware/nn/include/tdnn.h").read_text()
     assert int(re.search(r"#define TDNN_CONV_K1_MAX_GROUPS (\d+)", src).group(1)) == conv_2d.K1_MAX_GROUPS  # type: ignore[union-attr]
     assert int(re.search(r"#define TDNN_CONV_PACK_MAX (\d+)", src).group(1)) == conv_2d.K1_PACK_MAX  # type: ignore[union-attr]
+    assert int(re.search(r"#define TDNN_CONV_QUAD_MAX_CHUNKS (\d+)", src).group(1)) == conv_2d.QUAD_MAX_CHUNKS  # type: ignore[union-attr]
 
 
 @settings(max_examples=200, deadline=None)

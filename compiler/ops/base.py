@@ -31,6 +31,7 @@ class OpMemory:
     scratch_bytes: int = 0
     alias: str | None = None  # "exact": output may take the input's bytes; "overlap": any overlap is safe
     macs: int = 0
+    scratch_on_input: bool = False  # the scratch may start at the first input's first byte if that input dies here
 
 
 @dataclass

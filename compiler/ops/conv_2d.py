@@ -29,9 +29,10 @@ from tinyml_disco.compiler.ops.base import (
     wrap_int32,
 )
 
-K1_MAX_GROUPS = 16  # TDNN_CONV_K1_MAX_GROUPS (tdnn.h): 4-tap groups the k1 row assembly unrolls
+K1_MAX_GROUPS = 8  # TDNN_CONV_K1_MAX_GROUPS (tdnn.h): 4-tap groups the k1 row assembly unrolls
 K1_PACK_MAX = 255  # TDNN_CONV_PACK_MAX (tdnn.h): positions per row the k1 MEAN + RELU packed sums hold
 CTX_ELEMS = 40  # int16 elements of the row context in the scratch (firmware/nn/convolve/geometry.inc)
+QUAD_MAX_CHUNKS = 8  # TDNN_CONV_QUAD_MAX_CHUNKS (tdnn.h): 8-tap chunks the quad variant's MAC unrolls
 
 
 @dataclass(frozen=True)
@@ -55,11 +56,30 @@ class ConvGeometry:
         return (self.k_w * self.in_c + 3) & ~3
 
     @property
+    def quad_geometry(self) -> bool:
+        """The geometry allows the quad variant (firmware/nn/convolve/geometry.inc quad_geometry): one filter row
+        whose run (taps rounded up to 4) is whole 8-tap chunks; an odd position step needs a spare zero tap."""
+        taps = self.k_w * self.in_c
+        return self.k_h == 1 and self.run % 8 == 0 and self.out_c % 4 == 0 and self.run // 8 <= QUAD_MAX_CHUNKS \
+            and ((self.stride_w * self.in_c) % 2 == 0 or taps % 4 != 0)
+
+    @property
     def scratch_elems(self) -> int:
-        """int16 elements: two channels' unpacked weights, the 80-byte row context, then the padded input
-        (tdnn_convolve_s8_scratch_size)."""
-        return 2 * self.k_h * self.run + CTX_ELEMS + ((self.out_h - 1) * self.stride_h + self.k_h) * \
+        """int16 elements (tdnn_convolve_s8_scratch_size): the padded input + 4 (rounded up to even: word
+        alignment), then two channels' unpacked weights and the 80-byte row context, or the quad variant's weight
+        stream(s: two for an odd position step) if larger and the geometry allows it."""
+        head = 2 * self.k_h * self.run + CTX_ELEMS
+        if self.quad_geometry:
+            head = max(head, ((self.stride_w * self.in_c) % 2 + 1) * 2 * (4 + 2 * self.run + 15))
+        padded = ((self.out_h - 1) * self.stride_h + self.k_h) * \
             ((self.out_w * self.pool_w - 1) * self.stride_w + self.k_w) * self.in_c + 4
+        return (padded + 1) // 2 * 2 + head
+
+    @property
+    def scratch_on_input(self) -> bool:
+        """The scratch may start at the input's first byte when the input dies at this conv (pad_input copies
+        backward: every padded value lands at or after its input byte while padded_w >= in_w)."""
+        return (self.out_w * self.pool_w - 1) * self.stride_w + self.k_w >= self.in_w
 
     @property
     def macs(self) -> int:
@@ -112,6 +132,9 @@ def conv_variant(geo: ConvGeometry, fast: bool, lo: int, hi: int, mean: bool, zp
     the variants a model uses are linked (the same choice tdnn_convolve_s8 makes at run time)."""
     if not fast or (((geo.out_w * geo.pool_w - 1) * geo.stride_w + geo.k_w) * geo.in_c) % 2:
         return "tdnn_convolve_s8_general"  # odd padded row lengths: no word-aligned rows for LDRD
+    if geo.quad_geometry and (lo, hi) == (-128, 127) and zp_out == -128 and \
+            (not mean or geo.out_h * geo.out_w <= K1_PACK_MAX):
+        return "tdnn_convolve_s8_quad"  # four channels x one position per step (quad_asm.inc)
     parts = ["pool"] if geo.pool_w == 2 else []
     parts += ["full"] if (lo, hi) == (-128, 127) else ["clamp"]
     if geo.k_h != 1 or geo.run // 4 > K1_MAX_GROUPS:
@@ -178,8 +201,9 @@ def prepare(g: Graph, op: Operator) -> ConvParams:
 
 def memory(g: Graph, op: Operator) -> OpMemory:
     geo = conv_geometry(g, op)
-    # The kernel reads its input only while copying it to scratch: output may overlap the input.
-    return OpMemory(2 * geo.scratch_elems, "overlap", geo.macs)
+    # The kernel reads its input only while copying it to scratch: output may overlap the input, and the scratch
+    # may start at the input (the copy runs backward, see geo.scratch_on_input).
+    return OpMemory(2 * geo.scratch_elems, "overlap", geo.macs, geo.scratch_on_input)
 
 
 def emit(ctx: EmitContext, op: Operator) -> Emitted:

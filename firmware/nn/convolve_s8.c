@@ -19,6 +19,10 @@
  * flags hold for the layer (the alignment flag must hold: LDRD faults on unaligned addresses on silicon).
  * The row assembly's MAC is unrolled for up to TDNN_CONV_K1_MAX_GROUPS 4-tap groups and entered by BX at
  * the point that leaves the layer's group count (no loop instructions, immediate offsets).
+ * Quad variant (quad_asm.inc, chosen first where it applies: runs of whole 8-tap chunks, e.g. 15 taps run as 16,
+ * odd position steps with a second weight stream one tap later, out_c % 4 == 0, full-range RELU):
+ * four output channels x one position per step, one LDM of eight input taps feeding four channels' LDM + 4 SMLAD
+ * (1.31 instructions per SMLAD), one shared assembly function whose store / MEAN / pool path is picked at run time.
  * After the copy the input is never read again, so the output may overlap the input. */
 #include <string.h>
 
@@ -41,7 +45,16 @@
 
 #include "convolve/row_asm.inc"
 
+#include "convolve/quad_asm.inc"
+
 #include "convolve/dsp_conv.inc"
+
+/* The quad variant's conditions beyond the geometry (fast requantization is checked by the caller). */
+static int quad_ok(const tdnn_conv_params *p)
+{
+    return quad_geometry(p) && p->act_min == -128 && p->act_max == 127 && p->out_offset == -128 &&
+           (!p->mean_fused || p->out_h * p->out_w <= TDNN_CONV_PACK_MAX);
+}
 
 typedef void (*conv_fn)(const tdnn_conv_params *, const int8_t *, int16_t *, int8_t *);
 
@@ -60,6 +73,8 @@ void tdnn_convolve_s8(const tdnn_conv_params *p, const int8_t *input, int16_t *s
     const int pool = p->pool_w == 2;
     if (!p->fast_requant || ((padded_w(p) * p->in_c) & 1)) {
         tdnn_convolve_s8_general(p, input, scratch, output); /* odd row lengths too: LDRD needs aligned rows */
+    } else if (quad_ok(p)) {
+        tdnn_convolve_s8_quad(p, input, scratch, output);
     } else if (p->k_h == 1 && (run_len(p) >> 2) <= TDNN_CONV_K1_MAX_GROUPS) {
         const int alb = ((p->stride_w * p->in_c) & 1) == 0;
         const int relu = p->act_min >= p->out_offset;

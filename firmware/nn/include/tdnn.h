@@ -108,14 +108,19 @@ void tdnn_convolve_s8(const tdnn_conv_params *p, const int8_t *input, int16_t *s
  * [-128, 127] (clamp = any other range); for k1 also mean = mean_fused, x1al/x1un = the second position of
  * a pair is word aligned or not (stride_w * in_c even or odd), relu = act_min >= out_offset (the
  * requantization's rounding correction for negative values is then clamped away); k1 needs
- * run / 4 <= TDNN_CONV_K1_MAX_GROUPS. */
+ * run / 4 <= TDNN_CONV_K1_MAX_GROUPS. quad (chosen before k1): four channels x one position per step, any
+ * pool / MEAN, for k_h == 1, run (k_w * in_c rounded up to 4) a multiple of 8 and at most
+ * 8 * TDNN_CONV_QUAD_MAX_CHUNKS, stride_w * in_c even or k_w * in_c % 4 != 0 (odd steps: a spare zero tap), out_c % 4 == 0, clamp [-128, 127] with out_offset -128 (RELU), MEAN over at most TDNN_CONV_PACK_MAX
+ * outputs. */
 #define TDNN_CONV_DECL(name) \
     void tdnn_convolve_s8_##name(const tdnn_conv_params *p, const int8_t *input, int16_t *scratch, int8_t *output);
 #define TDNN_CONV_K1_DECL(name, pool, full, mean, alb, relu) TDNN_CONV_DECL(name)
 /* 4-tap groups (run / 4) the k1 row assembly unrolls; longer runs use the k_h > 1 variants. */
-#define TDNN_CONV_K1_MAX_GROUPS 16
+#define TDNN_CONV_K1_MAX_GROUPS 8
 /* Positions per output row the k1 variants' packed MEAN sums (MEAN with RELU) hold exactly. */
 #define TDNN_CONV_PACK_MAX 255
+/* 8-tap chunks (k_w * in_c / 8) the quad variant's MAC unrolls. */
+#define TDNN_CONV_QUAD_MAX_CHUNKS 8
 /* X(name, POOL, FULL, MEAN, ALB, RELU) for every k1 variant. */
 #define TDNN_CONV_K1_VARIANTS(X) \
     X(k1_clamp_x1un, 0, 0, 0, 0, 0) \
@@ -151,6 +156,7 @@ void tdnn_convolve_s8(const tdnn_conv_params *p, const int8_t *input, int16_t *s
     X(k1_pool_full_mean_x1al, 1, 1, 1, 1, 0) \
     X(k1_pool_full_mean_x1al_relu, 1, 1, 1, 1, 1)
 TDNN_CONV_DECL(general)
+TDNN_CONV_DECL(quad)
 TDNN_CONV_DECL(pool_full)
 TDNN_CONV_DECL(pool_clamp)
 TDNN_CONV_DECL(full)
