@@ -206,8 +206,8 @@ def memory_figures(paths: ModelPaths) -> dict:
     from tinyml_disco.app.tflm_arena import measure
 
     g = tflite_reader.load(paths.tflite)
-    c = compiler.compile_model(g, pipeline.compile_meta(load_card(paths), g))
     tflm = measure(paths.tflite.read_bytes())
+    c = compiler.compile_model(g, pipeline.compile_meta(load_card(paths), g), arena_budget=tflm.head_bytes)
     return {
         "arena_bytes": c.arena_bytes,  # activations + kernel scratch; model input/output are the caller's
         "activation_bytes": c.arena_bytes + c.io_bytes,  # + input and output: comparable with TFLM's head

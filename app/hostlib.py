@@ -89,8 +89,15 @@ class KernelLib:
         self._lib = ctypes.CDLL(str(lib))
         self._lib.tdnn_convolve_s8_scratch_size.argtypes = [ctypes.POINTER(ConvParams)]
         self._lib.tdnn_convolve_s8_scratch_size.restype = ctypes.c_int32
+        self._lib.tdnn_convolve_s8_quad_flash_scratch_size.argtypes = [ctypes.POINTER(ConvParams)]
+        self._lib.tdnn_convolve_s8_quad_flash_scratch_size.restype = ctypes.c_int32
 
     def conv_scratch_elems(self, **geometry: int) -> int:
         """tdnn_convolve_s8_scratch_size for a layer (int16 elements); fields not given are 0."""
         p = ConvParams(**geometry)
         return int(self._lib.tdnn_convolve_s8_scratch_size(ctypes.byref(p)))
+
+    def conv_flash_scratch_elems(self, **geometry: int) -> int:
+        """tdnn_convolve_s8_quad_flash_scratch_size for a layer (int16 elements); fields not given are 0."""
+        p = ConvParams(**geometry)
+        return int(self._lib.tdnn_convolve_s8_quad_flash_scratch_size(ctypes.byref(p)))

@@ -234,10 +234,12 @@ def compile_bytes(tfl: bytes, card: ModelCard, source: str, log: Log = print) ->
     """Validate (the whole flatbuffer), compile and measure against TFLM's arena; writes nothing."""
     g = tflite_reader.parse(tfl, source)
     meta = dataclasses.replace(compile_meta(card, g), tflite_sha256=sha256_bytes(tfl))
-    compiled = compiler.compile_model(g, meta)
+    compiled = compiler.compile_model(g, meta)  # validates before TFLM sees the model (a clean error, not its abort)
     from tinyml_disco.app.tflm_arena import measure
 
     tflm = measure(tfl)
+    if compiled.arena_bytes > tflm.head_bytes:  # flash streams to bring the arena to TFLM's (flash_stream_policy)
+        compiled = compiler.compile_model(g, meta, arena_budget=tflm.head_bytes)
     log(f"[compile] {card.name}: ops {', '.join(compiled.ops)}; arena {compiled.arena_bytes} B "
         f"(+ {compiled.io_bytes} B input/output = {compiled.arena_bytes + compiled.io_bytes} B; TFLM arena head "
         f"{tflm.head_bytes} B, total {tflm.total_bytes} B), constants {compiled.const_bytes} B "

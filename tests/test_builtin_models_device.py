@@ -41,8 +41,8 @@ PINS: dict[str, CyclePin] = {
     "mlp_robust": CyclePin("9a4984dda0a6fc30", (854, 854, 838, 854, 854, 854, 822, 854), (838, 838, 854, 854), ()),
     "cnn": CyclePin("2bbaea06af3a6bda", (54156, 54144, 54144, 54144, 54144, 54156, 54144, 54138),
                     (54144, 54186, 54150, 54150), ("tdnn_convolve_s8_quad",)),
-    "cnn_deep": CyclePin("0f88b255d3823745", (73557, 73569, 73551, 73539, 73545, 73563, 73545, 73441),
-                         (73545, 73599, 73545, 73557), ("tdnn_convolve_s8_quad",)),
+    "cnn_deep": CyclePin("0f88b255d3823745", (69398, 69410, 69392, 69380, 69386, 69404, 69386, 69282),
+                         (69386, 69440, 69386, 69398), ("tdnn_convolve_s8_quad_flash",)),
 }
 
 _elves: dict[str, Path] = {}
@@ -124,11 +124,14 @@ def test_pred_lines_and_pinned_cycles(model: tuple[ModelPaths, Path]) -> None:
 
 
 def test_cnn_deep_runs_the_conv_path_cnn_does_not_have() -> None:
-    """cnn_deep's second conv takes the quad variant's fused max pool path, which no other model runs: the pins cover
-    it (both models call the same variants; the quad variant picks its pool / MEAN path at run time)."""
+    """cnn_deep's convs take the quad variant with its weight streams in flash (with RAM streams its arena is above
+    TFLM's: compiler/model.py flash_stream_policy, tests/test_flash_streams.py), the cnn's with RAM streams: the
+    pins cover both; cnn_deep's second conv also takes the fused max pool path with an even position step, which
+    no other model runs (the quad variant picks its pool / MEAN path at run time)."""
     from tinyml_disco.compiler.ops.conv_2d import ConvGeometry, conv_variant
 
-    assert PINS["cnn_deep"].conv_variants == PINS["cnn"].conv_variants
-    assert "tdnn_convolve_s8_quad" in PINS["cnn_deep"].conv_variants
+    assert PINS["cnn"].conv_variants == ("tdnn_convolve_s8_quad",)
+    assert PINS["cnn_deep"].conv_variants == ("tdnn_convolve_s8_quad_flash",)
     deep_conv2 = ConvGeometry(1, 62, 8, 1, 29, 16, 1, 5, 1, 1, 0, 0, pool_w=2)  # 62 x 8 -> 58 x 16, pooled to 29
     assert conv_variant(deep_conv2, True, -128, 127, False, -128) == "tdnn_convolve_s8_quad"
+    assert deep_conv2.flash_stream_geometry

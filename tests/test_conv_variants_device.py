@@ -1,6 +1,7 @@
 """Every tdnn_convolve_s8 variant (tdnn.h: general, full, clamp, pool_full, pool_clamp, the 32 k1 row-assembly
-variants and the quad variant, once per pool / MEAN path) on the emulated M4 (DSP/asm path) against the host
-build of the same C (portable path).
+variants and the quad variant, once per pool / MEAN path, and with its weight streams in flash for the one-row
+layers: tdnn_convolve_s8_quad_flash, streams from the compiler's conv_2d.quad_stream_c) on the emulated M4
+(DSP/asm path) against the host build of the same C (portable path).
 
 One hand-made model.c calls each variant once on the same input, each with a geometry and clamp that make it
 the variant the compiler would pick (checked with tinyml_disco.compiler.ops.conv_2d.conv_variant), and concatenates the
@@ -11,10 +12,15 @@ from __future__ import annotations
 
 import re
 import shutil
+from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pytest
+
+if TYPE_CHECKING:
+    from tinyml_disco.compiler.ops import conv_2d
 
 REPO = Path(__file__).resolve().parents[1]
 N_IN = 384  # the "raw" feature pipeline: a 128 x 3 window
@@ -40,11 +46,24 @@ def _variants() -> list[tuple[str, dict[str, int]]]:
     out += [("quad", {"quad": 1, "pool": pool, "mean": mean, "in_c": in_c, "k_w": k_w, "stride": stride, "out_h": oh,
                       "pad": pad})
             for pool, mean, in_c, k_w, stride, oh, pad in QUAD_LAYERS]
+    # the flash streams (compiler: conv_2d.flash_stream_geometry, one output row) on the same layers
+    out += [("quad_flash", {**f, "quad": 1}) for n, f in list(out) if n == "quad" and f["out_h"] == 1]
     for m in re.finditer(r"X\((k1_\w+), (\d), (\d), (\d), (\d), (\d)\)", header):
         pool, full, mean, alb, relu = (int(m.group(i)) for i in range(2, 7))
         out.append((m.group(1), {"k1": 1, "pool": pool, "full": full, "mean": mean, "alb": alb, "relu": relu,
                                  "fast": 1}))
     return out
+
+
+@dataclass(frozen=True)
+class QuadLayer:
+    """conv_2d.QuadWeights of a hand-made layer."""
+
+    geo: conv_2d.ConvGeometry
+    weights: np.ndarray
+    folded_bias: np.ndarray
+    mult: list[int]
+    shift: list[int]
 
 
 def _layer(name: str, f: dict[str, int], rng: np.random.Generator) -> tuple[dict[str, object], int]:
@@ -110,25 +129,32 @@ def _quad_layer(f: dict[str, int], rng: np.random.Generator) -> tuple[dict[str, 
 
 def _model_c(layers: list[tuple[str, dict[str, object], int]]) -> tuple[str, int, int]:
     from tinyml_disco.compiler.emit import c_array, c_struct
+    from tinyml_disco.compiler.ops import conv_2d
 
     decls, calls, off, scratch = [], [], 0, 0
     for i, (name, layer, n_out) in enumerate(layers):
         f = dict(layer["fields"])  # type: ignore[call-overload]
         p = f"conv_variant_{i}"
+        streams = ""
+        if name == "quad_flash":  # the compiler's const streams, the row end in this file's scratch
+            q = QuadLayer(layer["geo"], f["weights"], np.asarray(f["bias"]),  # type: ignore[arg-type]
+                          [int(v) for v in f["mult"]], [int(v) for v in f["shift"]])  # type: ignore[attr-defined]
+            decls.append(conv_2d.quad_stream_c(q, f"{p}_streams", "(scratch)"))
+            streams = f"{p}_streams, "
         decls += [c_array("int8_t", f"{p}_weights", f.pop("weights")), c_array("int32_t", f"{p}_bias", f.pop("bias")),
                   c_array("int32_t", f"{p}_mult", np.asarray(f.pop("mult"))),
                   c_array("int8_t", f"{p}_shift", np.asarray(f.pop("shift"))),
                   c_struct("tdnn_conv_params", p, [("weights", f"{p}_weights"), ("bias", f"{p}_bias"),
                                                    ("mult", f"{p}_mult"), ("shift", f"{p}_shift"), *f.items()])]
-        calls.append(f"    tdnn_convolve_s8_{name}(&{p}, input, scratch, output + {off});")
+        calls.append(f"    tdnn_convolve_s8_{name}(&{p}, {streams}input, scratch, output + {off});")
         off += n_out
         scratch = max(scratch, layer["geo"].scratch_elems)  # type: ignore[attr-defined]
     # The run-time dispatcher once too, so that it is linked (its choice is checked on the bare core).
     calls.append(f"    tdnn_convolve_s8(&conv_variant_0, input, scratch, output + {off});")
     off += layers[0][2]
     text = ('#include "model.h"\n#include "tdnn.h"\n\nconst char *const model_labels[MODEL_NUM_CLASSES] = '
-            '{"a", "b", "c"};\n\n' + "\n".join(decls) +
-            f"\nstatic int16_t scratch[{scratch}] __attribute__((aligned(4)));\n\n"
+            '{"a", "b", "c"};\n\n' + f"static int16_t scratch[{scratch}] __attribute__((aligned(4)));\n\n" +
+            "\n".join(decls) + "\n"
             "void model_invoke(const int8_t *input, int8_t *output)\n{\n" + "\n".join(calls) + "\n}\n")
     return text, off, scratch
 
@@ -146,7 +172,7 @@ def test_every_conv_variant_on_the_m4_matches_the_portable_path(tmp_path: Path) 
         pytest.skip("arm-none-eabi-gcc missing: run scripts/bootstrap.sh")
     rng = np.random.default_rng(2024)
     variants = _variants()
-    assert len(variants) == 47, [n for n, _ in variants]
+    assert len(variants) == 53, [n for n, _ in variants]
     layers = [(name, *_layer(name, flags, rng)) for name, flags in variants]
     model_c, n_out, _scratch = _model_c(layers)
     paths = ModelPaths(tmp_path / "variants")
@@ -192,4 +218,5 @@ def _check_dispatcher(elf: Path, layers: list[tuple[str, dict[str, object], int]
         params = core.symbols.address_of(f"conv_variant_{i}")
         core.call("tdnn_convolve_s8", [params, SCRATCH_BASE, SCRATCH_BASE + 0x1000, SCRATCH_BASE + 0x800], on_block)
         # The dispatcher may inline the general kernel; any variant it enters must be the compiler's.
+        name = "quad" if name == "quad_flash" else name  # the run-time choice has RAM streams only
         assert entered == [f"tdnn_convolve_s8_{name}"] or (name == "general" and not entered), (i, name, entered)

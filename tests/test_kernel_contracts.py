@@ -47,4 +47,7 @@ def test_planner_scratch_equals_tdnn_convolve_s8_scratch_size(kernels: KernelLib
     in_h, in_w = (out_h - 1) * sh + k_h, (out_w * pool_w - 1) * sw + k_w
     geo = conv_2d.ConvGeometry(in_h, in_w, in_c, out_h, out_w, out_c, k_h, k_w, sh, sw, 0, 0, pool_w)
     assert geo.scratch_elems == _c_scratch(kernels, geo)
+    flash = kernels.conv_flash_scratch_elems(**{k: getattr(geo, k) for k in _GEOMETRY})
+    assert geo.flash_scratch_elems == flash  # the quad variant with flash streams: the padded input alone
+    assert flash < geo.scratch_elems
 

@@ -49,6 +49,7 @@ class EmitContext:
     buf: dict[int, str]  # tensor index -> C expression of its buffer
     scratch: dict[int, str] = field(default_factory=dict)  # op index -> C expression of its scratch
     total_macs: int = 0
+    flash_streams: frozenset[int] = frozenset()  # conv ops whose quad weight streams are const data (conv_2d.py)
 
 
 OptionsParser = Callable[[Any], dict[str, object]]  # a flatbuffers options table -> plain options

@@ -4,6 +4,7 @@ and an optional fused global-average MEAN (see compiler/passes.py)."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Protocol
 
 import numpy as np
 import tflite
@@ -71,9 +72,21 @@ class ConvGeometry:
         head = 2 * self.k_h * self.run + CTX_ELEMS
         if self.quad_geometry:
             head = max(head, ((self.stride_w * self.in_c) % 2 + 1) * 2 * (4 + 2 * self.run + 15))
+        return self.flash_scratch_elems + head
+
+    @property
+    def flash_stream_geometry(self) -> bool:
+        """The quad variant may read its weight streams from flash (tdnn_convolve_s8_quad_flash): one output row,
+        so that the row end each stream holds is a constant."""
+        return self.quad_geometry and self.out_h == 1
+
+    @property
+    def flash_scratch_elems(self) -> int:
+        """int16 elements with flash streams (tdnn_convolve_s8_quad_flash_scratch_size): the padded input + 4
+        (rounded up to even), the start of the other variants' weights / streams."""
         padded = ((self.out_h - 1) * self.stride_h + self.k_h) * \
             ((self.out_w * self.pool_w - 1) * self.stride_w + self.k_w) * self.in_c + 4
-        return (padded + 1) // 2 * 2 + head
+        return (padded + 1) // 2 * 2
 
     @property
     def scratch_on_input(self) -> bool:
@@ -199,11 +212,103 @@ def prepare(g: Graph, op: Operator) -> ConvParams:
                       m.out_zp if m else 0, m is not None, b is not None)
 
 
-def memory(g: Graph, op: Operator) -> OpMemory:
+def memory(g: Graph, op: Operator, flash: bool = False) -> OpMemory:
+    """flash: the layer's quad weight streams are const data (flash_streams_ok), no stream scratch."""
     geo = conv_geometry(g, op)
     # The kernel reads its input only while copying it to scratch: output may overlap the input, and the scratch
     # may start at the input (the copy runs backward, see geo.scratch_on_input).
-    return OpMemory(2 * geo.scratch_elems, "overlap", geo.macs, geo.scratch_on_input)
+    elems = geo.flash_scratch_elems if flash else geo.scratch_elems
+    return OpMemory(2 * elems, "overlap", geo.macs, geo.scratch_on_input)
+
+
+def flash_streams_ok(g: Graph, op: Operator) -> bool:
+    """The layer runs the quad variant with a geometry whose streams can be emitted as const data."""
+    c = prepare(g, op)
+    return c.variant == "tdnn_convolve_s8_quad" and c.geo.flash_stream_geometry
+
+
+class QuadWeights(Protocol):
+    """What the flash streams are made of (ConvParams has it; tests/test_conv_variants_device.py builds its own)."""
+
+    @property
+    def geo(self) -> ConvGeometry: ...
+    @property
+    def weights(self) -> np.ndarray: ...  # reorder_conv_weights
+    @property
+    def folded_bias(self) -> np.ndarray: ...
+    @property
+    def mult(self) -> list[int]: ...
+    @property
+    def shift(self) -> list[int]: ...
+
+
+def quad_streams(c: QuadWeights, shift: int = 0) -> list[list[int]]:
+    """The numeric words of each channel quad's weight stream (quad_asm.inc's layout, what quad_unpack writes;
+    shift 1: quad_shift's odd stream, every channel's taps one later after a zero): 2 * bias of the four channels;
+    per 8-tap chunk and channel four int16 pairs of doubled weights (tap t in the low half, t + 1 in the high
+    half); per channel mult, round = 2^(r-1) - 128 * 2^r and r = -shift. The three row words (dx, row end, next
+    stream) follow in quad_stream_c. Words as uint32."""
+    geo = c.geo
+    run = geo.run
+    # undo the (0 2 1 3) flash order: the taps in input order per channel
+    taps = c.weights.reshape(geo.out_c, run // 4, 4)[..., [0, 2, 1, 3]].reshape(geo.out_c, run).astype(np.int64)
+    if shift:
+        assert not taps[:, -1].any(), "the odd stream needs a spare zero tap"
+        taps = np.concatenate([np.zeros((geo.out_c, 1), np.int64), taps[:, :-1]], axis=1)
+    pairs = ((2 * taps[:, 0::2]) & 0xFFFF) | (((2 * taps[:, 1::2]) & 0xFFFF) << 16)  # [out_c][run / 2]
+    streams = []
+    for oc in range(0, geo.out_c, 4):
+        words = [int(2 * c.folded_bias[oc + i]) & 0xFFFFFFFF for i in range(4)]
+        for j in range(run // 8):
+            for i in range(4):
+                words += [int(w) for w in pairs[oc + i, 4 * j:4 * j + 4]]
+        for i in range(4):
+            r = -c.shift[oc + i]
+            words += [c.mult[oc + i] & 0xFFFFFFFF, ((1 << (r - 1)) - (128 << r)) & 0xFFFFFFFF, r]
+        streams.append(words)
+    return streams
+
+
+def quad_row_words(geo: ConvGeometry) -> tuple[tuple[int, int, int], tuple[int, int, int]]:
+    """The row words of the even and the odd stream as conv_quad sets them for one output row: (dx, byte offset
+    of the row end in the padded input, which stream of the quad comes next: 0 even, 1 odd)."""
+    chunks = geo.run // 8
+    s = geo.stride_w * geo.in_c
+    cw = geo.out_w * geo.pool_w
+    odd, pool = s % 2, geo.pool_w == 2
+    passes = 2 if odd and not pool else 1
+    pstep = passes * s
+    dx = 2 * (pstep - (pool and odd)) - 16 * chunks
+    dx2 = 2 * (pstep + (pool and odd)) - 16 * chunks
+    xend = 2 * ((cw + passes - 1) // passes) * pstep
+    if not odd:
+        return (dx, xend, 0), (dx, xend, 0)
+    if pool:  # the odd stream requantizes every pooled position (the even one's row words are not read)
+        return (dx2, xend, 0), (dx2, xend, 0)
+    return (dx, xend, 0), (dx, 2 * (s - 1 + (cw // 2) * pstep), 1)
+
+
+def quad_stream_c(c: QuadWeights, name: str, scratch: str) -> str:
+    """The const array of a layer's flash streams (tdnn_convolve_s8_quad_flash), per quad the even stream and
+    for an odd step the odd one: the numeric words (quad_streams), then dx, the row end in the padded input
+    (the scratch) and the next position's stream, both link-time constants of the static arena and of the
+    array itself (the arena is declared first). Only the M4 build has them (32-bit addresses; the portable path
+    reads p->weights): elsewhere the name is a null pointer."""
+    geo = c.geo
+    odd = (geo.stride_w * geo.in_c) % 2
+    words = 4 + 2 * geo.run + 15
+    per_quad = (odd + 1) * words
+    kinds = [quad_streams(c)] + ([quad_streams(c, 1)] if odd else [])
+    rows = []
+    for q in range(geo.out_c // 4):
+        for k, kind in enumerate(kinds):
+            dx, xend, nxt = quad_row_words(geo)[k]
+            body = ", ".join(f"{w}u" for w in kind[q])
+            rows.append(f"    {body},\n    {dx & 0xFFFFFFFF}u, "
+                        f"(uint32_t)(uintptr_t)((int8_t *)(void *){scratch} + {xend}), "
+                        f"(uint32_t)(uintptr_t)&{name}[{q * per_quad + nxt * words}]")
+    return (f"#if defined(__ARM_FEATURE_DSP)\nstatic const uint32_t {name}[{geo.out_c // 4 * per_quad}] = {{\n"
+            + ",\n".join(rows) + f"\n}};\n#else\n#define {name} ((const uint32_t *)0)\n#endif\n")
 
 
 def emit(ctx: EmitContext, op: Operator) -> Emitted:
@@ -222,9 +327,21 @@ def emit(ctx: EmitContext, op: Operator) -> Emitted:
              c_array("int32_t", f"{p}_mult", np.array(c.mult)), c_array("int8_t", f"{p}_shift", np.array(c.shift)),
              c_struct("tdnn_conv_params", p, fields)]
     fn = c.variant
-    call = (f"{fn}(&{p}, {ctx.buf[op.inputs[0]]}, (int16_t *)(void *){ctx.scratch[op.index]}, "
-            f"{ctx.buf[op.outputs[0]]});")
+    streams = ""
     const_bytes = c.weights.size + 9 * geo.out_c + 56  # + the params struct (4 pointers, 1 int32, 19 int16, 2 bytes)
+    if op.index in ctx.flash_streams:
+        assert fn == "tdnn_convolve_s8_quad" and geo.flash_stream_geometry, "flash_streams_ok decides"
+        fn, streams = "tdnn_convolve_s8_quad_flash", f"{p}_streams, "
+        # The M4 build reads the streams alone: the int8 weights and the per-channel arrays only in the portable
+        # build (host), which ignores the streams.
+        nulls = "".join(f"#define {p}_{n} ((const {t} *)0)\n" for n, t in (
+            ("weights", "int8_t"), ("bias", "int32_t"), ("mult", "int32_t"), ("shift", "int8_t")))
+        decls = [quad_stream_c(c, f"{p}_streams", ctx.scratch[op.index]),
+                 "#if !defined(__ARM_FEATURE_DSP)\n" + "".join(decls[:4]) + "#else\n" + nulls + "#endif\n", decls[4]]
+        const_bytes += 4 * (geo.out_c // 4) * ((geo.stride_w * geo.in_c) % 2 + 1) * (4 + 2 * geo.run + 15) \
+            - c.weights.size - 9 * geo.out_c
+    call = (f"{fn}(&{p}, {streams}{ctx.buf[op.inputs[0]]}, (int16_t *)(void *){ctx.scratch[op.index]}, "
+            f"{ctx.buf[op.outputs[0]]});")
     weight_bytes = c.raw_weight_count + (4 * geo.out_c if c.has_bias else 0)
     return Emitted(decls, call, const_bytes, weight_bytes, fn)
 

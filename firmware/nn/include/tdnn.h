@@ -157,6 +157,14 @@ void tdnn_convolve_s8(const tdnn_conv_params *p, const int8_t *input, int16_t *s
     X(k1_pool_full_mean_x1al_relu, 1, 1, 1, 1, 1)
 TDNN_CONV_DECL(general)
 TDNN_CONV_DECL(quad)
+/* The quad variant with its weight streams in flash (compiler/ops/conv_2d.py flash_streams: the compiler emits
+ * them as const data, quad_asm.inc's stream layout, one per channel quad in order; the row words hold the
+ * padded input's row end in scratch and the stream's own address, link-time constants of the static arena).
+ * Only for one output row (out_h == 1) and an even position step (stride_w * in_c): the scratch is the padded
+ * input alone (tdnn_convolve_s8_quad_flash_scratch_size). The portable path ignores streams (general kernel). */
+void tdnn_convolve_s8_quad_flash(const tdnn_conv_params *p, const uint32_t *streams, const int8_t *input,
+                                 int16_t *scratch, int8_t *output);
+int32_t tdnn_convolve_s8_quad_flash_scratch_size(const tdnn_conv_params *p);
 TDNN_CONV_DECL(pool_full)
 TDNN_CONV_DECL(pool_clamp)
 TDNN_CONV_DECL(full)
