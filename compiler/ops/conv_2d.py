@@ -57,12 +57,27 @@ class ConvGeometry:
         return (self.k_w * self.in_c + 3) & ~3
 
     @property
+    def padded_w(self) -> int:
+        """Columns of the padded input the conv positions (before the fused pool) read (geometry.inc padded_w)."""
+        return (self.out_w * self.pool_w - 1) * self.stride_w + self.k_w
+
+    @property
+    def odd_step(self) -> int:
+        """1 when the next position's run starts at an odd int16 index (not word aligned), else 0."""
+        return (self.stride_w * self.in_c) % 2
+
+    @property
+    def quad_stream_words(self) -> int:
+        """Words of one channel quad's weight stream (quad_asm.inc quad_stream_words(chunks))."""
+        return 4 + 2 * self.run + 15
+
+    @property
     def quad_geometry(self) -> bool:
         """The geometry allows the quad variant (firmware/nn/convolve/geometry.inc quad_geometry): one filter row
         whose run (taps rounded up to 4) is whole 8-tap chunks; an odd position step needs a spare zero tap."""
         taps = self.k_w * self.in_c
         return self.k_h == 1 and self.run % 8 == 0 and self.out_c % 4 == 0 and self.run // 8 <= QUAD_MAX_CHUNKS \
-            and ((self.stride_w * self.in_c) % 2 == 0 or taps % 4 != 0)
+            and (not self.odd_step or taps % 4 != 0)
 
     @property
     def scratch_elems(self) -> int:
@@ -71,7 +86,7 @@ class ConvGeometry:
         stream(s: two for an odd position step) if larger and the geometry allows it."""
         head = 2 * self.k_h * self.run + CTX_ELEMS
         if self.quad_geometry:
-            head = max(head, ((self.stride_w * self.in_c) % 2 + 1) * 2 * (4 + 2 * self.run + 15))
+            head = max(head, (self.odd_step + 1) * 2 * self.quad_stream_words)
         return self.flash_scratch_elems + head
 
     @property
@@ -84,15 +99,14 @@ class ConvGeometry:
     def flash_scratch_elems(self) -> int:
         """int16 elements with flash streams (tdnn_convolve_s8_quad_flash_scratch_size): the padded input + 4
         (rounded up to even), the start of the other variants' weights / streams."""
-        padded = ((self.out_h - 1) * self.stride_h + self.k_h) * \
-            ((self.out_w * self.pool_w - 1) * self.stride_w + self.k_w) * self.in_c + 4
+        padded = ((self.out_h - 1) * self.stride_h + self.k_h) * self.padded_w * self.in_c + 4
         return (padded + 1) // 2 * 2
 
     @property
     def scratch_on_input(self) -> bool:
         """The scratch may start at the input's first byte when the input dies at this conv (pad_input copies
         backward: every padded value lands at or after its input byte while padded_w >= in_w)."""
-        return (self.out_w * self.pool_w - 1) * self.stride_w + self.k_w >= self.in_w
+        return self.padded_w >= self.in_w
 
     @property
     def macs(self) -> int:
@@ -143,7 +157,7 @@ def fast_requant_ok(bias: np.ndarray, w: np.ndarray, shifts: list[int], out_zp: 
 def conv_variant(geo: ConvGeometry, fast: bool, lo: int, hi: int, mean: bool, zp_out: int | None = None) -> str:
     """The tdnn_convolve_s8_* function for this layer (firmware/nn/include/tdnn.h), chosen here so that only
     the variants a model uses are linked (the same choice tdnn_convolve_s8 makes at run time)."""
-    if not fast or (((geo.out_w * geo.pool_w - 1) * geo.stride_w + geo.k_w) * geo.in_c) % 2:
+    if not fast or (geo.padded_w * geo.in_c) % 2:
         return "tdnn_convolve_s8_general"  # odd padded row lengths: no word-aligned rows for LDRD
     if geo.quad_geometry and (lo, hi) == (-128, 127) and zp_out == -128 and \
             (not mean or geo.out_h * geo.out_w <= K1_PACK_MAX):
@@ -156,7 +170,7 @@ def conv_variant(geo: ConvGeometry, fast: bool, lo: int, hi: int, mean: bool, zp
     if mean and relu and geo.out_w > K1_PACK_MAX:
         return "tdnn_convolve_s8_general"  # the k1 variants' packed MEAN sums would not be exact
     parts += ["mean"] if mean else []
-    parts += ["x1al" if (geo.stride_w * geo.in_c) % 2 == 0 else "x1un"]  # second position word aligned
+    parts += ["x1un" if geo.odd_step else "x1al"]  # second position word aligned
     parts += ["relu"] if relu else []
     return "tdnn_convolve_s8_k1_" + "_".join(parts)
 
@@ -275,7 +289,7 @@ def quad_row_words(geo: ConvGeometry) -> tuple[tuple[int, int, int], tuple[int, 
     chunks = geo.run // 8
     s = geo.stride_w * geo.in_c
     cw = geo.out_w * geo.pool_w
-    odd, pool = s % 2, geo.pool_w == 2
+    odd, pool = geo.odd_step, geo.pool_w == 2
     passes = 2 if odd and not pool else 1
     pstep = passes * s
     dx = 2 * (pstep - (pool and odd)) - 16 * chunks
@@ -295,8 +309,8 @@ def quad_stream_c(c: QuadWeights, name: str, scratch: str) -> str:
     array itself (the arena is declared first). Only the M4 build has them (32-bit addresses; the portable path
     reads p->weights): elsewhere the name is a null pointer."""
     geo = c.geo
-    odd = (geo.stride_w * geo.in_c) % 2
-    words = 4 + 2 * geo.run + 15
+    odd = geo.odd_step
+    words = geo.quad_stream_words
     per_quad = (odd + 1) * words
     kinds = [quad_streams(c)] + ([quad_streams(c, 1)] if odd else [])
     rows = []
@@ -338,7 +352,7 @@ def emit(ctx: EmitContext, op: Operator) -> Emitted:
             ("weights", "int8_t"), ("bias", "int32_t"), ("mult", "int32_t"), ("shift", "int8_t")))
         decls = [quad_stream_c(c, f"{p}_streams", ctx.scratch[op.index]),
                  "#if !defined(__ARM_FEATURE_DSP)\n" + "".join(decls[:4]) + "#else\n" + nulls + "#endif\n", decls[4]]
-        const_bytes += 4 * (geo.out_c // 4) * ((geo.stride_w * geo.in_c) % 2 + 1) * (4 + 2 * geo.run + 15) \
+        const_bytes += 4 * (geo.out_c // 4) * (geo.odd_step + 1) * geo.quad_stream_words \
             - c.weights.size - 9 * geo.out_c
     call = (f"{fn}(&{p}, {streams}{ctx.buf[op.inputs[0]]}, (int16_t *)(void *){ctx.scratch[op.index]}, "
             f"{ctx.buf[op.outputs[0]]});")
