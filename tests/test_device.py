@@ -11,14 +11,12 @@ import numpy as np
 import pytest
 
 from tests import informative
-from tinyml_disco import compiler
 from tinyml_disco.app import pipeline
 from tinyml_disco.app.tflm_oracle import TflmOracle
 from tinyml_disco.compiler import tflite_reader as tflite_model
 from tinyml_disco.sim import protocol
 from tinyml_disco.sim.board import Board
 from tinyml_disco.sim.session import embedded_session
-from tinyml_disco.training import features
 from tinyml_disco.training.artifacts import ModelPaths
 
 
@@ -116,20 +114,11 @@ def test_odd_sized_random_model_bit_exact_on_dsp_path(tmp_path: Path) -> None:
     """Odd row counts and in_features not a multiple of 4 exercise every branch of the SMLAD kernel:
     raw window (384) -> Dense(7) -> Dense(3). The last layer is linear: with softmax, 384 random weights per
     row saturate it (7 distinct reference rows out of 100)."""
+    from tests.test_kernels_device import boot_model, compile_raw_window
     from tests.test_kernels_tflm import _random_mlp_tflite
 
     tfl = _random_mlp_tflite(seed=77, n_in=(128, 3), hidden=7, n_out=3, act="relu", head="linear")
-    paths = ModelPaths(tmp_path / "odd")
-    paths.root.mkdir(parents=True)
-    paths.tflite.write_bytes(tfl)
-    g = tflite_model.parse(tfl)
-    meta = compiler.ModelMeta("odd", ("a", "b", "c"), 128, 128, 100, 8, 240,
-                              features=features.feature_input_for_graph("raw", 128, 240, g))
-    compiler.write(compiler.compile_model(g, meta), paths.root)
-    (paths.root / "model.json").write_text("{}")
-    elf = pipeline.build_firmware(paths, log=lambda _m: None)
-    s = embedded_session(elf, sensor="none")
-    s.start()
+    s = boot_model(compile_raw_window(tfl, tmp_path / "odd"))
     g = tflite_model.parse(tfl)
     x = informative.spread(int(g.tensors[g.inputs[0]].zero_point[0]), 100, 384, seed=8)
     ref = TflmOracle(tfl).invoke(x)

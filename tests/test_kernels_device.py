@@ -14,8 +14,37 @@ import pytest
 
 from tests import informative
 from tests.opmodels import converted
+from tinyml_disco.sim.session import DeviceSession
+from tinyml_disco.training.artifacts import ModelPaths
 
 pytestmark = pytest.mark.skipif(shutil.which("arm-none-eabi-gcc") is None, reason="arm-none-eabi-gcc missing")
+
+
+def compile_raw_window(tfl: bytes, root: Path) -> ModelPaths:
+    """A .tflite over the raw 128 x 3 window compiled into root (model.tflite, model.c/.h): the C to edit or build."""
+    from tinyml_disco import compiler
+    from tinyml_disco.compiler import tflite_reader
+    from tinyml_disco.training import features
+
+    paths = ModelPaths(root)
+    paths.root.mkdir(parents=True)
+    paths.tflite.write_bytes(tfl)
+    g = tflite_reader.parse(tfl)
+    meta = compiler.ModelMeta(root.name, ("a", "b", "c"), 128, 128, 100, 8, 240,
+                              features=features.feature_input_for_graph("raw", 128, 240, g))
+    compiler.write(compiler.compile_model(g, meta), paths.root)
+    return paths
+
+
+def boot_model(paths: ModelPaths) -> DeviceSession:
+    """The firmware of paths' model.c on the emulated board without a sensor, booted: ready for INFER."""
+    from tinyml_disco.app import pipeline
+    from tinyml_disco.sim.session import embedded_session
+
+    (paths.root / "model.json").write_text("{}")
+    s = embedded_session(pipeline.build_firmware(paths, log=lambda _m: None), sensor="none")
+    s.start()
+    return s
 
 
 def _conv2d_model():  # noqa: ANN202 - Keras model
@@ -53,27 +82,12 @@ def _conv1d_store_model():  # noqa: ANN202
                                              ("conv1d_pool_stride2_mean", _conv1d_model, 6),
                                              ("conv1d_store", _conv1d_store_model, 7)])
 def test_conv_dsp_path_bit_exact_on_device(tmp_path: Path, name: str, build: Callable[[], object], seed: int) -> None:
-    from tinyml_disco import compiler
-    from tinyml_disco.app import pipeline
     from tinyml_disco.app.tflm_oracle import TflmOracle
-    from tinyml_disco.compiler import tflite_reader as tflite_model
-    from tinyml_disco.sim.session import embedded_session
-    from tinyml_disco.training import features
-    from tinyml_disco.training.artifacts import ModelPaths
 
     tfl = converted({"op": "device_" + name, "seed": seed}, build, (128, 3))
-    paths = ModelPaths(tmp_path / name)
-    paths.root.mkdir(parents=True)
-    paths.tflite.write_bytes(tfl)
-    g = tflite_model.parse(tfl)
-    meta = compiler.ModelMeta(name, ("a", "b", "c"), 128, 128, 100, 8, 240,
-                              features=features.feature_input_for_graph("raw", 128, 240, g))
-    compiler.write(compiler.compile_model(g, meta), paths.root)
+    paths = compile_raw_window(tfl, tmp_path / name)
     assert paths.model_c.read_text().count("tdnn_convolve_s8_") == 2
-    (paths.root / "model.json").write_text("{}")
-    elf = pipeline.build_firmware(paths, log=lambda _m: None)
-    s = embedded_session(elf, sensor="none")
-    s.start()
+    s = boot_model(paths)
     x = np.random.default_rng(seed).integers(-128, 128, size=(40, 384)).astype(np.int8)
     ref = TflmOracle(tfl).invoke(x)
     informative.assert_informative(ref, 36, 1, name, 16)  # a linear head: per-element floor
@@ -87,31 +101,17 @@ def test_conv_clamp_variants_on_device_match_host(tmp_path: Path) -> None:
     path, which the host tests check against TFLM for any clamp)."""
     import re
 
-    from tinyml_disco import compiler
-    from tinyml_disco.app import pipeline
     from tinyml_disco.app.hostlib import build_host_model
-    from tinyml_disco.compiler import tflite_reader as tflite_model
-    from tinyml_disco.sim.session import embedded_session
-    from tinyml_disco.training import features
-    from tinyml_disco.training.artifacts import ModelPaths
 
     tfl = converted({"op": "device_conv1d_store", "seed": 7}, _conv1d_store_model, (128, 3))
-    paths = ModelPaths(tmp_path / "clamp")
-    paths.root.mkdir(parents=True)
-    g = tflite_model.parse(tfl)
-    meta = compiler.ModelMeta("clamp", ("a", "b", "c"), 128, 128, 100, 8, 240,
-                              features=features.feature_input_for_graph("raw", 128, 240, g))
-    compiler.write(compiler.compile_model(g, meta), paths.root)
+    paths = compile_raw_window(tfl, tmp_path / "clamp")
     text = paths.model_c.read_text()
     # Narrow act_min/act_max of each conv (designated initializers name them), then call the matching variant.
     text, n_params = re.subn(r"\.act_min = -?\d+, \.act_max = -?\d+", ".act_min = -40, .act_max = 50", text)
     text, n_calls = re.subn(r"tdnn_convolve_s8_k1_full_", "tdnn_convolve_s8_k1_clamp_", text)
     assert n_params == 2 and n_calls == 2
     paths.model_c.write_text(text)
-    (paths.root / "model.json").write_text("{}")
-    elf = pipeline.build_firmware(paths, log=lambda _m: None)
-    s = embedded_session(elf, sensor="none")
-    s.start()
+    s = boot_model(paths)
     x = np.random.default_rng(8).integers(-128, 128, size=(30, 384)).astype(np.int8)
     ref = build_host_model(paths.root, tmp_path / "host", 384, 3).invoke(x)
     informative.assert_informative(ref, 27, 1, "narrow clamp", 10)
@@ -135,28 +135,14 @@ def _fc_stack_model():  # noqa: ANN202 - Keras model
 def test_fully_connected_paths_bit_exact_on_device(tmp_path: Path) -> None:
     """tdnn_fully_connected_s8 and the packed small-layer FC (tdnn_fc_packed.h, instantiated per layer) on the
     emulated M4 against TFLM, and their portable paths (host build of the same model.c)."""
-    from tinyml_disco import compiler
-    from tinyml_disco.app import pipeline
     from tinyml_disco.app.hostlib import build_host_model
     from tinyml_disco.app.tflm_oracle import TflmOracle
-    from tinyml_disco.compiler import tflite_reader as tflite_model
-    from tinyml_disco.sim.session import embedded_session
-    from tinyml_disco.training import features
-    from tinyml_disco.training.artifacts import ModelPaths
 
     tfl = converted({"op": "device_fc_stack_gap", "seed": 11}, _fc_stack_model, (128, 3))
-    paths = ModelPaths(tmp_path / "fc")
-    paths.root.mkdir(parents=True)
-    g = tflite_model.parse(tfl)
-    meta = compiler.ModelMeta("fc", ("a", "b", "c"), 128, 128, 100, 8, 240,
-                              features=features.feature_input_for_graph("raw", 128, 240, g))
-    compiler.write(compiler.compile_model(g, meta), paths.root)
+    paths = compile_raw_window(tfl, tmp_path / "fc")
     text = paths.model_c.read_text()
     assert text.count("tdnn_fully_connected_s8(") == 1 and text.count("tdnn_fc_packed_body(") == 5, text
-    (paths.root / "model.json").write_text("{}")
-    elf = pipeline.build_firmware(paths, log=lambda _m: None)
-    s = embedded_session(elf, sensor="none")
-    s.start()
+    s = boot_model(paths)
     x = np.random.default_rng(12).integers(-128, 128, size=(60, 384)).astype(np.int8)
     ref = TflmOracle(tfl).invoke(x)
     informative.assert_informative(ref, 20, 1, "fc stack", 4)
