@@ -21,13 +21,6 @@ static inline int8_t finish(int32_t acc, int32_t mult, int32_t shift, int32_t ou
 /* GCC folds this into SXTB16's ROR #8 operand. */
 static inline uint32_t ror8(uint32_t x) { return (x >> 8) | (x << 24); }
 
-static inline uint32_t read_u32(const int8_t *p)
-{
-    uint32_t v;
-    memcpy(&v, p, 4); /* one unaligned LDR on the M4 */
-    return v;
-}
-
 /* Cortex-M4 path: two output rows per pass share the unpacked input. SXTB16 splits a word of four
  * int8 into its even and odd bytes as two int16 lanes, SMLAD multiplies both lanes and accumulates.
  * Pairing even with even and odd with odd gives the same int32 sum as the scalar loop. */
@@ -45,11 +38,11 @@ void tdnn_fully_connected_s8(const int8_t *input, const int8_t *weights, const i
         int32_t acc1 = bias[o + has_pair];
         int32_t i = 0;
         for (; i + 4 <= in_features; i += 4) {
-            const uint32_t x = read_u32(input + i);
+            const uint32_t x = tdnn_read_u32(input + i);
             const int16x2_t x_even = __sxtb16(x);
             const int16x2_t x_odd = __sxtb16(ror8(x));
-            const uint32_t a = read_u32(w0 + i);
-            const uint32_t b = read_u32(w1 + i);
+            const uint32_t a = tdnn_read_u32(w0 + i);
+            const uint32_t b = tdnn_read_u32(w1 + i);
             acc0 = __smlad(x_even, __sxtb16(a), acc0);
             acc0 = __smlad(x_odd, __sxtb16(ror8(a)), acc0);
             acc1 = __smlad(x_even, __sxtb16(b), acc1);

@@ -7,13 +7,8 @@
 #include "tdnn_math.h"
 
 #define ACCUM_INT_BITS 12
-/* -Os for the reciprocal only (the file is built -O2 with the other kernels): 8 B smaller for the mlp, same cycles;
+/* -Os (TDNN_OPT_SIZE) for the reciprocal only (the file is built -O2 with the other kernels): 8 B smaller for the mlp, same cycles;
  * the softmax loops at -Os would be 8 B smaller too but ~35 cycles slower. */
-#if defined(__GNUC__) && !defined(__clang__)
-#define TDNN_FOR_SIZE __attribute__((optimize("Os")))
-#else
-#define TDNN_FOR_SIZE
-#endif
 
 /* 1/(1+x) for x in [0,1), Q0.31 in and out: three Newton-Raphson steps in Q2.29.
  * a >= 0 (reciprocal() passes the sum's bits below its leading one), so gemmlowp's 64-bit
@@ -24,7 +19,7 @@
  * No operand of these multiplies is INT32_MIN (half_denominator is in [2^30, 2^31), x stays in (0, 2^30),
  * the constants are fixed), so the branch-free tdnn_srdhm_nosat is exact here; tests/test_softmax_fast.py
  * compares the whole reciprocal with the saturating form for every sum of exps up to 8 classes. */
-TDNN_FOR_SIZE static int32_t one_over_one_plus_x(int32_t a)
+TDNN_OPT_SIZE static int32_t one_over_one_plus_x(int32_t a)
 {
     const int32_t half_denominator = (int32_t)(((uint32_t)a + 0x80000000u) >> 1);
     const int32_t c48_17 = 1515870810;

@@ -7,7 +7,6 @@
  * POS is left out: its ~60 bytes of flash would be unused). A NACK (AF) or a flag that never comes ends the transfer with STOP and -1.
  */
 #include "i2c.h"
-#include "gpio.h"
 #include "reg_init.h"
 #include "system_stm32f4.h"
 

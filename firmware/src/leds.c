@@ -1,6 +1,5 @@
 /* leds.c - user LEDs on PD12 (green), PD13 (orange), PD14 (red), PD15 (blue). */
 #include "leds.h"
-#include "gpio.h"
 #include "reg_init.h"
 
 #define LED_FIRST_PIN 12u

@@ -9,7 +9,6 @@
  * Every batch restarts the SysTick deadline (systick.h), so SysTick only fires when the sensor is quiet.
  */
 #include "sensor.h"
-#include "gpio.h"
 #include "i2c.h"
 #include "lis2dw12.h"
 #include "lis3dsh.h"

@@ -9,7 +9,6 @@
  */
 #include <stdarg.h>
 #include "uart.h"
-#include "gpio.h"
 #include "reg_init.h"
 #include "system_stm32f4.h"
 

@@ -26,7 +26,7 @@ void tdnn_fully_connected_s8(const int8_t *input, const int8_t *weights, const i
  * (compiler/ops/fully_connected.py):
  * - the input's pair order: per group of 4 inputs (i, i+2), (i+1, i+3) (SXTB16 of a word and of the word
  *   rotated by 8); a tail of 1-3 inputs (i, i+1), (i+2, 0);
- * - weights: int8, [out_features][tdnn_fc_packed_words(in_features)] int32 words, each word two of the input's
+ * - weights: int8, [out_features][((in_features + 1) / 2 + 1) / 2] int32 words, each word two of the input's
  *   pairs: bytes (a0, b0, a1, b1) for pairs (a0, a1) and (b0, b1), so SXTB16 gives the first and SXTB16 ROR #8
  *   the second (a group of 4 inputs is simply its 4 weights in order); a row's last word with a single pair
  *   has zero bytes 1 and 3;
@@ -42,8 +42,6 @@ typedef struct {
     int32_t mult;
 } tdnn_fc_channel_t;
 
-static inline int32_t tdnn_fc_packed_pairs(int32_t in_features) { return (in_features + 1) / 2; }
-static inline int32_t tdnn_fc_packed_words(int32_t in_features) { return (tdnn_fc_packed_pairs(in_features) + 1) / 2; }
 
 
 /* Softmax over the last axis, int8 in, int8 out (scale 1/256, zero point -128).

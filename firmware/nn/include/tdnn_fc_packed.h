@@ -38,30 +38,8 @@ static inline int8_t tdnn_fc_clamp_s8(int32_t v, int32_t act_min, int32_t act_ma
     return (int8_t)v;
 }
 
-static inline uint32_t tdnn_fc_read_u32(const int8_t *p)
-{
-    uint32_t v;
-    memcpy(&v, p, 4); /* one unaligned LDR on the M4 */
-    return v;
-}
-
-/* (a * b + 2^31) >> 32 */
-static inline int32_t tdnn_fc_smmulr(int32_t a, int32_t b)
-{
-    int32_t r;
-    __asm__("smmulr %0, %1, %2" : "=r"(r) : "r"(a), "r"(b));
-    return r;
-}
-
 static inline uint32_t tdnn_fc_pair(int32_t lo, int32_t hi) { return (uint32_t)(uint16_t)lo | ((uint32_t)hi << 16); }
 
-/* SXTB16 of x rotated right by 8 (bytes 1 and 3), one instruction (GCC does not fuse __sxtb16 and a rotate). */
-static inline uint32_t tdnn_fc_sxtb16_ror8(uint32_t x)
-{
-    uint32_t r;
-    __asm__("sxtb16 %0, %1, ror #8" : "=r"(r) : "r"(x));
-    return r;
-}
 
 /* Cortex-M4 path: one SMLAD per weight pair; with a constant shape the pair loop unrolls completely and
  * the unpacked input stays in registers. */
@@ -74,9 +52,9 @@ static inline __attribute__((always_inline)) void tdnn_fc_packed_body(
     int32_t i = 0;
 #pragma GCC unroll 8
     for (; i + 4 <= in_features; i += 4) {
-        const uint32_t v = tdnn_fc_read_u32(input + i);
+        const uint32_t v = tdnn_read_u32(input + i);
         x[k++] = __sxtb16(v);
-        x[k++] = tdnn_fc_sxtb16_ror8(v);
+        x[k++] = tdnn_sxtb16_ror8(v);
     }
     const int32_t rem = in_features - i;
     if (rem == 1) {
@@ -96,10 +74,10 @@ static inline __attribute__((always_inline)) void tdnn_fc_packed_body(
             const uint32_t v = (uint32_t)*w++;   /* four int8 weights: pairs j (bytes 0, 2) and j + 1 (bytes 1, 3) */
             acc = __smlad((int16x2_t)x[j], (int16x2_t)__sxtb16(v), acc);
             if (j + 1 < k) {
-                acc = __smlad((int16x2_t)x[j + 1], (int16x2_t)tdnn_fc_sxtb16_ror8(v), acc);
+                acc = __smlad((int16x2_t)x[j + 1], (int16x2_t)tdnn_sxtb16_ror8(v), acc);
             }
         }
-        const int32_t y = tdnn_fc_smmulr((int32_t)((uint32_t)acc << 1), c->mult);
+        const int32_t y = tdnn_smmulr((int32_t)((uint32_t)acc << 1), c->mult);
         const int32_t r = shifts[o];
         output[o] = tdnn_fc_clamp_s8((y + (y >> 31) + tdnn_fc_round(out_offset, r)) >> r, act_min, act_max);
     }

@@ -5,6 +5,45 @@
 #define TDNN_MATH_H
 
 #include <stdint.h>
+#include <string.h>
+
+/* optimize("Os") for set-up code beside -O2 hot loops (GCC only: clang has no per-function optimize). */
+#if defined(__GNUC__) && !defined(__clang__)
+#define TDNN_OPT_SIZE __attribute__((optimize("Os")))
+#else
+#define TDNN_OPT_SIZE
+#endif
+
+/* 4 bytes as one word: one (possibly unaligned) LDR on the M4. */
+static inline uint32_t tdnn_read_u32(const void *p)
+{
+    uint32_t v;
+    memcpy(&v, p, 4);
+    return v;
+}
+
+/* (a * b + 2^31) >> 32: SMMULR on the M4. */
+#if defined(__ARM_FEATURE_DSP)
+static inline int32_t tdnn_smmulr(int32_t a, int32_t b)
+{
+    int32_t r;
+    __asm__("smmulr %0, %1, %2" : "=r"(r) : "r"(a), "r"(b));
+    return r;
+}
+
+/* SXTB16 with its free ROR #8 operand (bytes 1 and 3): GCC does not fold a separate rotate into it. */
+static inline uint32_t tdnn_sxtb16_ror8(uint32_t x)
+{
+    uint32_t r;
+    __asm__("sxtb16 %0, %1, ror #8" : "=r"(r) : "r"(x));
+    return r;
+}
+#else
+static inline int32_t tdnn_smmulr(int32_t a, int32_t b)
+{
+    return (int32_t)(((int64_t)a * (int64_t)b + (1LL << 31)) >> 32);
+}
+#endif
 
 #define TDNN_INT32_MAX ((int32_t)0x7FFFFFFF)
 #define TDNN_INT32_MIN ((int32_t)(-0x7FFFFFFF - 1))
