@@ -308,7 +308,3 @@ def runtimes_table(results: list[dict]) -> str:
             rows.append(f"| {r['model']} | TFLM / compiled | x{x['cycles_per_inference']:.2f} "
                         f"| x{x['flash_bytes']:.2f} | x{x['ram_used_bytes']:.2f} | | | |")
     return "\n".join(rows)
-
-
-def write_json(path: Path, data: dict) -> None:
-    atomic_write(path, json.dumps(data, indent=2) + "\n")

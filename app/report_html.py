@@ -14,6 +14,7 @@ from tinyml_disco.app import report_figures as figs
 from tinyml_disco.app.elf_breakdown import Breakdown, Part
 from tinyml_disco.app.profile import Profile
 from tinyml_disco.app.report_inputs import Missing, ReportInputs, gather
+from tinyml_disco.compiler.fileio import atomic_write
 from tinyml_disco.training.artifacts import ModelCard, ModelPaths
 
 CSS = """
@@ -42,8 +43,7 @@ def write(paths: ModelPaths, device_per_class: int = 10, log=print) -> Path:
     """Gather, render and write build/<model>/report.html."""
     inputs = gather(paths, device_per_class, log)
     out = paths.root / "report.html"
-    out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(render(inputs))
+    atomic_write(out, render(inputs))
     log(f"[report] wrote {out}")
     return out
 

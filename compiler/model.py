@@ -97,9 +97,11 @@ def flash_stream_policy(g: Graph, mem: dict[int, OpMemory], arena_budget: int | 
     flash, 2.4-6.4x the layer's int8 weights); otherwise, among the layers that allow it (conv_2d.flash_streams_ok),
     one at a time the layer whose flash streams give the smallest arena, while that shrinks the arena and until
     the arena fits the budget. Updates mem."""
-    arena = plan_memory(g, mem).arena
     chosen: set[int] = set()
-    if arena_budget is None or arena <= arena_budget:
+    if arena_budget is None:  # no budget: nothing to plan for
+        return chosen
+    arena = plan_memory(g, mem).arena
+    if arena <= arena_budget:
         return chosen
     flash = {op.index: conv_2d.memory(g, op, flash=True)
              for op in g.operators if op.op == "CONV_2D" and conv_2d.flash_streams_ok(g, op)}
