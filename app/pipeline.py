@@ -172,12 +172,11 @@ def report_again(paths: ModelPaths, device_per_class: int = 10, log: Log = print
     from tinyml_disco.app.tflm_oracle import TflmOracle
 
     card = load_card(paths)
-    saved = np.load(paths.require(paths.data_dir / "test_windows.npz", f"tinyml-disco train --model {paths.name}"))
-    test = synth.Windows(saved["raw"], saved["labels"], card.labels, sensor_spec(card), card.sample_rate_hz)
+    test, float_pred = saved_test(paths, card)
     tfl = paths.tflite.read_bytes()
     tflm_out = TflmOracle(tfl).invoke(model_inputs(paths, test.raw))
     compiled = compile_c(paths, log)
-    return write_report(paths, card, test, saved["float_pred"], tflm_out, compiled, len(tfl), device_per_class, log)
+    return write_report(paths, card, test, float_pred, tflm_out, compiled, len(tfl), device_per_class, log)
 
 
 def data_summary(card: ModelCard) -> str:
@@ -362,12 +361,23 @@ def device_windows(paths: ModelPaths, per_class: int, seed: int = DEVICE_SEED) -
     generator settings (sensor, unknown class...); for a model trained on recordings, its test recordings."""
     card = load_card(paths)
     if card.data_source == "recordings":
-        saved = np.load(paths.require(paths.data_dir / "test_windows.npz", f"tinyml-disco train --model "
-                                      f"{paths.name} --data DIR"))
-        names = tuple(str(x) for x in saved["label_names"])
-        idx = rp.pick_per_class(saved["labels"], per_class)
-        return synth.Windows(saved["raw"][idx], saved["labels"][idx], names, sensor_spec(card), card.sample_rate_hz)
+        test, _ = saved_test(paths, card)
+        idx = rp.pick_per_class(test.labels, per_class)
+        return dataclasses.replace(test, raw=test.raw[idx], labels=test.labels[idx])
     return synth.generate(per_class, seed, generator_config(card))
+
+
+def saved_test(paths: ModelPaths, card: ModelCard) -> tuple[synth.Windows, np.ndarray]:
+    """The test set `train` saved (data/test_windows.npz) as windows of the model's own sensor and sample rate
+    (model.json, whatever the data source), and the float model's predictions on it."""
+    how = f"tinyml-disco train --model {paths.name}" + (" --data DIR" if card.data_source == "recordings" else "")
+    with np.load(paths.require(paths.data_dir / "test_windows.npz", how)) as saved:
+        names = tuple(str(x) for x in saved["label_names"]) if "label_names" in saved.files else card.labels
+        if names != card.labels:
+            raise ArtifactMismatchError(f"{paths.data_dir / 'test_windows.npz'} has labels {', '.join(names)}, "
+                                        f"model.json {', '.join(card.labels)}; run `{how}` again")
+        test = synth.Windows(saved["raw"], saved["labels"], names, sensor_spec(card), card.sample_rate_hz)
+        return test, saved["float_pred"]
 
 
 def host_model(paths: ModelPaths):

@@ -13,8 +13,6 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass, field
 
-import numpy as np
-
 from tinyml_disco.app.elf_breakdown import Breakdown, breakdown
 from tinyml_disco.app.profile import Profile, load_profile, profile_model
 from tinyml_disco.training.artifacts import ModelCard, ModelPaths, load_card
@@ -89,11 +87,8 @@ def device_evaluation(paths: ModelPaths, card: ModelCard, per_class: int, log=pr
     from tinyml_disco.app import pipeline
     from tinyml_disco.app.report import evaluate_device, pick_per_class
     from tinyml_disco.app.tflm_oracle import TflmOracle
-    from tinyml_disco.training import synth
 
-    saved = np.load(paths.require(paths.data_dir / "test_windows.npz", f"tinyml-disco train --model {paths.name}"))
-    cfg = pipeline.generator_config(card)
-    test = synth.Windows(saved["raw"], saved["labels"], card.labels, cfg.sensor, cfg.sample_rate_hz)
+    test, _ = pipeline.saved_test(paths, card)
     idx = pick_per_class(test.labels, per_class)
     log(f"[report] on-device check: {len(idx)} test windows through the emulated board")
     tflm_out = TflmOracle(paths.tflite.read_bytes()).invoke(pipeline.model_inputs(paths, test.raw[idx]))
