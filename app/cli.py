@@ -161,8 +161,9 @@ def cmd_estimate(args: argparse.Namespace) -> int:
     from tinyml_disco.app.estimate import estimate_model, format_estimate
 
     paths = _paths(args)
-    e = estimate_model(paths, Path(args.elf) if args.elf else None)
-    print(json.dumps(e, indent=2) if args.json else format_estimate(paths.name, e))
+    with console.results(args.json) as out:  # a rebuild's step lines go to stderr with --json
+        e = estimate_model(paths, Path(args.elf) if args.elf else None)
+    print(json.dumps(e, indent=2) if args.json else format_estimate(paths.name, e), file=out)
     return 0
 
 

@@ -12,6 +12,7 @@ trace again on the caches the first run left (inferences back to back).
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -33,13 +34,15 @@ def estimate_elf(elf: Path, input_tensor: np.ndarray, function: str = "model_inv
     return {**cold.to_json(), "cycles_estimate_m4_warm": warm.cycles}
 
 
-def estimate_model(paths: ModelPaths, elf: Path | None = None, seed: int = 0) -> dict:
-    """The estimate for build/<model>/'s firmware (or `elf`) on the profile's input."""
+def estimate_model(paths: ModelPaths, elf: Path | None = None, seed: int = 0,
+                   log: Callable[[str], None] = print) -> dict:
+    """The estimate for build/<model>/'s firmware (or `elf`) on the profile's input. Without `elf`, the ELF is
+    reused only when its build stamp ties it to model.tflite and rebuilt otherwise (`pipeline.current_elf`)."""
     from tinyml_disco.app import pipeline
 
     card = load_card(paths)
     if elf is None:
-        elf = paths.elf if paths.elf.exists() else pipeline.build_firmware(paths)
+        elf = pipeline.current_elf(paths, log)
     x = np.random.default_rng(seed).integers(-128, 128, size=card.n_inputs).astype(np.int8)
     return estimate_elf(elf, x)
 

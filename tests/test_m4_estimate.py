@@ -158,6 +158,41 @@ def test_mlp_estimate_is_above_retired_instructions(trained_mlp: ModelPaths, mlp
     assert "estimated Cortex-M4 cycles" in format_estimate("mlp", e)
 
 
+def test_a_stale_elf_is_rebuilt_before_the_estimate(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """`estimate` without --elf estimates the firmware of this model.tflite: an ELF its build stamp does not tie
+    to it is rebuilt first, a stamped one is used as it is (the build and the trace are recorders here)."""
+    from tests.test_saved_test import fake_model_dir
+    from tinyml_disco.app import estimate, firmware_stamp, pipeline
+    from tinyml_disco.training.artifacts import load_card
+
+    paths = fake_model_dir(tmp_path)
+    paths.firmware_dir.mkdir()
+    paths.elf.write_bytes(b"firmware.elf of an earlier training")  # no build stamp
+    built: list[ModelPaths] = []
+    traced: list[tuple[Path, np.ndarray]] = []
+
+    def build(p: ModelPaths, log: object = print) -> Path:
+        built.append(p)
+        return p.elf
+
+    def trace(elf: Path, x: np.ndarray) -> dict:
+        traced.append((elf, x))
+        return {"cycles_estimate_m4": 1}
+
+    monkeypatch.setattr(pipeline, "build_firmware", build)
+    monkeypatch.setattr(estimate, "estimate_elf", trace)
+    logs: list[str] = []
+    assert estimate.estimate_model(paths, log=logs.append) == {"cycles_estimate_m4": 1}
+    assert built == [paths] and any("no build stamp" in m and "rebuilding" in m for m in logs)
+    assert traced[0][0] == paths.elf and traced[0][1].shape == (load_card(paths).n_inputs,)
+    for name in ("model.c", "model.h"):
+        (paths.root / name).write_text("/* generated */\n")
+    firmware_stamp.record(paths.root, paths.firmware_dir, load_card(paths).tflite_sha256, paths.elf)
+    built.clear()
+    estimate.estimate_model(paths, log=logs.append)
+    assert built == [] and len(traced) == 2 and traced[1][0] == paths.elf
+
+
 _OBJDUMP_LINE = re.compile(r"\s*[0-9a-f]+:\s+([0-9a-f]{4})(?: ([0-9a-f]{4}))?\s+([a-z][a-z0-9.]*)")
 _CONDS = "eq|ne|cs|cc|hs|lo|mi|pl|vs|vc|hi|ls|ge|lt|gt|le"
 _BY_MNEMONIC = (  # objdump mnemonic (no condition, no .w/.n) -> timing class; first match wins

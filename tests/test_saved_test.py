@@ -26,7 +26,8 @@ RATE = 50  # not the generator's 100 Hz
 TFLITE = b"placeholder .tflite"
 
 
-def _model_dir(tmp_path: Path, source: str = "recordings", file_labels: list[str] | None = None) -> ModelPaths:
+def fake_model_dir(tmp_path: Path, source: str = "recordings", file_labels: list[str] | None = None) -> ModelPaths:
+    """build/mlp_robust/ with model.json (LIS2DW12 +/-4 g, 50 Hz), a placeholder model.tflite and 9 test windows."""
     paths = ModelPaths(tmp_path / "build" / "mlp_robust")
     paths.data_dir.mkdir(parents=True)
     paths.tflite.write_bytes(TFLITE)
@@ -49,7 +50,7 @@ def _model_dir(tmp_path: Path, source: str = "recordings", file_labels: list[str
 
 
 def test_saved_test_has_the_model_sensor_and_rate(tmp_path: Path) -> None:
-    paths = _model_dir(tmp_path)
+    paths = fake_model_dir(tmp_path)
     card = load_card(paths)
     assert card.generator is None  # a recordings model: the generator's defaults are not its sensor
     test, float_pred = pipeline.saved_test(paths, card)
@@ -63,7 +64,7 @@ def test_saved_test_has_the_model_sensor_and_rate(tmp_path: Path) -> None:
 
 def test_device_evaluation_feeds_the_board_in_the_model_sensor_units(tmp_path: Path,
                                                                      monkeypatch: pytest.MonkeyPatch) -> None:
-    paths = _model_dir(tmp_path)
+    paths = fake_model_dir(tmp_path)
     seen: dict[str, object] = {}
 
     class Oracle:
@@ -90,24 +91,24 @@ def test_device_evaluation_feeds_the_board_in_the_model_sensor_units(tmp_path: P
 
 
 def test_device_windows_of_a_recordings_model_are_its_saved_test_windows(tmp_path: Path) -> None:
-    paths = _model_dir(tmp_path)
+    paths = fake_model_dir(tmp_path)
     w = pipeline.device_windows(paths, 1)
     assert w.label_names == tuple(LABELS) and w.sensor.lsb_ug == 488 and w.sample_rate_hz == RATE
     np.testing.assert_array_equal(w.labels, [0, 1, 2])  # the first window of each class, in test order
 
 
 def test_missing_saved_test_names_the_train_command(tmp_path: Path) -> None:
-    rec = _model_dir(tmp_path / "rec")
+    rec = fake_model_dir(tmp_path / "rec")
     (rec.data_dir / "test_windows.npz").unlink()
     with pytest.raises(FileNotFoundError, match=r"tinyml-disco train --model mlp_robust --data DIR"):
         pipeline.saved_test(rec, load_card(rec))
-    syn = _model_dir(tmp_path / "syn", source="synthetic")
+    syn = fake_model_dir(tmp_path / "syn", source="synthetic")
     (syn.data_dir / "test_windows.npz").unlink()
     with pytest.raises(FileNotFoundError, match=r"run `tinyml-disco train --model mlp_robust` first"):
         pipeline.saved_test(syn, load_card(syn))
 
 
 def test_saved_test_of_another_training_is_refused(tmp_path: Path) -> None:
-    paths = _model_dir(tmp_path, file_labels=["idle", "circle", "shake"])
+    paths = fake_model_dir(tmp_path, file_labels=["idle", "circle", "shake"])
     with pytest.raises(ArtifactMismatchError, match="has labels idle, circle, shake"):
         pipeline.saved_test(paths, load_card(paths))
