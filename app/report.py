@@ -120,7 +120,8 @@ def pick_per_class(labels: np.ndarray, per_class: int) -> np.ndarray:
     return np.sort(np.concatenate(idx)) if idx else np.array([], dtype=np.int64)
 
 
-def _pct(v: float | None) -> str:
+def pct(v: float | None) -> str:
+    """A rate as a percentage with one decimal (report.md, report.html); "-" when there is none."""
     return "-" if v is None else f"{v * 100:.1f}%"
 
 
@@ -134,7 +135,7 @@ def to_markdown(r: dict) -> str:
         if "error" in m:
             lines.append(f"| {name} | - | not run: {m['error']} | - |")
         else:
-            lines.append(f"| {name} | {m['windows']} | {_pct(m['accuracy'])} | {m['macro_f1']:.3f} |")
+            lines.append(f"| {name} | {m['windows']} | {pct(m['accuracy'])} | {m['macro_f1']:.3f} |")
     lines += ["", "| class | " + " | ".join(f"{n} P / R / F1" for n in ev if "error" not in ev[n]) + " |",
               "|---|" + "---|" * sum(1 for m in ev.values() if "error" not in m)]
     for lab in labels:
@@ -152,7 +153,7 @@ def to_markdown(r: dict) -> str:
         lines += [f"| firmware flash / RAM | {dev['flash_bytes']} B / {dev['ram_bytes']} B |",
                   f"| cycles per inference (median / max) | {dev['cycles_per_inference']} / "
                   f"{dev['cycles_per_inference_max']} |",
-                  f"| device PRED = TFLM (class and score) | {_pct(dev['pred_matches_tflm'])} |"]
+                  f"| device PRED = TFLM (class and score) | {pct(dev['pred_matches_tflm'])} |"]
     lines += ["", "![confusion matrices](confusion.png)", ""]
     return "\n".join(lines)
 

@@ -13,6 +13,7 @@ from pathlib import Path
 from tinyml_disco.app import report_figures as figs
 from tinyml_disco.app.elf_breakdown import Breakdown, Part
 from tinyml_disco.app.profile import Profile
+from tinyml_disco.app.report import pct
 from tinyml_disco.app.report_inputs import Missing, ReportInputs, gather
 from tinyml_disco.compiler.fileio import atomic_write
 from tinyml_disco.training.artifacts import ModelCard, ModelPaths
@@ -70,17 +71,13 @@ def _missing(m: Missing) -> str:
     return f"<p class='missing'>Not available: {escape(m.what)}. Run <code>{escape(m.command)}</code>.</p>"
 
 
-def _pct(v: float | None) -> str:
-    return "-" if v is None else f"{v * 100:.1f}%"
-
-
 def _cards(r: ReportInputs) -> str:
     cards: list[tuple[str, str]] = []
     if not isinstance(r.evaluations, Missing):
         for k, m in r.evaluations.items():
-            cards.append((_pct(m["accuracy"]), f"accuracy, {k} ({m['windows']} windows)"))
+            cards.append((pct(m["accuracy"]), f"accuracy, {k} ({m['windows']} windows)"))
     if not isinstance(r.device, Missing):
-        cards.append((_pct(r.device["accuracy"]), f"accuracy, device ({r.device['windows']} windows)"))
+        cards.append((pct(r.device["accuracy"]), f"accuracy, device ({r.device['windows']} windows)"))
     if not isinstance(r.device, Missing) and "cycles_per_inference" in r.device:
         cards.append((f"{r.device['cycles_per_inference']:,}", "cycles per inference (PRED median, emulated M4)"))
     elif not isinstance(r.profile, Missing):
@@ -129,7 +126,7 @@ def _confusions(r: ReportInputs) -> str:
     else:
         panels["device (emulated)"] = r.device
         note = (f"<p class='sub'>Device: the firmware ELF on the emulated board, PRED lines; {escape(r.device_source)}"
-                f". PRED equal to TFLM (class and score): {_pct(r.device.get('pred_matches_tflm'))}.</p>")
+                f". PRED equal to TFLM (class and score): {pct(r.device.get('pred_matches_tflm'))}.</p>")
     labels = next(iter(panels.values()))["per_class"].keys()
     img = f"<img alt='confusion matrices' src='{figs.confusions_png(panels, list(labels))}'>"
     heads = "".join(f"<th class='n' colspan='3'>{escape(k)}</th>" for k in panels)
@@ -206,8 +203,8 @@ def _runtimes(bench: dict | Missing) -> str:
         rows.append(f"<tr><td>{escape(name)}</td><td class='n'>{f['cycles_per_inference']:,}</td>"
                     f"<td class='n'>{f['flash_bytes']:,}</td><td class='n'>{split}</td>"
                     f"<td class='n'>{f['ram_used_bytes']:,}</td>"
-                    f"<td class='n'>{_pct(f['bitexact_rate_device'])}</td>"
-                    f"<td class='n'>{_pct(f['device_pred_matches_tflm'])}</td></tr>")
+                    f"<td class='n'>{pct(f['bitexact_rate_device'])}</td>"
+                    f"<td class='n'>{pct(f['device_pred_matches_tflm'])}</td></tr>")
     ratios = bench.get("ratios") or {}
     if ratios:
         rows.append(f"<tr><th>TFLM / compiled</th><th class='n'>x{ratios['cycles_per_inference']:.2f}</th>"
