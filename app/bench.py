@@ -14,6 +14,7 @@ from tinyml_disco.app import pipeline, progress
 from tinyml_disco.app.compare import pred_matches
 from tinyml_disco.app.estimate import bench_keys as estimate_keys
 from tinyml_disco.app.pipeline import Log
+from tinyml_disco.app.report import pct
 from tinyml_disco.compiler import tflite_reader
 from tinyml_disco.compiler.fileio import atomic_write
 from tinyml_disco.sim import footprint
@@ -278,8 +279,8 @@ def _runtime_lines(r: dict) -> list[str]:
             continue
         out.append(f"  runtime {name}: {f['cycles_per_inference']} cycles, flash {f['flash_bytes']} B "
                    f"({', '.join(f'{k} {v}' for k, v in f['flash_split'].items() if v)}), RAM used "
-                   f"{f['ram_used_bytes']} B, INFER bit-exact {f['bitexact_rate_device'] * 100:.1f}%, PRED = TFLM "
-                   f"{f['device_pred_matches_tflm'] * 100:.1f}%")
+                   f"{f['ram_used_bytes']} B, INFER bit-exact {pct(f['bitexact_rate_device'])}, PRED = TFLM "
+                   f"{pct(f['device_pred_matches_tflm'])}")
     if r.get("ratios"):
         x = r["ratios"]
         out.append(f"  TFLM / compiled: cycles x{x['cycles_per_inference']:.2f}, flash x{x['flash_bytes']:.2f}, "

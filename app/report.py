@@ -73,7 +73,7 @@ def confusion_figure(panels: dict[str, dict], labels: Sequence[str], title: str)
         ax.set_xlabel("predicted")
         if k == 0:
             ax.set_ylabel("true")
-        ax.set_title(f"{name}\n{m['accuracy'] * 100:.1f}% of {m['windows']} windows", fontsize=10)
+        ax.set_title(f"{name}\n{pct(m['accuracy'])} of {m['windows']} windows", fontsize=10)
     if title:
         fig.suptitle(title)
     fig.tight_layout()

@@ -172,8 +172,8 @@ def _memory(b: Breakdown | Missing) -> str:
     secs = "".join(f"<tr><td>{region}</td><td class='name'>{escape(p.name)}</td><td class='n'>{p.size:,}</td>"
                    f"<td>{escape(p.detail)}</td></tr>"
                    for region, parts in (("flash", b.flash_sections), ("RAM", b.ram_sections)) for p in parts)
-    use = (f"flash {b.flash_bytes:,} of {b.flash_limit:,} B ({100 * b.flash_bytes / b.flash_limit:.1f}%), RAM "
-           f"{b.ram_bytes:,} of {b.ram_limit:,} B ({100 * b.ram_bytes / b.ram_limit:.1f}%) of the STM32F407VG")
+    use = (f"flash {b.flash_bytes:,} of {b.flash_limit:,} B ({pct(b.flash_bytes / b.flash_limit)}), RAM "
+           f"{b.ram_bytes:,} of {b.ram_limit:,} B ({pct(b.ram_bytes / b.ram_limit)}) of the STM32F407VG")
     return (f"{head}<p>{escape(use)}; {escape(how)}.</p><div class='cols'><div style='flex: 2 1 600px'>"
             f"<img alt='flash and RAM' src='{figs.memory_png(b)}'></div><div style='flex: 1 1 320px'><h3>Sections</h3>"
             f"<table><tr><th>region</th><th>section</th><th class='n'>bytes</th><th></th></tr>{secs}</table>"
