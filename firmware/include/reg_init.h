@@ -43,7 +43,8 @@ typedef struct {
 /* Apply n operations in order; every write is followed by a DSB (errata ES0182 2.1.13: a peripheral register
  * access right after its clock enable needs the enable to have landed; a DSB is one of ST's workarounds, and
  * unlike a read-back it does not read write-only registers such as BSRR).
- * 0, or -1 when a REG_WAIT timed out (the operations after it are not applied; a REG_WAIT_GO_ON only ends). */
+ * 0, or, when a REG_WAIT timed out, the number of operations from that wait to the table's end (nonzero; the
+ * ones after it are not applied). A REG_WAIT_GO_ON that times out only ends its wait: the table goes on. */
 int reg_init(const reg_op_t *ops, uint32_t n);
 #define REG_INIT(table) reg_init((table), (uint32_t)(sizeof(table) / sizeof((table)[0])))
 

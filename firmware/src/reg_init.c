@@ -13,7 +13,7 @@ int reg_init(const reg_op_t *ops, uint32_t n)
             while ((*r & mask) != value) {
                 if (++i == HW_WAIT_LOOPS) {
                     if (!(ops->width & REG_OP_GO_ON)) {
-                        return -1;
+                        return (int)n;   /* nonzero: the operations left, this wait included */
                     }
                     break;
                 }
