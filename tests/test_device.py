@@ -16,6 +16,7 @@ from tinyml_disco.app.tflm_oracle import TflmOracle
 from tinyml_disco.compiler import tflite_reader as tflite_model
 from tinyml_disco.sim import protocol
 from tinyml_disco.sim.board import Board
+from tinyml_disco.sim.periph import rcc
 from tinyml_disco.sim.session import embedded_session
 from tinyml_disco.training.artifacts import ModelPaths
 
@@ -23,6 +24,26 @@ from tinyml_disco.training.artifacts import ModelPaths
 def test_boot_line(mlp_elf: Path) -> None:
     boot = embedded_session(mlp_elf).start()
     assert (boot.model, boot.sensor, boot.bus, boot.clock_hz) == ("mlp", "LIS3DSH", "spi1", 168_000_000)
+
+
+@pytest.mark.parametrize("fault", ["pll_switch", "hse"])
+def test_clock_fallback_with_hsi_never_ready(trained_mlp: ModelPaths, mlp_elf: Path, fault: str) -> None:
+    """Clock bring-up fault injection: the switch to the PLL never reports done (CFGR.SWS) or the HSE never comes
+    ready, and the HSI's ready flag never comes either. The fallback (system_stm32f4.c to_hsi) still undoes what
+    to_pll did (the HSIRDY wait times out and goes on: CFGR = 0, PLL and HSE off), the BOOT line says 16 MHz, the
+    fallback is reported and the firmware keeps serving."""
+    s = embedded_session(mlp_elf, sensor="none")
+    r = s.backend.board.rcc
+    r.hold_low(rcc.CR, 1 << 1)  # HSIRDY
+    r.hold_low(*((rcc.CFGR, 0b11 << 2) if fault == "pll_switch" else (rcc.CR, 1 << 17)))  # SWS / HSERDY
+    boot = s.start()
+    assert boot.clock_hz == 16_000_000
+    assert {"code": "clock_fallback", "src": "hsi"} in s.errors
+    assert r.stored(rcc.CFGR) == 0  # SW = HSI, AHB/APB1/APB2 /1 (to_pll had set /1, /4, /2 and SW = PLL)
+    assert r.stored(rcc.CR) & ((1 << 24) | (1 << 16)) == 0  # PLLON, HSEON off
+    x = np.array([1, 2, 3, -4, -5, 127], np.int8)
+    ref = TflmOracle(trained_mlp.tflite.read_bytes()).invoke(x[None])[0]
+    assert np.array_equal(np.frombuffer(s.infer(x).output, np.int8), ref)
 
 
 # INFER bit-exactness, PRED lines against TFLM with the LEDs, and pinned cycles: for every built-in model in

@@ -18,8 +18,4 @@ int lis2dw12_fifo_level(void);
  * units (MODEL_SENSOR_LSB_UG per count, see to_model_counts in lis2dw12.c). 0, or -1 on bus error. */
 int lis2dw12_read_xyz(int16_t xyz[3]);
 
-/* 14-bit count at `full_scale_g` -> model counts of `model_lsb_ug`, rounded half away from zero,
- * saturated to int16 (exposed for tests; sim/periph/lis2dw12.py firmware_counts is its twin). */
-int16_t lis2dw12_to_model_counts(int32_t raw14, uint32_t full_scale_g, uint32_t model_lsb_ug);
-
 #endif /* LIS2DW12_H */

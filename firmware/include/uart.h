@@ -8,9 +8,7 @@ void uart_init(void);
 int  uart_is_up(void);            /* nonzero once uart_init() ran */
 void uart_putc(char c);
 void uart_puts(const char *s);
-void uart_put_u32(uint32_t v);    /* decimal */
 void uart_put_hex8(uint8_t v);    /* two lowercase hex digits */
-void uart_put_hex32(uint32_t v);  /* eight lowercase hex digits */
 /* A line from a format: %u (uint32_t, decimal), %d (int32_t, decimal), %s (string), %x (uint32_t, eight
  * lowercase hex digits); every other character as is. One format string per line instead of a call per
  * piece keeps the report code small. */

@@ -13,6 +13,7 @@
  * mark new samples) but counts its FIFO faithfully. Each sample is read with its own 6-byte transfer:
  * address roll-over from OUT_Z_H back to OUT_X_L is not modelled there in continuous mode.
  */
+#include <arm_acle.h>
 #include "lis2dw12.h"
 #include "i2c.h"
 #include "model.h"
@@ -87,18 +88,14 @@ int lis2dw12_fifo_level(void)
     return (int)(v & FIFO_DIFF_MASK);
 }
 
-int16_t lis2dw12_to_model_counts(int32_t raw14, uint32_t full_scale_g, uint32_t model_lsb_ug)
+/* 14-bit count at the model's full scale (MODEL_SENSOR_FS_G) -> model counts of MODEL_SENSOR_LSB_UG, rounded half
+ * away from zero, saturated to int16 (sim/periph/lis2dw12.py firmware_counts is its twin). */
+static int16_t to_model_counts(int32_t raw14)
 {
-    int32_t num = 122 * (int32_t)full_scale_g;           /* ug per count: 244 * fs / 2 */
-    int32_t den = (int32_t)model_lsb_ug;
+    const int32_t num = 122 * (int32_t)MODEL_SENSOR_FS_G;   /* ug per count: 244 * fs / 2 */
+    const int32_t den = (int32_t)MODEL_SENSOR_LSB_UG;
     /* rounded half away from zero: C's division truncates toward zero, so -((|x| num + den/2) / den) for x < 0 */
-    int32_t q = (raw14 * num + (raw14 < 0 ? -(den / 2) : den / 2)) / den;
-    if (q > 32767) {
-        q = 32767;
-    } else if (q < -32768) {
-        q = -32768;
-    }
-    return (int16_t)q;
+    return (int16_t)__ssat((raw14 * num + (raw14 < 0 ? -(den / 2) : den / 2)) / den, 16);
 }
 
 int lis2dw12_read_xyz(int16_t xyz[3])
@@ -109,7 +106,7 @@ int lis2dw12_read_xyz(int16_t xyz[3])
     }
     for (uint32_t i = 0; i < 3u; i++) {
         int16_t raw16 = (int16_t)(uint16_t)((uint32_t)b[2u * i] | ((uint32_t)b[2u * i + 1u] << 8));
-        xyz[i] = lis2dw12_to_model_counts((int32_t)raw16 >> 2, MODEL_SENSOR_FS_G, MODEL_SENSOR_LSB_UG);
+        xyz[i] = to_model_counts((int32_t)raw16 >> 2);
     }
     return 0;
 }

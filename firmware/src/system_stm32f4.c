@@ -50,10 +50,13 @@ static const reg_op_t to_pll[] VECTOR_GAP = {
     REG_WAIT(RCC_CFGR, 2u, 2u, RCC_CFGR_SWS_PLL >> 2),
 };
 
-/* Back to the reset clock configuration: HSI, no prescalers, PLL/HSE off. */
+/* Back to the reset clock configuration: HSI, no prescalers, PLL/HSE off. The HSIRDY wait goes on when it times
+ * out (REG_WAIT_GO_ON): there is nothing else to try, and the writes after it are what undoes to_pll's clock
+ * switch, prescalers, PLL and HSE (a plain REG_WAIT would skip them all). It stays first: the switch to the HSI
+ * happens only once the HSI is ready, and the PLL and HSE cannot be turned off while they clock the core. */
 static const reg_op_t to_hsi[] VECTOR_GAP = {
     REG_FIELD(RCC_CR, 0u, 1u, 1u),                            /* HSION */
-    REG_WAIT(RCC_CR, 1u, 1u, 1u),                             /* HSIRDY (not checked: nothing else to try) */
+    REG_WAIT_GO_ON(RCC_CR, 1u, 1u, 1u),                       /* HSIRDY */
     REG_WRITE(RCC_CFGR, 0u, 0u),                              /* SW = HSI, AHB/APB1/APB2 = /1 */
     REG_FIELD(RCC_CR, 24u, 1u, 0u),                           /* PLLON off */
     REG_FIELD(RCC_CR, 16u, 1u, 0u),                           /* HSEON off */

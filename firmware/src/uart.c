@@ -88,9 +88,7 @@ static void put_digits(uint32_t v, uint32_t base, uint32_t min_digits)
     }
 }
 
-void uart_put_u32(uint32_t v) { put_digits(v, 10u, 1u); }
 void uart_put_hex8(uint8_t v) { put_digits(v, 16u, 2u); }
-void uart_put_hex32(uint32_t v) { put_digits(v, 16u, 8u); }
 
 static void uart_vprintf(const char *fmt, va_list ap)
 {
@@ -100,14 +98,14 @@ static void uart_vprintf(const char *fmt, va_list ap)
         } else if ((c = *fmt++) == 's') {
             uart_puts(va_arg(ap, const char *));
         } else if (c == 'x') {
-            uart_put_hex32(va_arg(ap, uint32_t));
+            put_digits(va_arg(ap, uint32_t), 16u, 8u);
         } else {   /* 'u' or 'd' */
             uint32_t v = va_arg(ap, uint32_t);
             if (c == 'd' && (int32_t)v < 0) {
                 uart_putc('-');
                 v = 0u - v;
             }
-            uart_put_u32(v);
+            put_digits(v, 10u, 1u);
         }
     }
 }

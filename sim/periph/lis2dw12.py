@@ -59,7 +59,7 @@ _READ_ONLY = {0x0D, 0x0E, WHO_AM_I, 0x26, STATUS, *range(OUT_X_L, OUT_Z_H + 1), 
 
 
 def firmware_counts(raw14: np.ndarray, full_scale_g: int = 8, model_lsb_ug: int = 240) -> np.ndarray:
-    """Python twin of firmware/src/lis2dw12.c `lis2dw12_to_model_counts`: 14-bit counts (244 ug * fs/2 each)
+    """Python twin of firmware/src/lis2dw12.c `to_model_counts`: 14-bit counts (244 ug * fs/2 each)
     to the model's LIS3DSH units (`model_lsb_ug` per count), rounded half away from zero, saturated to
     int16. At +-8 g and 240 ug this is x * 976/240 = x * 61/15."""
     x = np.asarray(raw14, dtype=np.int64)

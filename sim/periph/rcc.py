@@ -30,6 +30,7 @@ class Rcc(Peripheral):
         super().__init__()
         self._hclk: int | None = None  # cached: the sensor pacing and run_for ask for it very often
         self.on_write: Callable[[], None] | None = None  # after every register write (clock gates may change)
+        self._held_low: dict[int, int] = {}  # offset -> bits that stay 0 (hold_low)
 
     def write_reg(self, offset: int, value: int, mask: int) -> None:
         self._hclk = None
@@ -38,9 +39,17 @@ class Rcc(Peripheral):
             new = (new | (1 << rdy)) if new & (1 << en) else (new & ~(1 << rdy))
         if offset == CFGR:
             new = (new & ~0xC) | ((new & 0x3) << 2)
-        self.regs[offset] = new
+        self.regs[offset] = new & ~self._held_low.get(offset, 0)
         if self.on_write is not None:
             self.on_write()
+
+    def hold_low(self, offset: int, mask: int) -> None:
+        """Fault injection (tests): the bits of `mask` in register `offset` read 0 from now on, whatever the firmware
+        writes: an oscillator that never reports ready (CR.HSIRDY, HSERDY, PLLRDY), a clock switch that never
+        reports done (CFGR.SWS)."""
+        self._hclk = None
+        self._held_low[offset] = self._held_low.get(offset, 0) | mask
+        self.regs[offset] = self.stored(offset) & ~mask
 
     def enabled(self, offset: int, bit: int) -> bool:
         return bool(self.regs.get(offset, 0) >> bit & 1)
