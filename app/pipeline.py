@@ -232,9 +232,10 @@ def write_report(paths: ModelPaths, card: ModelCard, test: synth.Windows, float_
 
 def compile_bytes(tfl: bytes, card: ModelCard, source: str, log: Log = print,
                   weight_streams: str = "auto") -> compiler.CompiledModel:
-    """Validate (the whole flatbuffer), compile and measure against TFLM's arena; writes nothing. One compile: the
-    model is validated (compiler.prepare_model) before TFLM sees it (a clean error, not its abort), and TFLM's
-    arena head is the budget of weight_streams "auto" (compiler/model.py flash_stream_policy)."""
+    """Validate (the whole flatbuffer), compile and measure against TFLM's arena; writes nothing. The model is
+    compiled with RAM streams first (compiler.prepare_model: every op emitted, so a clean error before TFLM sees a
+    model it may fail on); TFLM's arena head is then the budget of weight_streams "auto" (compiler/model.py
+    flash_stream_policy), and the RAM-stream compile is the result unless flash streams are chosen."""
     g = tflite_reader.parse(tfl, source)
     meta = dataclasses.replace(compile_meta(card, g), tflite_sha256=sha256_bytes(tfl))
     prepared = compiler.prepare_model(g, meta)

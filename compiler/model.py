@@ -9,7 +9,7 @@ TensorFlow nor the training code: the caller passes what the firmware's feature 
 from __future__ import annotations
 
 import json
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 
 from tinyml_disco.compiler import ops, passes
@@ -101,14 +101,15 @@ class WeightStreamsError(ValueError):
 
 
 def flash_stream_policy(g: Graph, mem: dict[int, OpMemory], arena_budget: int | None,
-                        weight_streams: str = "auto") -> set[int]:
+                        weight_streams: str = "auto", ram_arena: int | None = None) -> set[int]:
     """The conv layers whose quad weight streams become const data (flash) instead of run-time scratch.
     "ram": none. "flash": every CONV_2D (WeightStreamsError naming the first that cannot,
     conv_2d.flash_streams_refusal).
     "auto": none while the arena with RAM streams fits the budget (TFLM's arena head for the same model: flash
     streams cost flash, 2.4-6.4x the layer's int8 weights) or without a budget; otherwise, among the layers that
     allow it (conv_2d.flash_streams_ok), one at a time the layer whose flash streams give the smallest arena,
-    while that shrinks the arena and until the arena fits the budget. Updates mem."""
+    while that shrinks the arena and until the arena fits the budget. Updates mem. ram_arena: the arena planned for
+    mem as given (RAM streams), when the caller has it."""
     if weight_streams not in WEIGHT_STREAMS:
         raise WeightStreamsError(f"unknown weight-stream choice {weight_streams!r}; choose one of "
                                  f"{', '.join(WEIGHT_STREAMS)}")
@@ -126,7 +127,7 @@ def flash_stream_policy(g: Graph, mem: dict[int, OpMemory], arena_budget: int | 
         return chosen
     if weight_streams == "ram" or arena_budget is None:  # RAM streams, or no budget to plan for
         return chosen
-    arena = plan_memory(g, mem).arena
+    arena = plan_memory(g, mem).arena if ram_arena is None else ram_arena
     if arena <= arena_budget:
         return chosen
     flash = {op.index: conv_2d.memory(g, op, flash=True)
@@ -144,18 +145,20 @@ def flash_stream_policy(g: Graph, mem: dict[int, OpMemory], arena_budget: int | 
 
 @dataclass(frozen=True)
 class PreparedModel:
-    """A graph after the passes, checked (every op prepared, the outputs against the labels, the input against the
-    feature stage), with each op's memory needs: what compile_prepared needs besides the weight-stream choice."""
+    """A graph after the passes, checked, with each op's memory needs and its compile with RAM streams (which
+    emitted every op: every check compile_model makes): what compile_prepared needs besides the weight-stream
+    choice."""
 
     g: Graph
     meta: ModelMeta
     specs: dict[int, OpSpec]
     mem: dict[int, OpMemory]
+    ram: CompiledModel
 
 
 def prepare_model(g: Graph, meta: ModelMeta) -> PreparedModel:
-    """Validate the model and size each op's memory (UnsupportedModelError, naming the op, for what the compiler
-    cannot take): every check of compile_model that does not depend on the weight-stream choice."""
+    """Validate the model (UnsupportedModelError, naming the op, for what the compiler cannot take) and compile it
+    with RAM streams: the checks and the planning that do not depend on the weight-stream choice."""
     passes.check_supported(g)
     g = passes.fuse_conv_mean(passes.fuse_conv_pool(passes.fold_views(g)))
     in_t = g.tensors[g.inputs[0]]
@@ -166,7 +169,8 @@ def prepare_model(g: Graph, meta: ModelMeta) -> PreparedModel:
         raise UnsupportedModelError(f"model input has {in_t.size} values but feature pipeline "
                                     f"{meta.features.pipeline_id!r} makes {meta.features.input_size}")
     specs = {op.index: ops.REGISTRY[op.op] for op in g.operators}
-    return PreparedModel(g, meta, specs, {op.index: specs[op.index].memory(g, op) for op in g.operators})
+    mem = {op.index: specs[op.index].memory(g, op) for op in g.operators}
+    return PreparedModel(g, meta, specs, mem, _emit(g, meta, specs, mem, frozenset(), "ram"))
 
 
 def compile_model(g: Graph, meta: ModelMeta, arena_budget: int | None = None,
@@ -178,14 +182,25 @@ def compile_model(g: Graph, meta: ModelMeta, arena_budget: int | None = None,
 
 def compile_prepared(p: PreparedModel, arena_budget: int | None = None,
                      weight_streams: str = "auto") -> CompiledModel:
-    """model.c / model.h of a prepared model, the weight streams where weight_streams says (flash_stream_policy)."""
-    g, meta, specs = p.g, p.meta, p.specs
+    """model.c / model.h of a prepared model, the weight streams where weight_streams says (flash_stream_policy):
+    the prepared RAM-stream compile when the policy chooses no flash streams, else one more emission."""
+    if weight_streams not in WEIGHT_STREAMS:
+        raise WeightStreamsError(f"unknown weight-stream choice {weight_streams!r}; choose one of "
+                                 f"{', '.join(WEIGHT_STREAMS)}")
     mem = dict(p.mem)  # the policy updates this copy
+    flash = flash_stream_policy(p.g, mem, arena_budget, weight_streams, p.ram.arena_bytes)
+    if not flash:
+        return replace(p.ram, weight_streams=weight_streams)
+    return _emit(p.g, p.meta, p.specs, mem, frozenset(flash), weight_streams)
+
+
+def _emit(g: Graph, meta: ModelMeta, specs: dict[int, OpSpec], mem: dict[int, OpMemory], flash: frozenset[int],
+          weight_streams: str) -> CompiledModel:
+    """Plan the arena for mem and emit every op (the conv layers in flash with their streams as const data)."""
     in_t = g.tensors[g.inputs[0]]
     out_t = g.tensors[g.outputs[0]]
-    flash = flash_stream_policy(g, mem, arena_budget, weight_streams)
     mp = plan_memory(g, mem)
-    ctx = EmitContext(g, mp.buf, mp.scratch, sum(m.macs for m in mem.values()), frozenset(flash))
+    ctx = EmitContext(g, mp.buf, mp.scratch, sum(m.macs for m in mem.values()), flash)
     decls: list[str] = []
     calls: list[str] = []
     manifest: list[OpRecord] = []

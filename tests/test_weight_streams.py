@@ -78,17 +78,38 @@ def test_flash_refused_for_a_conv_without_weight_streams(tmp_path: Path) -> None
         compiler.compile_model(g, meta, weight_streams="rom")
 
 
-def test_compile_bytes_compiles_once(trained_cnn_deep: ModelPaths, monkeypatch: pytest.MonkeyPatch) -> None:
-    """cnn_deep needs flash streams: the TFLM budget is known before the one compile (it used to compile twice)."""
-    from tinyml_disco import compiler
-    from tinyml_disco.app import pipeline
+@pytest.mark.parametrize("model,emissions", [("cnn", 1), ("cnn_deep", 2)])
+def test_compile_bytes_plans_the_ram_arena_once(model: str, emissions: int, trained_cnn: ModelPaths,
+                                                trained_cnn_deep: ModelPaths, monkeypatch: pytest.MonkeyPatch) -> None:
+    """compile_bytes measures TFLM's arena once; the RAM-stream compile (which emits every op before TFLM sees the
+    model) is the result when no flash streams are needed (cnn: one plan, one emission); cnn_deep needs them: one
+    more emission, and the policy starts from the RAM arena already planned instead of planning it again."""
+    from tinyml_disco.app import pipeline, tflm_arena
+    from tinyml_disco.compiler import model as cmodel
     from tinyml_disco.training.artifacts import load_card
 
-    calls: list[str] = []
-    real = compiler.compile_prepared
-    monkeypatch.setattr(compiler, "compile_prepared", lambda *a, **k: calls.append("c") or real(*a, **k))
-    c = pipeline.compile_bytes(trained_cnn_deep.tflite.read_bytes(), load_card(trained_cnn_deep), "x", lambda _m: None)
-    assert calls == ["c"] and QUAD_FLASH in _conv_kernels(c)
+    paths = {"cnn": trained_cnn, "cnn_deep": trained_cnn_deep}[model]
+    calls: dict[str, int] = {"emit": 0, "plan": 0, "tflm": 0, "ram_arena_given": 0}
+
+    def wrap(mod: object, name: str, key: str) -> None:
+        real = getattr(mod, name)
+
+        def counted(*a: object, **k: object) -> object:
+            calls[key] += 1
+            return real(*a, **k)
+        monkeypatch.setattr(mod, name, counted)
+
+    wrap(cmodel, "_emit", "emit")
+    wrap(cmodel, "plan_memory", "plan")
+    wrap(tflm_arena, "measure", "tflm")
+    real_policy = cmodel.flash_stream_policy
+    monkeypatch.setattr(cmodel, "flash_stream_policy", lambda *a: calls.__setitem__(
+        "ram_arena_given", calls["ram_arena_given"] + (a[4] is not None)) or real_policy(*a))
+    c = pipeline.compile_bytes(paths.tflite.read_bytes(), load_card(paths), "x", lambda _m: None)
+    assert calls["emit"] == emissions and calls["tflm"] == 1 and calls["ram_arena_given"] == 1, calls
+    assert (QUAD_FLASH in _conv_kernels(c)) == (model == "cnn_deep")
+    if model == "cnn":
+        assert calls["plan"] == 1, calls
 
 
 def test_a_changed_choice_rebuilds_and_the_flash_firmware_matches_tflm(trained_cnn: ModelPaths, tmp_path: Path,
@@ -112,7 +133,11 @@ def test_a_changed_choice_rebuilds_and_the_flash_firmware_matches_tflm(trained_c
         assert cli.main(["build", "--model", "cnn", "--build-dir", str(tmp_path), "--weight-streams", choice]) == 0
         return sha256_file(paths.elf)
 
+    compiles: list[int] = []
+    real_compile = pipeline.compile_bytes
+    monkeypatch.setattr(pipeline, "compile_bytes", lambda *a: compiles.append(1) or real_compile(*a))
     auto_elf = build("auto")
+    assert len(compiles) == 1  # `build` compiled the model twice (cmd_build, then build_runtime)
     assert QUAD_FLASH not in paths.model_c.read_text()
     hashes: list[int] = []
     real_hash = firmware_stamp.firmware_sources_sha256
