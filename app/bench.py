@@ -9,27 +9,27 @@ from pathlib import Path
 
 import numpy as np
 
-from tinyml_disco import compiler
 from tinyml_disco.app import pipeline, progress
 from tinyml_disco.app.compare import pred_matches
 from tinyml_disco.app.estimate import bench_keys as estimate_keys
 from tinyml_disco.app.pipeline import Log
 from tinyml_disco.app.report import pct
-from tinyml_disco.compiler import tflite_reader
 from tinyml_disco.compiler.fileio import atomic_write
+from tinyml_disco.compiler.model import MANIFEST
 from tinyml_disco.sim import footprint
 from tinyml_disco.sim.session import DeviceSession, EmbeddedBackend, timed_classify
-from tinyml_disco.training.artifacts import ModelPaths, load_card
+from tinyml_disco.training.artifacts import ArtifactMismatchError, ModelPaths, load_card
 
 
 def bench(paths: ModelPaths, per_class: int = 25, infer_samples: int = 200, host_samples: int = 10_000,
-          log: Log = print, runtime: str = "compiled", compare: bool = True) -> dict:
+          log: Log = print, runtime: str = "compiled", compare: bool = True, weight_streams: str = "auto") -> dict:
     """Measure `runtime`'s firmware (top-level keys, as before) and, with `compare`, both runtimes side by side
-    under "runtimes" (same windows, same INFER inputs, same emulated board) and their ratios."""
+    under "runtimes" (same windows, same INFER inputs, same emulated board) and their ratios. weight_streams: the
+    compiled runtime's conv weight streams (compiler/model.py WEIGHT_STREAMS)."""
     from tinyml_disco.app.tflm_oracle import TflmOracle
 
     card = load_card(paths)
-    runtime, elf = pipeline.build_runtime(paths, runtime, log)
+    runtime, elf = pipeline.build_runtime(paths, runtime, log, weight_streams)
     fp = footprint.measure_footprint(elf)
     oracle = TflmOracle(paths.tflite.read_bytes())
     host = pipeline.host_model(paths)
@@ -87,7 +87,7 @@ def bench(paths: ModelPaths, per_class: int = 25, infer_samples: int = 200, host
     if compare:
         other = "tflm" if runtime == "compiled" else "compiled"
         try:
-            _, other_elf = pipeline.build_runtime(paths, other, log)
+            _, other_elf = pipeline.build_runtime(paths, other, log, weight_streams)
         except (RuntimeError, ValueError) as exc:
             runtimes[other] = {"skipped": str(exc).splitlines()[0]}
         else:
@@ -203,22 +203,29 @@ def _ratios(runtimes: dict) -> dict:
 
 
 def memory_figures(paths: ModelPaths) -> dict:
-    """Planned arena vs TFLM's arena for the same .tflite, and model flash vs raw weight bytes."""
+    """Planned arena vs TFLM's arena for the same .tflite, and model flash vs raw weight bytes: the compiler's
+    figures from the model_manifest.json the compile step wrote (the C the firmware was built from, with its
+    weight-stream choice), TFLM's measured."""
     from tinyml_disco.app.tflm_arena import measure
 
-    g = tflite_reader.load(paths.tflite)
+    card = load_card(paths)
+    m = json.loads(paths.require(paths.root / MANIFEST, f"tinyml-disco build --model {paths.name}").read_text())
+    if m.get("tflite_sha256") != card.tflite_sha256 or "macs" not in m:
+        raise ArtifactMismatchError(f"{paths.root / MANIFEST} was not written for this model.tflite by this version; "
+                                    f"run `tinyml-disco build --model {paths.name}`")
     tflm = measure(paths.tflite.read_bytes())
-    c = compiler.compile_model(g, pipeline.compile_meta(load_card(paths), g), arena_budget=tflm.head_bytes)
     return {
-        "arena_bytes": c.arena_bytes,  # activations + kernel scratch; model input/output are the caller's
-        "activation_bytes": c.arena_bytes + c.io_bytes,  # + input and output: comparable with TFLM's head
-        "arena_first_fit_bytes": c.arena_first_fit_bytes + c.io_bytes,  # first fit, no in-place/overlap, + I/O
+        "arena_bytes": m["arena_bytes"],  # activations + kernel scratch; model input/output are the caller's
+        "activation_bytes": m["arena_bytes"] + m["io_bytes"],  # + input and output: comparable with TFLM's head
+        "arena_first_fit_bytes": m["arena_first_fit_bytes"] + m["io_bytes"],  # first fit, no in-place/overlap, + I/O
         "tflm_arena_bytes": tflm.head_bytes,  # TFLM's planned activations (incl. input/output) + scratch
         "tflm_arena_total_bytes": tflm.total_bytes,  # + persistent tail (host 64-bit struct sizes)
-        "model_const_bytes": c.const_bytes,
-        "model_weight_bytes": c.weight_bytes,
-        "model_flash_ratio": c.const_bytes / max(c.weight_bytes, 1),
-        "macs": c.macs,
+        "model_const_bytes": m["const_bytes"],
+        "model_weight_bytes": m["weight_bytes"],
+        "model_flash_ratio": m["const_bytes"] / max(m["weight_bytes"], 1),
+        "macs": m["macs"],
+        "weight_streams": m["weight_streams"],  # the compile's choice (auto / ram / flash)
+        "flash_stream_layers": sum(r["kernel"] == "tdnn_convolve_s8_quad_flash" for r in m["ops"]),
     }
 
 

@@ -81,11 +81,15 @@ def cmd_build(args: argparse.Namespace) -> int:
     from tinyml_disco.app import pipeline
 
     paths = _paths(args)
-    if args.runtime == "compiled" or args.plan:
-        compiled = pipeline.compile_c(paths)
+    if args.runtime == "compiled":  # one compile: build_firmware finds the C current (same .tflite, same choice)
+        compiled = pipeline.compile_c(paths, weight_streams=args.weight_streams)
         if args.plan:
             print(compiled.plan_text)
-    pipeline.build_runtime(paths, args.runtime)
+        pipeline.build_firmware(paths, weight_streams=args.weight_streams)
+        return 0
+    if args.plan:
+        print(pipeline.compile_c(paths, weight_streams=args.weight_streams).plan_text)
+    pipeline.build_runtime(paths, args.runtime, weight_streams=args.weight_streams)
     return 0
 
 
@@ -171,7 +175,7 @@ def cmd_bench(args: argparse.Namespace) -> int:
     from tinyml_disco.app.bench import bench, format_summary
 
     with console.results(args.json) as out:
-        r = bench(_paths(args), per_class=args.per_class, runtime=args.runtime)
+        r = bench(_paths(args), per_class=args.per_class, runtime=args.runtime, weight_streams=args.weight_streams)
     print(json.dumps(r, indent=2) if args.json else format_summary(r), file=out)
     return _checked([r])
 
@@ -249,7 +253,8 @@ def _demo_one(paths: ModelPaths, args: argparse.Namespace) -> dict:
         pipeline.export_device_data(paths)
     else:
         print(f"[demo] reusing trained model {paths.tflite} (pass --retrain to train again)")
-    r = bench(paths, per_class=args.per_class, runtime=args.runtime, log=console.detail)
+    r = bench(paths, per_class=args.per_class, runtime=args.runtime, log=console.detail,
+              weight_streams=args.weight_streams)
     print(format_summary(r))
     return r
 
@@ -334,6 +339,7 @@ def build_parser() -> argparse.ArgumentParser:
     b.add_argument("--plan", action="store_true", help="print the arena plan (offset, bytes, lifetime of each buffer)")
     _runtime_arg(b, "compiled: our model compiler -> build/<model>/firmware/; tflm: TFLite Micro + CMSIS-NN -> "
                  "build/<model>/tflm/firmware/; auto: compiled, or tflm when our compiler lacks an op")
+    _weight_streams_arg(b)
     s = add("simulate", cmd_simulate, "run firmware.elf on the emulated board and print PRED lines")
     _runtime_arg(s, "which firmware runs")
     s.add_argument("--data", help="one CSV (timestamp_s,ax_g,ay_g,az_g[,label]) or RESD file to replay (a file, "
@@ -354,6 +360,7 @@ def build_parser() -> argparse.ArgumentParser:
     b.add_argument("--per-class", type=count(1, 100_000), default=25, help="held-out windows per gesture on the device")
     _runtime_arg(b, "the main runtime of bench.json; the TFLite Micro build is measured next to it when it builds "
                  "(runtimes.tflm)")
+    _weight_streams_arg(b)
     _json_arg(b)
     rp = add("report", cmd_report, "one self-contained HTML page per model -> build/<model>/report.html")
     rp.add_argument("--all", action="store_true", help="every built-in model instead of --model")
@@ -394,6 +401,7 @@ def build_parser() -> argparse.ArgumentParser:
     d.add_argument("--epochs", type=count(1, 100_000), default=None, help="1..100000 (default: the model's own)")
     d.add_argument("--per-class", type=count(1, 100_000), default=25, help="held-out windows per gesture on the device")
     _runtime_arg(d, "as for bench")
+    _weight_streams_arg(d)
     from tinyml_disco.app import readme_figures
 
     rf = sub.add_parser("readme-figures", help="rewrite the README's measured-figures table from bench.json files")
@@ -414,6 +422,16 @@ def _units_arg(p: argparse.ArgumentParser) -> None:
     p.add_argument("--units", default="auto", choices=("auto", "g", "m/s2", "mg"),
                    help="units of a CSV's acceleration columns (default auto: detected from gravity or the value "
                    "range; an ambiguous file is refused)")
+
+
+def _weight_streams_arg(p: argparse.ArgumentParser) -> None:
+    from tinyml_disco.compiler.model import WEIGHT_STREAMS
+
+    p.add_argument("--weight-streams", default="auto", choices=WEIGHT_STREAMS,
+                   help="where the compiled runtime keeps the conv layers' quad weight streams: auto (default) RAM, "
+                   "or flash for the layers that bring the arena down to TFLite Micro's; ram: RAM everywhere "
+                   "(fewest cycles, largest arena); flash: flash for every conv layer (smallest arena, more flash, "
+                   "flash wait states; refused for a layer that cannot have them)")
 
 
 def _runtime_arg(p: argparse.ArgumentParser, help_: str) -> None:

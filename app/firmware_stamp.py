@@ -3,8 +3,9 @@
 firmware/Makefile's dependency files (.d) hold absolute paths, so objects of a copied build folder (or of a
 folder whose model.h was replaced by an older file) would be linked unchanged against another model. The stamp
 records the sha256 of the .tflite, of model.c/model.h, of the firmware sources and the folder they were compiled
-from; `prepare` deletes the objects before make whenever any of these differ, `record` writes the stamp (with
-the ELF's own sha256) after a successful link, and `stale_reason` says why an ELF must not be used as it is.
+from (and the compiled runtime's weight-stream choice); `inputs` hashes them once per build, `prepare` deletes
+the objects before make whenever any of these differ, `record` writes the stamp (with the ELF's own sha256) after
+a successful link, and `stale_reason` says why an ELF must not be used as it is.
 """
 
 from __future__ import annotations
@@ -34,10 +35,12 @@ def firmware_sources_sha256() -> str:
     return h.hexdigest()
 
 
-def _inputs(model_dir: Path, tflite_sha256: str) -> dict[str, str]:
+def inputs(model_dir: Path, tflite_sha256: str, extra: dict[str, str] | None = None) -> dict[str, str]:
+    """What a build in a folder is made from (hashed once per build: `prepare` compares it with the stamp,
+    `record` writes it after the link). extra: other choices that shape the build (e.g. "weight_streams")."""
     return {"tflite_sha256": tflite_sha256, "model_c_sha256": sha256_file(model_dir / "model.c"),
             "model_h_sha256": sha256_file(model_dir / "model.h"), "model_dir": str(model_dir.resolve()),
-            "firmware_sha256": firmware_sources_sha256()}
+            "firmware_sha256": firmware_sources_sha256(), **(extra or {})}
 
 
 def read(build_dir: Path) -> dict:
@@ -48,11 +51,10 @@ def read(build_dir: Path) -> dict:
     return data if isinstance(data, dict) else {}
 
 
-def prepare(model_dir: Path, build_dir: Path, tflite_sha256: str) -> bool:
-    """Delete the objects in build_dir unless the stamp says they were compiled from exactly these inputs.
-    Returns True when objects were deleted (a full rebuild follows)."""
+def prepare(build_dir: Path, new: dict[str, str]) -> bool:
+    """Delete the objects in build_dir unless the stamp says they were compiled from exactly these inputs
+    (`inputs`). Returns True when objects were deleted (a full rebuild follows)."""
     old = read(build_dir)
-    new = _inputs(model_dir, tflite_sha256)
     (build_dir / STAMP).unlink(missing_ok=True)  # from here until `record`, the ELF is not vouched for
     if old and all(old.get(k) == v for k, v in new.items()):
         return False
@@ -63,14 +65,16 @@ def prepare(model_dir: Path, build_dir: Path, tflite_sha256: str) -> bool:
     return cleaned
 
 
-def record(model_dir: Path, build_dir: Path, tflite_sha256: str, elf: Path) -> dict:
-    stamp = {**_inputs(model_dir, tflite_sha256), "elf_sha256": sha256_file(elf)}
+def record(build_dir: Path, built_from: dict[str, str], elf: Path) -> dict:
+    """Write the stamp after a successful link: the inputs `prepare` was given and the ELF's sha256."""
+    stamp = {**built_from, "elf_sha256": sha256_file(elf)}
     atomic_write(build_dir / STAMP, json.dumps(stamp, indent=1) + "\n")
     return stamp
 
 
-def stale_reason(elf: Path, tflite_sha256: str) -> str | None:
-    """None when elf exists and its stamp ties it to this .tflite; otherwise why it must be rebuilt."""
+def stale_reason(elf: Path, tflite_sha256: str, weight_streams: str | None = None) -> str | None:
+    """None when elf exists and its stamp ties it to this .tflite (and, when given, to this weight-stream choice);
+    otherwise why it must be rebuilt."""
     if not elf.is_file():
         return f"{elf} does not exist"
     stamp = read(elf.parent)
@@ -79,6 +83,9 @@ def stale_reason(elf: Path, tflite_sha256: str) -> str | None:
     if stamp.get("tflite_sha256") != tflite_sha256:
         return (f"{elf} was built from a different model.tflite (sha256 {str(stamp.get('tflite_sha256'))[:12]}..., "
                 f"the model is {tflite_sha256[:12]}...)")
+    if weight_streams is not None and stamp.get("weight_streams") != weight_streams:
+        return (f"{elf} was built with weight streams {stamp.get('weight_streams', 'unrecorded')}, "
+                f"{weight_streams} was asked for")
     if stamp.get("elf_sha256") != sha256_file(elf):
         return f"{elf} is not the file its build stamp describes (changed after the build)"
     return None

@@ -229,49 +229,64 @@ def write_report(paths: ModelPaths, card: ModelCard, test: synth.Windows, float_
     return report
 
 
-def compile_bytes(tfl: bytes, card: ModelCard, source: str, log: Log = print) -> compiler.CompiledModel:
-    """Validate (the whole flatbuffer), compile and measure against TFLM's arena; writes nothing."""
+def compile_bytes(tfl: bytes, card: ModelCard, source: str, log: Log = print,
+                  weight_streams: str = "auto") -> compiler.CompiledModel:
+    """Validate (the whole flatbuffer), compile and measure against TFLM's arena; writes nothing. The model is
+    compiled with RAM streams first (compiler.prepare_model: every op emitted, so a clean error before TFLM sees a
+    model it may fail on); TFLM's arena head is then the budget of weight_streams "auto" (compiler/model.py
+    flash_stream_policy), and the RAM-stream compile is the result unless flash streams are chosen."""
     g = tflite_reader.parse(tfl, source)
     meta = dataclasses.replace(compile_meta(card, g), tflite_sha256=sha256_bytes(tfl))
-    compiled = compiler.compile_model(g, meta)  # validates before TFLM sees the model (a clean error, not its abort)
+    prepared = compiler.prepare_model(g, meta)
     from tinyml_disco.app.tflm_arena import measure
 
     tflm = measure(tfl)
-    if compiled.arena_bytes > tflm.head_bytes:  # flash streams to bring the arena to TFLM's (flash_stream_policy)
-        compiled = compiler.compile_model(g, meta, arena_budget=tflm.head_bytes)
+    compiled = compiler.compile_prepared(prepared, arena_budget=tflm.head_bytes, weight_streams=weight_streams)
+    flash = sum(r.kernel == "tdnn_convolve_s8_quad_flash" for r in compiled.manifest)
     log(f"[compile] {card.name}: ops {', '.join(compiled.ops)}; arena {compiled.arena_bytes} B "
         f"(+ {compiled.io_bytes} B input/output = {compiled.arena_bytes + compiled.io_bytes} B; TFLM arena head "
         f"{tflm.head_bytes} B, total {tflm.total_bytes} B), constants {compiled.const_bytes} B "
-        f"({compiled.const_bytes / max(compiled.weight_bytes, 1):.2f}x the {compiled.weight_bytes} B of weights)")
+        f"({compiled.const_bytes / max(compiled.weight_bytes, 1):.2f}x the {compiled.weight_bytes} B of weights); "
+        f"weight streams {weight_streams}: {flash} conv layer(s) with flash streams")
     return compiled
 
 
-def compile_c(paths: ModelPaths, log: Log = print) -> compiler.CompiledModel:
+def compile_c(paths: ModelPaths, log: Log = print, weight_streams: str = "auto",
+              card: ModelCard | None = None) -> compiler.CompiledModel:
     """model.tflite -> model.c/model.h/manifest; nothing is written unless the model validates, compiles and
-    TFLM's arena measurement succeeds, and only for the model.tflite that model.json describes."""
-    card = load_card(paths)  # refuses a model.json that describes another model.tflite
+    TFLM's arena measurement succeeds, and only for the model.tflite that model.json describes (card: the caller's
+    load_card(paths), when it has it). Files whose content did not change are left as they are (make skips them)."""
+    card = load_card(paths) if card is None else card  # refuses a model.json that describes another model.tflite
     tfl = paths.tflite.read_bytes()
     if sha256_bytes(tfl) != card.tflite_sha256:
         raise ArtifactMismatchError(f"{paths.tflite} changed while it was read; run the command again")
     check_writable(paths.root)
-    compiled = compile_bytes(tfl, card, str(paths.tflite), log)
+    compiled = compile_bytes(tfl, card, str(paths.tflite), log, weight_streams)
     compiler.write(compiled, paths.root)
     log(f"[compile] wrote {paths.model_c}")
     return compiled
 
 
-def _manifest_sha(paths: ModelPaths) -> str:
-    """The tflite_sha256 model_manifest.json records: which .tflite model.c/model.h were generated from."""
+def _manifest(paths: ModelPaths) -> dict:
+    """model_manifest.json ({} when missing or unreadable): which .tflite and weight-stream choice model.c/model.h
+    were generated from, and the compile's memory figures."""
     try:
         manifest = json.loads((paths.root / MANIFEST).read_text())
     except (OSError, ValueError):
-        return ""
-    return str(manifest.get("tflite_sha256", "")) if isinstance(manifest, dict) else ""
+        return {}
+    return manifest if isinstance(manifest, dict) else {}
 
 
-def _c_is_current(paths: ModelPaths, card: ModelCard) -> bool:
-    return (_manifest_sha(paths) == card.tflite_sha256 and paths.model_c.is_file()
-            and (paths.root / "model.h").is_file())
+def _manifest_sha(paths: ModelPaths) -> str:
+    """The tflite_sha256 model_manifest.json records: which .tflite model.c/model.h were generated from."""
+    return str(_manifest(paths).get("tflite_sha256", ""))
+
+
+def _c_is_current(paths: ModelPaths, card: ModelCard, weight_streams: str | None) -> bool:
+    manifest = _manifest(paths)
+    return (manifest.get("tflite_sha256") == card.tflite_sha256 and paths.model_c.is_file()
+            and (paths.root / "model.h").is_file()
+            and (weight_streams is None or manifest.get("weight_streams", "auto") == weight_streams))
 
 
 def _card_or_none(paths: ModelPaths) -> ModelCard | None:
@@ -289,28 +304,37 @@ def _card_or_none(paths: ModelPaths) -> ModelCard | None:
     return load_card(paths)
 
 
-def build_firmware(paths: ModelPaths, log: Log = print) -> Path:
-    """Cross-compile firmware.elf for this model with arm-none-eabi-gcc (via firmware/Makefile)."""
+def build_firmware(paths: ModelPaths, log: Log = print, weight_streams: str | None = None) -> Path:
+    """Cross-compile firmware.elf for this model with arm-none-eabi-gcc (via firmware/Makefile). model.c/model.h
+    are (re)generated first when missing or generated from another model.tflite, or, with weight_streams, from
+    another weight-stream choice (None: the C as it is, any choice; a missing one compiles with "auto")."""
     require_cross_toolchain()
     card = _card_or_none(paths)
-    if card is not None and not _c_is_current(paths, card):  # missing, or generated from another model.tflite
-        compile_c(paths, log)
-    source_sha = card.tflite_sha256 if card is not None else _manifest_sha(paths)
-    if firmware_stamp.prepare(paths.root, paths.firmware_dir, source_sha):
+    if card is not None and not _c_is_current(paths, card, weight_streams):
+        compile_c(paths, log, weight_streams or "auto", card)
+    return _make_firmware(paths, card.tflite_sha256 if card is not None else _manifest_sha(paths), log)
+
+
+def _make_firmware(paths: ModelPaths, source_sha: str, log: Log) -> Path:
+    """make for the model.c/model.h in paths.root, between firmware_stamp.prepare and record (one set of inputs)."""
+    built_from = firmware_stamp.inputs(paths.root, source_sha,
+                                       {"weight_streams": str(_manifest(paths).get("weight_streams", "auto"))})
+    if firmware_stamp.prepare(paths.firmware_dir, built_from):
         log(f"[build] {paths.firmware_dir}: objects were compiled from other model files; rebuilding all")
     cmd = ["make", "-s", "-C", str(firmware_dir()), f"MODEL_DIR={paths.root}",
            f"BUILD_DIR={paths.firmware_dir}"]
     proc = subprocess.run(cmd, capture_output=True, text=True)
     if proc.returncode != 0:
         raise RuntimeError(f"firmware build failed ({' '.join(cmd)}):\n{proc.stdout}\n{proc.stderr}")
-    firmware_stamp.record(paths.root, paths.firmware_dir, source_sha, paths.elf)
+    firmware_stamp.record(paths.firmware_dir, built_from, paths.elf)
     log(f"[build] {paths.elf}")
     return paths.elf
 
 
 def current_elf(paths: ModelPaths, log: Log = print) -> Path:
-    """The compiled-runtime firmware.elf of this model: reused when its build stamp ties it to model.tflite,
-    rebuilt otherwise (a stale ELF from an earlier training is never run)."""
+    """The compiled-runtime firmware.elf of this model: reused when its build stamp ties it to model.tflite (with
+    the weight-stream choice it was built with), rebuilt otherwise (a stale ELF from an earlier training is never
+    run)."""
     card = load_card(paths)
     reason = firmware_stamp.stale_reason(paths.elf, card.tflite_sha256)
     if reason is None:
@@ -323,21 +347,25 @@ def current_elf(paths: ModelPaths, log: Log = print) -> Path:
 RUNTIMES = ("compiled", "tflm", "auto")
 
 
-def build_runtime(paths: ModelPaths, runtime: str = "compiled", log: Log = print) -> tuple[str, Path]:
+def build_runtime(paths: ModelPaths, runtime: str = "compiled", log: Log = print,
+                  weight_streams: str = "auto") -> tuple[str, Path]:
     """Firmware for `runtime` -> (the runtime built, its ELF). compiled: our model compiler (default); tflm:
-    TFLite Micro + CMSIS-NN (app/tflm_runtime.py); auto: compiled, or TFLM when the compiler lacks an op."""
+    TFLite Micro + CMSIS-NN (app/tflm_runtime.py); auto: compiled, or TFLM when the compiler lacks an op.
+    weight_streams: where the compiled runtime's conv weight streams live (compiler/model.py WEIGHT_STREAMS)."""
     if runtime not in RUNTIMES:
         raise ValueError(f"unknown runtime {runtime!r}; choose one of {', '.join(RUNTIMES)}")
     if runtime in ("compiled", "auto"):
+        card = load_card(paths)
         try:
-            compile_c(paths, log)
+            compile_c(paths, log, weight_streams, card)
         except compiler.UnsupportedModelError as exc:
             if runtime == "compiled":
                 raise ValueError(f"{exc}. The TFLite Micro runtime runs it: pass --runtime tflm (or --runtime auto "
                                  "to fall back to it whenever our compiler lacks an op)") from exc
             log(f"[build] our compiler cannot take this model ({exc}); --runtime auto: using TFLite Micro")
         else:
-            return "compiled", build_firmware(paths, log)
+            require_cross_toolchain()
+            return "compiled", _make_firmware(paths, card.tflite_sha256, log)
     from tinyml_disco.app.tflm_runtime import build_firmware_tflm
 
     g = tflite_reader.load(paths.require(paths.tflite, f"tinyml-disco train --model {paths.name}"))

@@ -10,7 +10,11 @@ from tinyml_disco.compiler.model import (
            FeatureInput,
            ModelMeta,
            OpRecord,
+           PreparedModel,
+           WeightStreamsError,
            compile_model,
+           compile_prepared,
+           prepare_model,
            read_manifest,
            write,
 )
@@ -18,4 +22,5 @@ from tinyml_disco.compiler.ops import SUPPORTED_OPS
 from tinyml_disco.compiler.ops.base import SUPPORTED_ACTIVATIONS
 
 __all__ = ["Graph", "Operator", "Tensor", "UnsupportedModelError", "CompiledModel", "FeatureInput", "ModelMeta",
-           "OpRecord", "compile_model", "read_manifest", "write", "SUPPORTED_OPS", "SUPPORTED_ACTIVATIONS"]
+           "OpRecord", "PreparedModel", "WeightStreamsError", "compile_model", "compile_prepared", "prepare_model",
+           "read_manifest", "write", "SUPPORTED_OPS", "SUPPORTED_ACTIVATIONS"]

@@ -35,6 +35,20 @@ def atomic_write(path: str | Path, data: bytes | str) -> Path:
     return p
 
 
+def write_if_changed(path: str | Path, data: bytes | str) -> bool:
+    """atomic_write unless path already holds exactly data (then the file, and its mtime, stay as they are: make
+    sees a regenerated but identical model.c as up to date). True when it wrote."""
+    p = Path(path)
+    raw = data.encode("utf-8") if isinstance(data, str) else bytes(data)
+    try:
+        if p.is_file() and p.stat().st_size == len(raw) and p.read_bytes() == raw:
+            return False
+    except OSError:
+        pass  # unreadable: write it
+    atomic_write(p, raw)
+    return True
+
+
 class NotWritableError(OSError):
     """An output folder cannot be written; the message names it and the fix."""
 

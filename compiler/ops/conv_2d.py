@@ -235,10 +235,22 @@ def memory(g: Graph, op: Operator, flash: bool = False) -> OpMemory:
     return OpMemory(2 * elems, "overlap", geo.macs, geo.scratch_on_input)
 
 
+def flash_streams_refusal(g: Graph, op: Operator) -> str | None:
+    """None when the layer's quad weight streams can be emitted as const data (flash); otherwise why not."""
+    c = prepare(g, op)
+    if c.variant != "tdnn_convolve_s8_quad":
+        return (f"it runs {c.variant}, which has no weight streams (only tdnn_convolve_s8_quad has them: one "
+                f"filter row of whole 8-tap chunks, output channels in fours, no clamping activation; "
+                f"compiler/ops/conv_2d.py conv_variant)")
+    if not c.geo.flash_stream_geometry:
+        return (f"it has {c.geo.out_h} output rows; flash streams hold the row end as a constant, so they need one "
+                f"output row")
+    return None
+
+
 def flash_streams_ok(g: Graph, op: Operator) -> bool:
     """The layer runs the quad variant with a geometry whose streams can be emitted as const data."""
-    c = prepare(g, op)
-    return c.variant == "tdnn_convolve_s8_quad" and c.geo.flash_stream_geometry
+    return flash_streams_refusal(g, op) is None
 
 
 class QuadWeights(Protocol):
