@@ -73,8 +73,8 @@ def record(build_dir: Path, built_from: dict[str, str], elf: Path) -> dict:
 
 
 def stale_reason(elf: Path, tflite_sha256: str, weight_streams: str | None = None) -> str | None:
-    """None when elf exists and its stamp ties it to this .tflite (and, when given, to this weight-stream choice);
-    otherwise why it must be rebuilt."""
+    """None when elf exists and its stamp ties it to this .tflite, to the firmware sources and model.c/model.h as
+    they are now (and, when given, to this weight-stream choice); otherwise why it must be rebuilt."""
     if not elf.is_file():
         return f"{elf} does not exist"
     stamp = read(elf.parent)
@@ -83,6 +83,12 @@ def stale_reason(elf: Path, tflite_sha256: str, weight_streams: str | None = Non
     if stamp.get("tflite_sha256") != tflite_sha256:
         return (f"{elf} was built from a different model.tflite (sha256 {str(stamp.get('tflite_sha256'))[:12]}..., "
                 f"the model is {tflite_sha256[:12]}...)")
+    if stamp.get("firmware_sha256") != firmware_sources_sha256():
+        return f"the firmware sources ({firmware_dir()}) changed after {elf} was built"
+    for name in ("model.c", "model.h"):  # the generated C next to build/<model>/firmware/ (compile_c rewrote it?)
+        src = elf.parent.parent / name
+        if src.is_file() and stamp.get(f"model_{name[-1]}_sha256") != sha256_file(src):
+            return f"{src} changed after {elf} was built"
     if weight_streams is not None and stamp.get("weight_streams") != weight_streams:
         return (f"{elf} was built with weight streams {stamp.get('weight_streams', 'unrecorded')}, "
                 f"{weight_streams} was asked for")

@@ -187,10 +187,19 @@ def test_a_stale_elf_is_rebuilt_before_the_estimate(tmp_path: Path, monkeypatch:
     assert traced[0][0] == paths.elf and traced[0][1].shape == (load_card(paths).n_inputs,)
     for name in ("model.c", "model.h"):
         (paths.root / name).write_text("/* generated */\n")
-    firmware_stamp.record(paths.root, paths.firmware_dir, load_card(paths).tflite_sha256, paths.elf)
+    firmware_stamp.record(paths.firmware_dir, firmware_stamp.inputs(paths.root, load_card(paths).tflite_sha256),
+                          paths.elf)
     built.clear()
     estimate.estimate_model(paths, log=logs.append)
     assert built == [] and len(traced) == 2 and traced[1][0] == paths.elf
+    # model.c rewritten after the build (compile_c without a build) and firmware sources edited: both rebuild
+    (paths.root / "model.c").write_text("/* generated again */\n")
+    estimate.estimate_model(paths, log=logs.append)
+    assert built == [paths] and "model.c changed after" in logs[-1]
+    (paths.root / "model.c").write_text("/* generated */\n")
+    monkeypatch.setattr(firmware_stamp, "firmware_sources_sha256", lambda: "edited")
+    estimate.estimate_model(paths, log=logs.append)
+    assert built == [paths, paths] and "firmware sources" in logs[-1]
 
 
 _OBJDUMP_LINE = re.compile(r"\s*[0-9a-f]+:\s+([0-9a-f]{4})(?: ([0-9a-f]{4}))?\s+([a-z][a-z0-9.]*)")
