@@ -7,6 +7,8 @@ not give int8 input/output anyway; here the converter gets a representative data
 
 from __future__ import annotations
 
+import os
+import sys
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -14,6 +16,10 @@ import numpy as np
 
 from tinyml_disco.training import tf_quiet
 
+# TensorFlow imported by the caller before this module, without TF_ENABLE_ONEDNN_OPTS=0: oneDNN's float kernels are
+# on for the whole process, and trained weights differ in the last bits from a `tinyml-disco train` run (measured:
+# the cnn's .tflite sha256 changes). Fixed at import, like the setting itself; train_model says so.
+ONEDNN_BEFORE_IMPORT = "tensorflow" in sys.modules and os.environ.get("TF_ENABLE_ONEDNN_OPTS") != "0"
 tf_quiet.quiet_env()  # before TensorFlow is imported anywhere in this process: its C++ log level is read once
 
 
@@ -40,6 +46,10 @@ def train_model(build: Callable[..., object], x: np.ndarray, y: np.ndarray, num_
 
     on_epoch(epoch, logs) after every epoch (a progress bar); without it, a `log` line every 10 epochs."""
     tf = _tf()
+    if ONEDNN_BEFORE_IMPORT:
+        log("[train] warning: TensorFlow was imported before tinyml_disco.training.train with oneDNN on, so this "
+            "training can differ in the last bits (and in .tflite bytes) from `tinyml-disco train`; set "
+            "TF_ENABLE_ONEDNN_OPTS=0 before importing TensorFlow for the same bytes")
     # Fresh Keras name counters: layer and tensor names end up in the .tflite, so a second model trained in
     # the same process would otherwise differ in bytes ("dense_2" instead of "dense").
     tf.keras.backend.clear_session()
