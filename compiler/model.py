@@ -183,10 +183,8 @@ def compile_model(g: Graph, meta: ModelMeta, arena_budget: int | None = None,
 def compile_prepared(p: PreparedModel, arena_budget: int | None = None,
                      weight_streams: str = "auto") -> CompiledModel:
     """model.c / model.h of a prepared model, the weight streams where weight_streams says (flash_stream_policy):
-    the prepared RAM-stream compile when the policy chooses no flash streams, else one more emission."""
-    if weight_streams not in WEIGHT_STREAMS:
-        raise WeightStreamsError(f"unknown weight-stream choice {weight_streams!r}; choose one of "
-                                 f"{', '.join(WEIGHT_STREAMS)}")
+    the prepared RAM-stream compile when the policy chooses no flash streams, else one more emission. An unknown
+    choice: WeightStreamsError from the policy."""
     mem = dict(p.mem)  # the policy updates this copy
     flash = flash_stream_policy(p.g, mem, arena_budget, weight_streams, p.ram.arena_bytes)
     if not flash:
