@@ -12,6 +12,7 @@ from __future__ import annotations
 import os
 import re
 import shutil
+import signal
 from collections.abc import Generator
 from pathlib import Path
 
@@ -36,6 +37,13 @@ SMALL_TRAINING: dict[str, dict[str, int]] = {
     "cnn": {"seed": 7, "per_class": 150, "epochs": 4},
     "cnn_deep": {"seed": 7, "per_class": 150, "epochs": 4},
 }
+
+
+def default_sigint() -> None:
+    """preexec_fn for a child a test sends SIGINT: the default disposition, so its Python installs the
+    KeyboardInterrupt handler. A test run started in the background by a non-interactive shell (`cmd &`, nohup)
+    inherits SIGINT ignored, and so would the child: it would never see the Ctrl-C the test sends."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
 
 
 def in_ci() -> bool:

@@ -17,6 +17,7 @@ import numpy as np
 import pytest
 import tflite
 
+from tests.conftest import default_sigint
 from tinyml_disco.app import pipeline
 from tinyml_disco.app.interrupts import deferred_interrupt
 from tinyml_disco.compiler.fileio import atomic_write, sha256_bytes
@@ -148,7 +149,8 @@ def test_ctrl_c_during_train_exits_130_without_traceback(tmp_path: Path) -> None
     env = {**os.environ, "PYTHONPATH": str(REPO), "PYTHONUNBUFFERED": "1"}
     proc = subprocess.Popen([sys.executable, "-m", "tinyml_disco.app.cli", "train", "--model", "mlp",
                              "--epochs", "100000", "--per-class", "20", "--build-dir", str(tmp_path)],
-                            cwd=REPO, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+                            cwd=REPO, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            preexec_fn=default_sigint)
     try:
         assert proc.stdout is not None
         for line in proc.stdout:

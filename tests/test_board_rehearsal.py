@@ -23,6 +23,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from tests.conftest import default_sigint
 from tinyml_disco.sim import protocol, resd, sensor_csv
 from tinyml_disco.sim.backend import BackendUnavailable
 from tinyml_disco.training.artifacts import ModelPaths
@@ -169,7 +170,7 @@ def test_monitor_tallies_predictions_from_a_resd_feed(renode, mlp_elf: Path, res
 def test_monitor_command_ends_cleanly_on_ctrl_c(renode, mlp_elf: Path, resd_file: Path) -> None:  # noqa: ANN001
     port = renode.pty_board(mlp_elf, sensor="lis2dw12", resd=resd_file)
     proc = subprocess.Popen([*CLI, "monitor", "--port", port, "--color", "never"], stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE, text=True, cwd=ROOT)
+                            stderr=subprocess.PIPE, text=True, cwd=ROOT, preexec_fn=default_sigint)
     try:
         time.sleep(6.0)
         proc.send_signal(signal.SIGINT)
